@@ -1,0 +1,72 @@
+//! The application state: configuration, stores, key ring, clock, password hasher. Built once
+//! per replica (and once per test), passed to every handler; nothing global.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::accounts::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::ephemeral::{MemoryStore, RedisStore};
+use crate::store::sql::SqlStore;
+use crate::store::{DurableStore, EphemeralStore};
+use crate::tokens::kek::Kek;
+use crate::tokens::KeyRing;
+
+pub struct App {
+    pub config: Config,
+    pub durable: Arc<dyn DurableStore>,
+    pub ephemeral: Arc<dyn EphemeralStore>,
+    pub keys: KeyRing,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: PasswordHasher,
+    /// Outgoing calls: back-channel logout, client `jwks_uri`s.
+    pub http: reqwest::Client,
+}
+
+pub type AppState = Arc<App>;
+
+impl App {
+    /// Connects the stores, runs the migrations, loads (or creates) the signing keys.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+        let durable: Arc<dyn DurableStore> = Arc::new(
+            SqlStore::connect(&config.database_url, config.database_max_connections).await?,
+        );
+        durable.migrate().await?;
+        let ephemeral: Arc<dyn EphemeralStore> = if config.redis_url.is_empty() {
+            Arc::new(MemoryStore::new())
+        } else {
+            Arc::new(RedisStore::connect(&config.redis_url, &config.redis_prefix).await?)
+        };
+        let kek = Kek::load_or_create(config.key_encryption_key.as_deref(), &config.keys_dir)?;
+        let keys = KeyRing::load(durable.clone(), kek, clock.clone()).await?;
+        let created = keys.ensure_signing_keys().await?;
+        for kid in created {
+            tracing::info!(%kid, "generated a signing key");
+        }
+        let passwords = PasswordHasher::new(&config.password)?;
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("HTTP client")?;
+        Ok(Arc::new(App {
+            config,
+            durable,
+            ephemeral,
+            keys,
+            clock,
+            passwords,
+            http,
+        }))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,0 +1,334 @@
+//! Typed configuration: defaults, then a TOML file, then environment variables, validated once at
+//! start-up. Every option is documented with its default in `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The whole configuration of one replica.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Public URL of the provider; the `iss` of every token and response.
+    pub issuer: String,
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://...` (embedded default) or `postgres://...`.
+    pub database_url: String,
+    /// Maximum connections of the database pool.
+    pub database_max_connections: u32,
+    /// Empty: in-process ephemeral store (one replica only). `redis://...`: Redis.
+    pub redis_url: String,
+    /// Prefix of every Redis key (several deployments may share one Redis).
+    pub redis_prefix: String,
+    /// Where the key-encryption key is kept when `EDUCONNECT_KEY_ENCRYPTION_KEY` is not set.
+    pub keys_dir: PathBuf,
+    /// Key-encryption key (base64url of 32 bytes); takes precedence over `keys_dir/kek`.
+    pub key_encryption_key: Option<String>,
+    /// Seed the demo establishment, accounts and relying party at start-up.
+    /// Unset: only in the embedded default.
+    pub demo: Option<bool>,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// Trust the left-most `X-Forwarded-For` address (set when behind a reverse proxy).
+    pub trust_forwarded_for: bool,
+    pub tokens: TokenConfig,
+    pub session: SessionConfig,
+    pub password: PasswordConfig,
+    pub throttle: ThrottleConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    pub authorization_code_seconds: u64,
+    pub access_token_seconds: u64,
+    pub id_token_seconds: u64,
+    pub refresh_token_seconds: u64,
+    /// A rotated refresh token presented again within this window is treated as a lost response
+    /// instead of a theft (0 disables the window).
+    pub refresh_reuse_grace_seconds: u64,
+    pub logout_token_seconds: u64,
+    /// How long a login or consent transaction (the page between authorize and redirect) lives.
+    pub login_transaction_seconds: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    pub lifetime_seconds: u64,
+    pub cookie_name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordConfig {
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Hashes computed at once; more logins wait in line. 0: the number of CPUs.
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThrottleConfig {
+    pub window_seconds: u64,
+    pub failures_per_account: u64,
+    pub failures_per_address: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".parse().expect("static address"),
+            database_url: "sqlite://data/educonnect.db".into(),
+            database_max_connections: 16,
+            redis_url: String::new(),
+            redis_prefix: "educonnect:".into(),
+            keys_dir: "keys".into(),
+            key_encryption_key: None,
+            demo: None,
+            log_format: "text".into(),
+            trust_forwarded_for: false,
+            tokens: TokenConfig::default(),
+            session: SessionConfig::default(),
+            password: PasswordConfig::default(),
+            throttle: ThrottleConfig::default(),
+        }
+    }
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        TokenConfig {
+            authorization_code_seconds: 60,
+            access_token_seconds: 600,
+            id_token_seconds: 600,
+            refresh_token_seconds: 30 * 24 * 3600,
+            refresh_reuse_grace_seconds: 0,
+            logout_token_seconds: 120,
+            login_transaction_seconds: 900,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            lifetime_seconds: 8 * 3600,
+            cookie_name: "educonnect_session".into(),
+        }
+    }
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        // OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
+        PasswordConfig {
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: 0,
+        }
+    }
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        // Whole schools share one public address: the per-address bound is deliberately high.
+        ThrottleConfig {
+            window_seconds: 900,
+            failures_per_account: 5,
+            failures_per_address: 200,
+        }
+    }
+}
+
+/// Why the configuration cannot be used; the message names the option.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Defaults, then `file` (if given, or `educonnect.toml` when present), then `EDUCONNECT_*`
+    /// variables (`__` separates sections: `EDUCONNECT_TOKENS__ACCESS_TOKEN_SECONDS`), then
+    /// `DATABASE_URL` and `REDIS_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError(format!(
+                    "configuration file {} not found",
+                    path.display()
+                )))
+            }
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("educonnect.toml")),
+        }
+        let figment = figment
+            .merge(Env::prefixed("EDUCONNECT_").split("__").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]));
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: URLs, bounds, and combinations.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let issuer = self.issuer_url()?;
+        let loopback = matches!(issuer.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if issuer.scheme() != "https" && !loopback {
+            return Err(ConfigError(format!(
+                "issuer {} must use https (http is accepted only on a loopback address)",
+                self.issuer
+            )));
+        }
+        if !(self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+            || self.database_url.starts_with("sqlite:"))
+        {
+            return Err(ConfigError(
+                "database_url must start with postgres:// or sqlite:".into(),
+            ));
+        }
+        let redis_ok = self.redis_url.is_empty()
+            || self.redis_url.starts_with("redis://")
+            || self.redis_url.starts_with("rediss://");
+        if !redis_ok {
+            return Err(ConfigError(
+                "redis_url must be empty or start with redis://".into(),
+            ));
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError("log_format must be text or json".into()));
+        }
+        let t = &self.tokens;
+        // OpenID Connect Core §3.1.2.1 / RFC 9700: codes are short-lived, at most a minute here.
+        if t.authorization_code_seconds == 0 || t.authorization_code_seconds > 60 {
+            return Err(ConfigError(
+                "tokens.authorization_code_seconds must be within 1..=60".into(),
+            ));
+        }
+        for (name, value) in [
+            ("tokens.access_token_seconds", t.access_token_seconds),
+            ("tokens.id_token_seconds", t.id_token_seconds),
+            ("tokens.refresh_token_seconds", t.refresh_token_seconds),
+            ("tokens.logout_token_seconds", t.logout_token_seconds),
+            (
+                "tokens.login_transaction_seconds",
+                t.login_transaction_seconds,
+            ),
+            ("session.lifetime_seconds", self.session.lifetime_seconds),
+            ("throttle.window_seconds", self.throttle.window_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{name} must be greater than 0")));
+            }
+        }
+        if t.refresh_reuse_grace_seconds > 300 {
+            return Err(ConfigError(
+                "tokens.refresh_reuse_grace_seconds must be at most 300".into(),
+            ));
+        }
+        let p = &self.password;
+        argon2::Params::new(
+            p.argon2_memory_kib,
+            p.argon2_iterations,
+            p.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| ConfigError(format!("password argon2 parameters: {e}")))?;
+        if self.session.cookie_name.is_empty()
+            || !self
+                .session
+                .cookie_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConfigError(
+                "session.cookie_name must be ASCII letters, digits or _".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn issuer_url(&self) -> Result<Url, ConfigError> {
+        let url = Url::parse(&self.issuer)
+            .map_err(|e| ConfigError(format!("issuer {}: {e}", self.issuer)))?;
+        if url.query().is_some() || url.fragment().is_some() || self.issuer.ends_with('/') {
+            return Err(ConfigError(
+                "issuer must have no query, no fragment and no trailing slash".into(),
+            ));
+        }
+        Ok(url)
+    }
+
+    /// True when running on the embedded default (SQLite and in-process stores).
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.starts_with("sqlite:") && self.redis_url.is_empty()
+    }
+
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.unwrap_or_else(|| self.is_embedded())
+    }
+
+    /// The longest lifetime of a token signed with a key: a retired key stays published this long.
+    pub fn longest_signed_token_seconds(&self) -> u64 {
+        self.tokens
+            .id_token_seconds
+            .max(self.tokens.logout_token_seconds)
+    }
+
+    /// Absolute URL of an endpoint under the issuer.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn plain_http_issuer_outside_loopback_is_refused() {
+        let config = Config {
+            issuer: "http://educonnect.example".into(),
+            ..Config::default()
+        };
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("https"), "{err}");
+    }
+
+    #[test]
+    fn code_lifetime_above_a_minute_is_refused() {
+        let mut config = Config::default();
+        config.tokens.authorization_code_seconds = 600;
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("authorization_code_seconds"));
+    }
+
+    #[test]
+    fn weak_argon2_parameters_are_refused() {
+        let mut config = Config::default();
+        config.password.argon2_iterations = 0;
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("argon2"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Authorization endpoint, login page and consent page: extract, call the pipeline, render.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, RawForm, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::error::internal_page;
+use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
+use super::session_cookie;
+use crate::app::{App, AppState};
+use crate::oidc::authorize::{self, transaction, Outcome, ResponseMode, Transaction};
+use crate::oidc::consent;
+use crate::oidc::login::{self, LoginResult, Submission};
+use crate::secrets::Secret;
+
+#[tracing::instrument(skip_all)]
+pub async fn authorize(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    RawForm(raw): RawForm,
+) -> Response {
+    let pairs = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let result = async {
+        let session = session_cookie::current(&app, &jar).await?;
+        authorize::authorize(&app, pairs, session).await
+    };
+    match result.await {
+        Ok(outcome) => render_outcome(outcome).await,
+        Err(e) => internal_page(e),
+    }
+}
+
+/// Turns what the pipeline decided into a page or a redirect.
+pub async fn render_outcome(outcome: Outcome) -> Response {
+    let response = match outcome {
+        Outcome::ErrorPage(message) => pages::error_page(StatusCode::BAD_REQUEST, &message),
+        Outcome::Reply(reply) => match reply.mode {
+            ResponseMode::Query => Redirect::to(reply.redirect_url().as_str()).into_response(),
+            ResponseMode::FormPost => {
+                let fields = reply.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                pages::form_post(&FormPostPage {
+                    action: reply.redirect_uri.as_str(),
+                    fields,
+                })
+            }
+        },
+        Outcome::Login(tx) => login_redirect(&tx),
+        Outcome::Consent(tx, client) => pages::render(
+            StatusCode::OK,
+            &ConsentPage {
+                client_name: &client.name,
+                tx: &tx.id,
+                csrf: &tx.csrf,
+                scopes: tx
+                    .request
+                    .scopes
+                    .iter()
+                    .filter(|s| *s != "openid")
+                    .collect(),
+            },
+        ),
+    };
+    uncached(response)
+}
+
+/// Pages of the flow carry one-time values: never cached.
+fn uncached(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn login_redirect(tx: &Transaction) -> Response {
+    let mut url = url::Url::parse("http://localhost/login").expect("static URL");
+    url.query_pairs_mut().append_pair("tx", &tx.id);
+    let target = format!("/login?{}", url.query().unwrap_or_default());
+    Redirect::to(&target).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct TxQuery {
+    tx: String,
+}
+
+const EXPIRED: &str =
+    "Cette page de connexion a expiré. Retournez sur l'application pour vous connecter à nouveau.";
+
+pub async fn login_page(State(app): State<AppState>, Query(query): Query<TxQuery>) -> Response {
+    let tx = match transaction::load(&app, &query.tx).await {
+        Ok(Some(tx)) if tx.account_id.is_none() => tx,
+        Ok(_) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+        Err(e) => return internal_page(e),
+    };
+    render_login(
+        &app,
+        &tx,
+        tx.request.login_hint.as_deref().unwrap_or_default(),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn render_login(
+    app: &App,
+    tx: &Transaction,
+    login: &str,
+    message: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let client_name = match app.durable.client(&tx.request.client_id).await {
+        Ok(Some(client)) => client.name,
+        Ok(None) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+        Err(e) => return internal_page(e),
+    };
+    uncached(pages::render(
+        status,
+        &LoginPage {
+            client_name: &client_name,
+            tx: &tx.id,
+            csrf: &tx.csrf,
+            login,
+            message,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    tx: String,
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login_submit(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let address = client_address(&app, peer, &headers);
+    let typed_login = form.login.clone();
+    let submission = Submission {
+        tx_id: form.tx,
+        csrf: form.csrf,
+        login: form.login,
+        password: Secret::from_presented(&form.password),
+        address,
+    };
+    let result = async {
+        let previous = session_cookie::current(&app, &jar).await?;
+        login::login(&app, submission, previous).await
+    };
+    match result.await {
+        Ok(LoginResult::Expired) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+        Ok(LoginResult::Rejected { tx, message }) => {
+            let status = if message == login::THROTTLED {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            render_login(&app, &tx, &typed_login, Some(message), status).await
+        }
+        Ok(LoginResult::Authenticated { cookie, outcome }) => {
+            let jar = session_cookie::set(&app, jar, &cookie);
+            (jar, render_outcome(outcome).await).into_response()
+        }
+        Err(e) => internal_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    tx: String,
+    csrf: String,
+    decision: String,
+}
+
+pub async fn consent_submit(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let result = async {
+        let session = session_cookie::current(&app, &jar).await?;
+        consent::answer(
+            &app,
+            &form.tx,
+            &form.csrf,
+            form.decision == "approve",
+            session,
+        )
+        .await
+    };
+    match result.await {
+        Ok(outcome) => render_outcome(outcome).await,
+        Err(e) => internal_page(e),
+    }
+}
+
+/// The peer address, or the left-most `X-Forwarded-For` entry behind a trusted proxy.
+pub fn client_address(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
+    if app.config.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
+        if let Some(address) = forwarded {
+            return address.to_owned();
+        }
+    }
+    peer.ip().to_string()
+}

@@ -1,0 +1,177 @@
+//! A demo relying party (embedded mode only): a "Se connecter avec EduConnect" button that runs
+//! the real code flow with PKCE over HTTP against this provider, then shows the ID token claims
+//! and the userinfo response.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::pages;
+use crate::app::{App, AppState};
+use crate::demo::{DEMO_CLIENT_ID, DEMO_SCOPE};
+use crate::secrets::random_b64;
+use crate::tokens::jwt;
+
+const COOKIE: &str = "demo_rp";
+
+#[derive(Template)]
+#[template(path = "demo.html")]
+#[derive(Default)]
+struct DemoPage {
+    message: Option<String>,
+    id_token_claims: Option<String>,
+    userinfo: String,
+    logout_url: String,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/demo") }))
+        .route("/demo", get(home))
+        .route("/demo/login", get(start))
+        .route("/demo/callback", get(callback))
+}
+
+async fn home() -> Response {
+    pages::render(StatusCode::OK, &DemoPage::default())
+}
+
+fn redirect_uri(app: &App) -> String {
+    app.config.endpoint("/demo/callback")
+}
+
+async fn start(State(app): State<AppState>, jar: CookieJar) -> Response {
+    let (state, nonce, verifier) = (random_b64(16), random_b64(16), random_b64(32));
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let mut url = url::Url::parse(&app.config.endpoint("/authorize")).expect("issuer is a URL");
+    url.query_pairs_mut()
+        .append_pair("client_id", DEMO_CLIENT_ID)
+        .append_pair("response_type", "code")
+        .append_pair("scope", DEMO_SCOPE)
+        .append_pair("redirect_uri", &redirect_uri(&app))
+        .append_pair("state", &state)
+        .append_pair("nonce", &nonce)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let cookie = Cookie::build((COOKIE, format!("{state}.{nonce}.{verifier}")))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/demo");
+    (jar.add(cookie), Redirect::to(url.as_str())).into_response()
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    Query(cb): Query<Callback>,
+) -> Response {
+    let (status, page) = match finish(&app, &jar, cb).await {
+        Ok(page) => (StatusCode::OK, page),
+        Err(message) => (
+            StatusCode::BAD_REQUEST,
+            DemoPage {
+                message: Some(message),
+                ..DemoPage::default()
+            },
+        ),
+    };
+    (
+        jar.remove(Cookie::build(COOKIE).path("/demo")),
+        pages::render(status, &page),
+    )
+        .into_response()
+}
+
+/// The RP's side of the code flow: check state and iss, redeem the code, validate the ID token,
+/// call userinfo.
+async fn finish(app: &App, jar: &CookieJar, cb: Callback) -> Result<DemoPage, String> {
+    if let Some(error) = cb.error {
+        return Err(format!(
+            "EduConnect a répondu {error} : {}",
+            cb.error_description.unwrap_or_default()
+        ));
+    }
+    let stored = jar
+        .get(COOKIE)
+        .map(|c| c.value().to_owned())
+        .ok_or("Session de démonstration absente.")?;
+    let mut parts = stored.splitn(3, '.');
+    let (state, nonce, verifier) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    if cb.state.as_deref() != Some(state) {
+        return Err("Paramètre state inattendu.".into());
+    }
+    if cb.iss.as_deref() != Some(app.issuer()) {
+        return Err("Paramètre iss inattendu (RFC 9207).".into());
+    }
+    let code = cb.code.ok_or("Pas de code dans la réponse.")?;
+    let response: serde_json::Value = app
+        .http
+        .post(app.config.endpoint("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri(app)),
+            ("client_id", DEMO_CLIENT_ID),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("Appel au point de jeton impossible : {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("Réponse du point de jeton illisible : {e}"))?;
+    let id_token = response["id_token"]
+        .as_str()
+        .ok_or_else(|| format!("Échec de l'échange du code : {response}"))?;
+    let access_token = response["access_token"].as_str().unwrap_or_default();
+    let claims = jwt::verify(&app.keys, app.issuer(), id_token, Some(app.now_ms()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("Jeton d'identité refusé : {e}"))?;
+    if claims["nonce"].as_str() != Some(nonce) || claims["aud"].as_str() != Some(DEMO_CLIENT_ID) {
+        return Err("Jeton d'identité refusé : nonce ou audience inattendus.".into());
+    }
+    let userinfo: serde_json::Value = app
+        .http
+        .get(app.config.endpoint("/userinfo"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .map_err(|e| format!("Appel à userinfo impossible : {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("Réponse de userinfo illisible : {e}"))?;
+    let mut logout = url::Url::parse(&app.config.endpoint("/logout")).expect("issuer is a URL");
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", id_token)
+        .append_pair("post_logout_redirect_uri", &app.config.endpoint("/demo"))
+        .append_pair("state", &random_b64(8));
+    Ok(DemoPage {
+        message: None,
+        id_token_claims: Some(serde_json::to_string_pretty(&claims).unwrap_or_default()),
+        userinfo: serde_json::to_string_pretty(&userinfo).unwrap_or_default(),
+        logout_url: logout.to_string(),
+    })
+}

@@ -1,0 +1,94 @@
+//! HTTP: axum handlers only. Each extracts, calls one domain function, renders.
+
+mod authorize;
+mod demo;
+mod error;
+mod logout;
+pub mod ops;
+mod pages;
+mod session_cookie;
+mod token;
+mod userinfo;
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::AppState;
+
+/// Every route of the provider (and, with the demo enabled, of the demo relying party).
+pub fn router(app: AppState) -> Router {
+    ops::prometheus();
+    let mut router = Router::new()
+        .route("/.well-known/openid-configuration", get(ops::discovery))
+        .route("/jwks", get(ops::jwks))
+        .route(
+            "/authorize",
+            get(authorize::authorize).post(authorize::authorize),
+        )
+        .route(
+            "/login",
+            get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route("/consent", post(authorize::consent_submit))
+        .route("/token", post(token::token))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/introspect", post(token::introspect))
+        .route("/revoke", post(token::revoke))
+        .route(
+            "/logout",
+            get(logout::end_session).post(logout::end_session),
+        )
+        .route("/logout/confirm", post(logout::confirm))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/style.css", get(stylesheet));
+    if app.config.demo_enabled() {
+        router = router.merge(demo::routes());
+    }
+    router
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(app)
+}
+
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, with client addresses available.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,16 @@
+//! educonnect: an OpenID Connect provider for pupils and legal guardians.
+//! Module map: `docs/architecture.md`.
+
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod oidc;
+pub mod secrets;
+pub mod store;
+pub mod tokens;

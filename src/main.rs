@@ -1,0 +1,384 @@
+//! The `educonnect` command: serve, migrate, keys, clients, accounts.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::app::App;
+use educonnect::clock::SystemClock;
+use educonnect::config::Config;
+use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
+use educonnect::secrets::Secret;
+use educonnect::store::sql::SqlStore;
+use educonnect::store::{AccountStore, ClientStore, DurableStore};
+use educonnect::tokens::SigningAlg;
+
+#[derive(Parser)]
+#[command(
+    name = "educonnect",
+    version,
+    about = "EduConnect OpenID Connect provider"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./educonnect.toml when present.
+    #[arg(long, global = true, env = "EDUCONNECT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the provider (the default command).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Relying parties.
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
+    /// Accounts (by hand, until the Siècle import).
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a signing key for each algorithm that has none.
+    Generate,
+    /// Publish a new key, promote it, retire the old one after the longest token lifetime.
+    Rotate {
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+        /// Publish the new key this many seconds before it starts signing, so that RPs caching
+        /// the JWKS fetch it first.
+        #[arg(long, default_value_t = 0)]
+        publish_ahead: u64,
+    },
+    /// Every key with its state.
+    List,
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
+enum ClientsCommand {
+    /// Register a relying party; prints its id and (once) its secret.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        id: Option<String>,
+        /// Repeat for several URIs.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
+        /// Comma-separated: authorization_code, refresh_token, client_credentials.
+        #[arg(long, default_value = "authorization_code,refresh_token")]
+        grant_types: String,
+        /// Space- or comma-separated scopes the client may receive.
+        #[arg(long, default_value = "openid profile email offline_access")]
+        scopes: String,
+        /// client_secret_basic, client_secret_post, private_key_jwt or none.
+        #[arg(long, default_value = "client_secret_basic")]
+        auth_method: String,
+        /// RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+        /// JWKS file with the client's public keys (private_key_jwt).
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+        #[arg(long)]
+        require_consent: bool,
+    },
+    List,
+    Remove {
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an active account with a password.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// pupil, guardian or person_in_charge.
+        #[arg(long)]
+        profile: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read from EDUCONNECT_ACCOUNT_PASSWORD, so it stays out of the shell history.
+        #[arg(long, env = "EDUCONNECT_ACCOUNT_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("educonnect: {e}");
+            std::process::exit(2);
+        }
+    };
+    init_tracing(&config);
+    if let Err(e) = run(cli.command.unwrap_or(Command::Serve), config).await {
+        eprintln!("educonnect: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let store = SqlStore::connect(&config.database_url, 2).await?;
+            store.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Keys { command } => keys(command, config).await,
+        Command::Clients { command } => clients(command, config).await,
+        Command::Accounts { command } => accounts(command, config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    if app.config.demo_enabled() {
+        educonnect::demo::seed(&app).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(%listen, issuer = %app.config.issuer, embedded = app.config.is_embedded(), "educonnect is serving");
+    print_welcome(&app);
+    let router = educonnect::http::router(app.clone());
+    educonnect::http::serve(listener, router, shutdown_signal()).await?;
+    Ok(())
+}
+
+fn print_welcome(app: &App) {
+    let issuer = &app.config.issuer;
+    println!("\nEduConnect is running at {issuer}");
+    println!("  discovery: {issuer}/.well-known/openid-configuration");
+    if app.config.demo_enabled() {
+        println!("  demo ENT:  open {issuer}/demo and click « Se connecter avec EduConnect »");
+        for (login, password, profile, _, _) in educonnect::demo::DEMO_ACCOUNTS {
+            println!(
+                "    {:<9} login {login:<12} password {password}",
+                profile.as_str()
+            );
+        }
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn keys(command: KeysCommand, config: Config) -> anyhow::Result<()> {
+    let longest = Duration::from_secs(config.longest_signed_token_seconds());
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    match command {
+        KeysCommand::Generate => {
+            let created = app.keys.ensure_signing_keys().await?;
+            println!(
+                "{}",
+                if created.is_empty() {
+                    "every algorithm already has a signing key".to_owned()
+                } else {
+                    format!("created {}", created.join(", "))
+                }
+            );
+        }
+        KeysCommand::Rotate { alg, publish_ahead } => {
+            let alg = SigningAlg::parse(&alg)
+                .with_context(|| format!("unknown algorithm {alg} (RS256 or ES256)"))?;
+            let kid = app
+                .keys
+                .rotate(alg, Duration::from_secs(publish_ahead), longest)
+                .await?;
+            println!("new {} key {kid}: published now, signing in {publish_ahead} s; the previous key retires {} s after that", alg.as_str(), longest.as_secs());
+        }
+        KeysCommand::List => {
+            println!(
+                "{:<44} {:<6} {:<22} {:<14} retire_at",
+                "kid", "alg", "state", "signing_from"
+            );
+            for (kid, alg, state, from, retire) in app.keys.describe().await? {
+                let retire = retire
+                    .map(|r| (r / 1000).to_string())
+                    .unwrap_or_else(|| "-".into());
+                println!(
+                    "{kid:<44} {:<6} {state:<22} {:<14} {retire}",
+                    alg.as_str(),
+                    from / 1000
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn clients(command: ClientsCommand, config: Config) -> anyhow::Result<()> {
+    let store = SqlStore::connect(&config.database_url, 2).await?;
+    store.migrate().await?;
+    match command {
+        ClientsCommand::Add {
+            name,
+            id,
+            redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            grant_types,
+            scopes,
+            auth_method,
+            id_token_alg,
+            jwks,
+            require_consent,
+        } => {
+            let grant_types = grant_types
+                .split(',')
+                .map(|g| {
+                    GrantType::parse(g.trim()).with_context(|| format!("unknown grant type {g}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let jwks = match jwks {
+                Some(path) => Some(serde_json::from_str(
+                    &std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                )?),
+                None => None,
+            };
+            let registration = Registration {
+                id,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
+                grant_types,
+                scopes: scopes
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                auth_method: AuthMethod::parse(&auth_method)
+                    .with_context(|| format!("unknown auth method {auth_method}"))?,
+                id_token_alg: SigningAlg::parse(&id_token_alg)
+                    .with_context(|| format!("unknown algorithm {id_token_alg}"))?,
+                jwks,
+                require_consent,
+            };
+            let now = educonnect::clock::Clock::now_ms(&SystemClock);
+            let (client, secret) =
+                Client::register(registration, now).map_err(|e| anyhow::anyhow!(e))?;
+            if store.client(&client.id).await?.is_some() {
+                bail!("a client with id {} already exists", client.id);
+            }
+            store.put_client(&client).await?;
+            println!("client_id:     {}", client.id);
+            match secret {
+                Some(secret) => println!(
+                    "client_secret: {}\n(shown once: only its digest is stored)",
+                    secret.expose()
+                ),
+                None => println!("(no secret: {})", client.auth_method.as_str()),
+            }
+        }
+        ClientsCommand::List => {
+            for client in store.clients().await? {
+                println!(
+                    "{:<24} {:<20} {:<28} {}",
+                    client.id,
+                    client.auth_method.as_str(),
+                    client.name,
+                    client.redirect_uris.join(" ")
+                );
+            }
+        }
+        ClientsCommand::Remove { id } => {
+            if !store.delete_client(&id).await? {
+                bail!("no client {id}");
+            }
+            println!("removed {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn accounts(command: AccountsCommand, config: Config) -> anyhow::Result<()> {
+    let AccountsCommand::Add {
+        login,
+        profile,
+        given_name,
+        family_name,
+        email,
+        password,
+    } = command;
+    let login = LoginId::parse(&login)
+        .context("a login is 1 to 64 lower-case ASCII letters, digits, . - _")?;
+    let profile =
+        Profile::parse(&profile).context("profile must be pupil, guardian or person_in_charge")?;
+    if password.chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let hasher = educonnect::accounts::password::PasswordHasher::new(&config.password)?;
+    let store = SqlStore::connect(&config.database_url, 2).await?;
+    store.migrate().await?;
+    let now = educonnect::clock::Clock::now_ms(&SystemClock);
+    let mut account = Account::new(login, profile, &given_name, &family_name, now);
+    account.state = AccountState::Active;
+    account.email = email;
+    account.password_hash = Some(hasher.hash(&Secret::from_presented(&password)).await?);
+    store.insert_account(&account).await?;
+    println!("account {} created (sub {})", account.login, account.id);
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `grant_type=refresh_token` (RFC 6749 §6) with rotation on every use (RFC 9700 §4.14.2): the
+//! presented token is consumed atomically and a successor issued; a reused token revokes the
+//! whole grant, except within the configured grace window (a lost response, not a theft).
+
+use super::{RefreshToken, TokenResponse};
+use crate::app::App;
+use crate::error::{ErrorCode, OAuthError, OAuthResult};
+use crate::oidc::access_token::{self, AccessToken};
+use crate::oidc::client::Client;
+use crate::oidc::scope::Scopes;
+use crate::secrets::Secret;
+use crate::store::Rotation;
+
+pub struct RefreshRequest {
+    pub refresh_token: Option<Secret>,
+    pub scope: Option<String>,
+}
+
+pub async fn refresh(
+    app: &App,
+    client: &Client,
+    request: RefreshRequest,
+) -> OAuthResult<TokenResponse> {
+    let presented = request
+        .refresh_token
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let now_ms = app.now_ms();
+    let successor = Secret::generate();
+    let successor_record = RefreshToken {
+        digest: successor.digest(),
+        grant_id: String::new(),
+        parent_digest: Some(presented.digest()),
+        created_at: now_ms,
+        expires_at: 0,
+    };
+    let grace_ms = app.config.tokens.refresh_reuse_grace_seconds as i64 * 1000;
+    // The successor expires with its grant: fill it in once the grant is known.
+    let grant = match rotate(app, client, &presented, successor_record, now_ms, grace_ms).await? {
+        Rotation::Rotated(grant) | Rotation::ReissuedWithinGrace(grant) => grant,
+        Rotation::Invalid => {
+            return Err(OAuthError::invalid_grant(
+                "unknown, expired or revoked refresh token",
+            ))
+        }
+        Rotation::Reused { grant_id } => {
+            access_token::revoke_grant(app, &grant_id).await?;
+            tracing::warn!(client_id = %client.id, "refresh token reused; its grant is revoked");
+            return Err(OAuthError::invalid_grant("refresh token already used"));
+        }
+    };
+    let granted = Scopes::parse(&grant.scope);
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+    let scopes = match request.scope.as_deref().map(Scopes::parse) {
+        Some(asked) if !asked.is_subset_of(&granted) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope exceeds the original grant",
+            ))
+        }
+        Some(asked) if !asked.is_empty() => asked,
+        _ => granted,
+    };
+    super::authorization_code::load_account(app, &grant.account_id).await?;
+    let now = now_ms / 1000;
+    let ttl = app.config.tokens.access_token_seconds;
+    let access = access_token::issue(
+        app,
+        &AccessToken {
+            client_id: client.id.clone(),
+            account_id: Some(grant.account_id.clone()),
+            scope: scopes.to_string(),
+            grant_id: Some(grant.id.clone()),
+            iat: now,
+            exp: now + ttl as i64,
+        },
+    )
+    .await?;
+    metrics::counter!("educonnect_tokens_issued_total", "grant_type" => "refresh_token")
+        .increment(1);
+    Ok(TokenResponse {
+        access_token: access.expose().to_owned(),
+        token_type: "Bearer",
+        expires_in: ttl,
+        scope: scopes.to_string(),
+        id_token: None,
+        refresh_token: Some(successor.expose().to_owned()),
+    })
+}
+
+async fn rotate(
+    app: &App,
+    client: &Client,
+    presented: &Secret,
+    mut successor: RefreshToken,
+    now_ms: i64,
+    grace_ms: i64,
+) -> anyhow::Result<Rotation> {
+    // Refresh tokens live as long as their grant (absolute lifetime); the store checks the
+    // grant, so the successor may carry the grant's limit through a lookup-free upper bound.
+    successor.expires_at = now_ms + app.config.tokens.refresh_token_seconds as i64 * 1000;
+    let rotation = app
+        .durable
+        .rotate_refresh_token(
+            &client.id,
+            &presented.digest(),
+            &successor,
+            now_ms,
+            grace_ms,
+        )
+        .await?;
+    Ok(rotation)
+}

@@ -1,0 +1,169 @@
+//! RP-Initiated Logout 1.0: the end-session endpoint. A valid `id_token_hint` logs out at once
+//! and may redirect to a registered `post_logout_redirect_uri` (exact match); without one, or
+//! with an invalid one, the person confirms on a page and nothing redirects.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::app::App;
+use crate::oidc::access_token;
+use crate::oidc::backchannel;
+use crate::oidc::session::{self, Session};
+use crate::secrets::{constant_time_eq, random_b64};
+use crate::store::ephemeral::{put_json, take_json};
+use crate::tokens::jwt;
+
+#[derive(Debug)]
+pub enum LogoutOutcome {
+    /// Logged out; back to the RP.
+    Redirect(Url),
+    /// Ask the person; `csrf` protects the confirmation form.
+    Confirm {
+        csrf: String,
+    },
+    LoggedOut,
+}
+
+/// The confirmation form's token, bound to the browser's session.
+#[derive(Serialize, Deserialize)]
+struct PendingLogout {
+    sid: Option<String>,
+}
+
+fn pending_key(csrf: &str) -> String {
+    format!("logout:{}", crate::secrets::digest(csrf.as_bytes()))
+}
+
+pub async fn end_session(
+    app: &Arc<App>,
+    params: &HashMap<String, String>,
+    session: Option<Session>,
+) -> anyhow::Result<LogoutOutcome> {
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let hint = match get("id_token_hint") {
+        Some(hint) => verified_hint(app, hint, get("client_id")).await?,
+        None => None,
+    };
+    let Some(hint) = hint else {
+        return confirm(app, session).await;
+    };
+    // The hint names someone else than the person logged in here: let them decide.
+    if session.as_ref().is_some_and(|s| s.account_id != hint.sub) {
+        return confirm(app, session).await;
+    }
+    if let Some(session) = session {
+        log_out(app, &session).await?;
+    }
+    let target = match get("post_logout_redirect_uri") {
+        Some(uri) => registered_target(app, &hint.client_id, uri).await?,
+        None => None,
+    };
+    let Some(mut target) = target else {
+        return Ok(LogoutOutcome::LoggedOut);
+    };
+    if let Some(state) = get("state") {
+        target.query_pairs_mut().append_pair("state", state);
+    }
+    Ok(LogoutOutcome::Redirect(target))
+}
+
+/// The person confirmed on the page.
+pub async fn confirm_logout(
+    app: &Arc<App>,
+    csrf: &str,
+    session: Option<Session>,
+) -> anyhow::Result<LogoutOutcome> {
+    let Some(pending) = take_json::<PendingLogout>(&*app.ephemeral, &pending_key(csrf)).await?
+    else {
+        return Ok(LogoutOutcome::LoggedOut);
+    };
+    if let Some(session) = session {
+        let same = pending
+            .sid
+            .as_deref()
+            .is_some_and(|sid| constant_time_eq(sid, &session.sid));
+        if same {
+            log_out(app, &session).await?;
+        }
+    }
+    Ok(LogoutOutcome::LoggedOut)
+}
+
+async fn confirm(app: &App, session: Option<Session>) -> anyhow::Result<LogoutOutcome> {
+    let Some(session) = session else {
+        return Ok(LogoutOutcome::LoggedOut);
+    };
+    let csrf = random_b64(24);
+    let ttl = Duration::from_secs(app.config.tokens.login_transaction_seconds);
+    put_json(
+        &*app.ephemeral,
+        &pending_key(&csrf),
+        &PendingLogout {
+            sid: Some(session.sid),
+        },
+        ttl,
+    )
+    .await?;
+    Ok(LogoutOutcome::Confirm { csrf })
+}
+
+struct Hint {
+    sub: String,
+    client_id: String,
+}
+
+/// An ID token we issued (expired is fine), for `client_id` if one is given.
+async fn verified_hint(
+    app: &App,
+    hint: &str,
+    client_id: Option<&str>,
+) -> anyhow::Result<Option<Hint>> {
+    let Ok(claims) = jwt::verify(&app.keys, app.issuer(), hint, None).await? else {
+        return Ok(None);
+    };
+    let (Some(sub), Some(aud)) = (claims["sub"].as_str(), claims["aud"].as_str()) else {
+        return Ok(None);
+    };
+    if client_id.is_some_and(|id| id != aud) {
+        return Ok(None);
+    }
+    Ok(Some(Hint {
+        sub: sub.to_owned(),
+        client_id: aud.to_owned(),
+    }))
+}
+
+async fn registered_target(app: &App, client_id: &str, uri: &str) -> anyhow::Result<Option<Url>> {
+    let Some(client) = app.durable.client(client_id).await? else {
+        return Ok(None);
+    };
+    if !client.has_post_logout_redirect_uri(uri) {
+        return Ok(None);
+    }
+    Ok(Url::parse(uri).ok())
+}
+
+/// Ends the SSO session: the session itself, the grants bound to it (not the offline ones), and
+/// a back-channel logout to every RP of the session that registered for it.
+pub async fn log_out(app: &Arc<App>, session: &Session) -> anyhow::Result<()> {
+    let clients = session::clients(app, &session.sid).await?;
+    session::destroy(app, &session.sid).await?;
+    for grant_id in app
+        .durable
+        .revoke_session_grants(&session.sid, app.now_ms())
+        .await?
+    {
+        access_token::revoke_grant(app, &grant_id).await?;
+    }
+    backchannel::notify(app, &clients, &session.account_id, &session.sid).await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! SSO sessions in the ephemeral store. The cookie holds `sid.secret`: the `sid` is public (it is
+//! the `sid` claim RPs see), the secret is not, and only its digest is stored.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::oidc::id_token::Authentication;
+use crate::secrets::{constant_time_eq, random_b64, Secret};
+use crate::store::ephemeral::{get_json, put_json};
+
+/// Authentication context reference of a password login.
+pub const ACR_PASSWORD: &str = "eidas1";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub sid: String,
+    secret_digest: String,
+    pub account_id: String,
+    /// Seconds since the epoch.
+    pub auth_time: i64,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub expires_at_ms: i64,
+}
+
+impl Session {
+    pub fn authentication(&self) -> Authentication {
+        Authentication {
+            auth_time: self.auth_time,
+            acr: self.acr.clone(),
+            amr: self.amr.clone(),
+            sid: Some(self.sid.clone()),
+        }
+    }
+}
+
+fn key(sid: &str) -> String {
+    format!("session:{{{sid}}}")
+}
+
+fn clients_key(sid: &str) -> String {
+    format!("session:{{{sid}}}:clients")
+}
+
+/// Starts a new session (a new id: the session id is renewed at every login, so a fixated
+/// cookie is worthless). Returns the session and the cookie value.
+pub async fn create(
+    app: &App,
+    account_id: &str,
+    amr: Vec<String>,
+) -> anyhow::Result<(Session, Secret)> {
+    let sid = random_b64(24);
+    let secret = Secret::generate();
+    let now = app.now_ms();
+    let lifetime = app.config.session.lifetime_seconds;
+    let session = Session {
+        sid: sid.clone(),
+        secret_digest: secret.digest(),
+        account_id: account_id.to_owned(),
+        auth_time: now / 1000,
+        acr: ACR_PASSWORD.to_owned(),
+        amr,
+        expires_at_ms: now + lifetime as i64 * 1000,
+    };
+    put_json(
+        &*app.ephemeral,
+        &key(&sid),
+        &session,
+        Duration::from_secs(lifetime),
+    )
+    .await?;
+    Ok((
+        session,
+        Secret::from_presented(&format!("{sid}.{}", secret.expose())),
+    ))
+}
+
+/// The live session a cookie designates, if any.
+pub async fn from_cookie(app: &App, cookie: &str) -> anyhow::Result<Option<Session>> {
+    let Some((sid, secret)) = cookie.split_once('.') else {
+        return Ok(None);
+    };
+    let Some(session) = get_json::<Session>(&*app.ephemeral, &key(sid)).await? else {
+        return Ok(None);
+    };
+    let genuine = constant_time_eq(
+        &session.secret_digest,
+        &Secret::from_presented(secret).digest(),
+    );
+    Ok((genuine && session.expires_at_ms > app.now_ms()).then_some(session))
+}
+
+pub async fn by_sid(app: &App, sid: &str) -> anyhow::Result<Option<Session>> {
+    get_json(&*app.ephemeral, &key(sid)).await
+}
+
+/// Remembers that `client_id` received tokens in this session (for back-channel logout).
+pub async fn add_client(app: &App, session: &Session, client_id: &str) -> anyhow::Result<()> {
+    let remaining = ((session.expires_at_ms - app.now_ms()) / 1000).max(1) as u64;
+    app.ephemeral
+        .set_add(
+            &clients_key(&session.sid),
+            client_id,
+            Duration::from_secs(remaining),
+        )
+        .await
+}
+
+pub async fn clients(app: &App, sid: &str) -> anyhow::Result<Vec<String>> {
+    app.ephemeral.set_members(&clients_key(sid)).await
+}
+
+pub async fn destroy(app: &App, sid: &str) -> anyhow::Result<()> {
+    app.ephemeral.delete(&key(sid)).await?;
+    app.ephemeral.delete(&clients_key(sid)).await
+}

@@ -1,0 +1,128 @@
+//! Storage seams. Durable: PostgreSQL or SQLite behind one `sqlx::AnyPool` implementation.
+//! Ephemeral: Redis or an in-process map. Each trait states its contract; the contract test suite
+//! (`tests/it/store_contract.rs`) runs against both implementations of both families.
+
+pub mod ephemeral;
+pub mod sql;
+
+use async_trait::async_trait;
+
+use crate::accounts::Account;
+use crate::oidc::client::Client;
+use crate::oidc::grants::{Grant, RefreshToken};
+use crate::tokens::keyring::StoredKey;
+
+pub use ephemeral::{EphemeralStore, Taken};
+
+/// Relying parties.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn client(&self, id: &str) -> anyhow::Result<Option<Client>>;
+    /// Inserts or replaces the client with this id.
+    async fn put_client(&self, client: &Client) -> anyhow::Result<()>;
+    async fn clients(&self) -> anyhow::Result<Vec<Client>>;
+    /// True if a client was removed.
+    async fn delete_client(&self, id: &str) -> anyhow::Result<bool>;
+}
+
+/// Why an account could not be inserted.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertAccountError {
+    #[error("the login {0} is already taken")]
+    LoginTaken(String),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// Pupil and guardian accounts.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn account(&self, id: &str) -> anyhow::Result<Option<Account>>;
+    /// Logins are stored lower-case; `login` must already be normalized.
+    async fn account_by_login(&self, login: &str) -> anyhow::Result<Option<Account>>;
+    /// Fails with `LoginTaken` (and changes nothing) if the login exists.
+    async fn insert_account(&self, account: &Account) -> Result<(), InsertAccountError>;
+    async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
+}
+
+/// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was active: it is now used and `successor` is stored in its place.
+    Rotated(Grant),
+    /// The token had been rotated within the grace window and its child was never used: the
+    /// child is revoked and `successor` replaces it, so one valid child remains.
+    ReissuedWithinGrace(Grant),
+    /// The token had already been used: the caller must revoke the grant (theft suspected).
+    Reused { grant_id: String },
+    /// Unknown, expired, revoked, or its grant is revoked.
+    Invalid,
+}
+
+/// Refresh grants: a grant is one authorization of a client by an account; its refresh tokens
+/// form a chain where only the newest is usable.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a new grant with its first refresh token.
+    async fn insert_grant(&self, grant: &Grant, first: &RefreshToken) -> anyhow::Result<()>;
+    async fn grant(&self, id: &str) -> anyhow::Result<Option<Grant>>;
+    /// Atomically consumes the token with digest `presented`, if its grant belongs to
+    /// `client_id`, and stores `successor` (whose `grant_id` the store overwrites with the
+    /// presented token's). Two concurrent calls with the same token never both return `Rotated`.
+    /// A token of another client is `Invalid` and left untouched.
+    async fn rotate_refresh_token(
+        &self,
+        client_id: &str,
+        presented: &str,
+        successor: &RefreshToken,
+        now_ms: i64,
+        grace_ms: i64,
+    ) -> anyhow::Result<Rotation>;
+    /// The grant of an active (unused, unrevoked, unexpired) refresh token.
+    async fn active_refresh_token(
+        &self,
+        digest: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<(RefreshToken, Grant)>>;
+    /// Revokes the grant and every refresh token of it. True if it was active.
+    async fn revoke_grant(&self, id: &str, now_ms: i64) -> anyhow::Result<bool>;
+    /// Revokes the grants bound to an SSO session that did not ask for `offline_access`;
+    /// returns their ids.
+    async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>>;
+}
+
+/// Signing keys, shared by every replica.
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn keys(&self) -> anyhow::Result<Vec<StoredKey>>;
+    async fn insert_key(&self, key: &StoredKey) -> anyhow::Result<()>;
+    async fn set_key_retire_at(&self, kid: &str, retire_at_ms: i64) -> anyhow::Result<()>;
+    /// Deletes keys retired before `now_ms`; returns how many.
+    async fn delete_retired_keys(&self, now_ms: i64) -> anyhow::Result<u64>;
+}
+
+/// Scopes an account consented to give a client.
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn consented_scopes(
+        &self,
+        account_id: &str,
+        client_id: &str,
+    ) -> anyhow::Result<Vec<String>>;
+    async fn put_consent(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+}
+
+/// Everything that must survive a restart.
+#[async_trait]
+pub trait DurableStore: ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore {
+    /// Reachability, for `/readyz`.
+    async fn ping(&self) -> anyhow::Result<()>;
+    /// Applies the migrations of the store's dialect.
+    async fn migrate(&self) -> anyhow::Result<()>;
+}

@@ -1,0 +1,85 @@
+//! Accounts.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::SqlStore;
+use crate::accounts::{Account, AccountState, Profile};
+use crate::store::{AccountStore, InsertAccountError};
+
+const COLUMNS: &str = "id, login, password_hash, profile, given_name, family_name, email, phone, \
+                       state, created_at, updated_at";
+
+fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
+    let profile: String = row.try_get("profile")?;
+    let state: String = row.try_get("state")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        login: row.try_get("login")?,
+        password_hash: row.try_get("password_hash")?,
+        profile: Profile::parse(&profile).with_context(|| format!("unknown profile {profile}"))?,
+        given_name: row.try_get("given_name")?,
+        family_name: row.try_get("family_name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        state: AccountState::parse(&state).with_context(|| format!("unknown state {state}"))?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn account(&self, id: &str) -> anyhow::Result<Option<Account>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    async fn account_by_login(&self, login: &str) -> anyhow::Result<Option<Account>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE login = $1"))
+            .bind(login)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    async fn insert_account(&self, a: &Account) -> Result<(), InsertAccountError> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (login) DO NOTHING"
+        ))
+        .bind(&a.id)
+        .bind(&a.login)
+        .bind(&a.password_hash)
+        .bind(a.profile.as_str())
+        .bind(&a.given_name)
+        .bind(&a.family_name)
+        .bind(&a.email)
+        .bind(&a.phone)
+        .bind(a.state.as_str())
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(anyhow::Error::from)?;
+        if done.rows_affected() == 0 {
+            return Err(InsertAccountError::LoginTaken(a.login.clone()));
+        }
+        Ok(())
+    }
+
+    async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now_ms)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! Refresh grants and their token chains. Consumption is one conditional `UPDATE ... RETURNING`:
+//! of concurrent presentations of one token, the database lets exactly one match.
+
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::{flag, SqlStore};
+use crate::oidc::grants::{Grant, RefreshToken};
+use crate::store::{GrantStore, Rotation};
+
+const GRANT_COLUMNS: &str =
+    "id, account_id, client_id, scope, sid, offline, auth_time, acr, amr, created_at, expires_at";
+
+fn grant_from(row: &AnyRow) -> anyhow::Result<Grant> {
+    let amr: String = row.try_get("amr")?;
+    Ok(Grant {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        client_id: row.try_get("client_id")?,
+        scope: row.try_get("scope")?,
+        sid: row.try_get("sid")?,
+        offline: row.try_get::<i64, _>("offline")? != 0,
+        auth_time: row.try_get("auth_time")?,
+        acr: row.try_get("acr")?,
+        amr: amr
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+async fn insert_token(
+    tx: &mut Transaction<'_, Any>,
+    token: &RefreshToken,
+    grant_id: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (digest, grant_id, parent_digest, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&token.digest)
+    .bind(grant_id)
+    .bind(&token.parent_digest)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn active_grant(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<Grant>> {
+    let row = sqlx::query(&format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2"
+    ))
+    .bind(id)
+    .bind(now_ms)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(grant_from).transpose()
+}
+
+#[async_trait]
+impl GrantStore for SqlStore {
+    async fn insert_grant(&self, g: &Grant, first: &RefreshToken) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&g.id)
+        .bind(&g.account_id)
+        .bind(&g.client_id)
+        .bind(&g.scope)
+        .bind(&g.sid)
+        .bind(flag(g.offline))
+        .bind(g.auth_time)
+        .bind(&g.acr)
+        .bind(g.amr.join(" "))
+        .bind(g.created_at)
+        .bind(g.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        insert_token(&mut tx, first, &g.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn grant(&self, id: &str) -> anyhow::Result<Option<Grant>> {
+        let row = sqlx::query(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(grant_from).transpose()
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        client_id: &str,
+        presented: &str,
+        successor: &RefreshToken,
+        now_ms: i64,
+        grace_ms: i64,
+    ) -> anyhow::Result<Rotation> {
+        let mut tx = self.pool.begin().await?;
+        // RFC 9700 §4.14.2: the presented token is consumed at most once.
+        let consumed = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1
+             WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+               AND grant_id IN (SELECT id FROM grants WHERE client_id = $4)
+             RETURNING grant_id",
+        )
+        .bind(now_ms)
+        .bind(presented)
+        .bind(now_ms)
+        .bind(client_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = consumed {
+            let grant_id: String = row.try_get("grant_id")?;
+            let Some(grant) = active_grant(&mut tx, &grant_id, now_ms).await? else {
+                tx.rollback().await?;
+                return Ok(Rotation::Invalid);
+            };
+            insert_token(&mut tx, successor, &grant_id).await?;
+            tx.commit().await?;
+            return Ok(Rotation::Rotated(grant));
+        }
+        let known = sqlx::query(
+            "SELECT t.grant_id, t.used_at, t.revoked_at FROM refresh_tokens t
+             JOIN grants g ON g.id = t.grant_id WHERE t.digest = $1 AND g.client_id = $2",
+        )
+        .bind(presented)
+        .bind(client_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(known) = known else {
+            return Ok(Rotation::Invalid);
+        };
+        let grant_id: String = known.try_get("grant_id")?;
+        let used_at: Option<i64> = known.try_get("used_at")?;
+        let revoked_at: Option<i64> = known.try_get("revoked_at")?;
+        let Some(used_at) = used_at.filter(|_| revoked_at.is_none()) else {
+            return Ok(Rotation::Invalid);
+        };
+        if grace_ms > 0 && now_ms - used_at <= grace_ms {
+            // A lost response: replace the unused child, so one valid child remains.
+            let replaced = sqlx::query(
+                "UPDATE refresh_tokens SET revoked_at = $1
+                 WHERE parent_digest = $2 AND used_at IS NULL AND revoked_at IS NULL
+                 RETURNING digest",
+            )
+            .bind(now_ms)
+            .bind(presented)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if replaced.is_some() {
+                if let Some(grant) = active_grant(&mut tx, &grant_id, now_ms).await? {
+                    let successor = RefreshToken {
+                        parent_digest: Some(presented.to_owned()),
+                        ..successor.clone()
+                    };
+                    insert_token(&mut tx, &successor, &grant_id).await?;
+                    tx.commit().await?;
+                    return Ok(Rotation::ReissuedWithinGrace(grant));
+                }
+                tx.rollback().await?;
+                return Ok(Rotation::Invalid);
+            }
+        }
+        tx.rollback().await?;
+        Ok(Rotation::Reused { grant_id })
+    }
+
+    async fn active_refresh_token(
+        &self,
+        digest: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<(RefreshToken, Grant)>> {
+        let row = sqlx::query(
+            "SELECT t.digest, t.parent_digest, t.created_at AS token_created_at,
+                    t.expires_at AS token_expires_at, g.id, g.account_id, g.client_id, g.scope, g.sid,
+                    g.offline, g.auth_time, g.acr, g.amr, g.created_at, g.expires_at
+             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id
+             WHERE t.digest = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+               AND g.revoked_at IS NULL",
+        )
+        .bind(digest)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let grant = grant_from(&row)?;
+        let token = RefreshToken {
+            digest: row.try_get("digest")?,
+            grant_id: grant.id.clone(),
+            parent_digest: row.try_get("parent_digest")?,
+            created_at: row.try_get("token_created_at")?,
+            expires_at: row.try_get("token_expires_at")?,
+        };
+        Ok(Some((token, grant)))
+    }
+
+    async fn revoke_grant(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done =
+            sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE grant_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT id FROM grants WHERE sid = $1 AND offline = 0 AND revoked_at IS NULL",
+        )
+        .bind(sid)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut revoked = Vec::new();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if self.revoke_grant(&id, now_ms).await? {
+                revoked.push(id);
+            }
+        }
+        Ok(revoked)
+    }
+}

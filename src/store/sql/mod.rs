@@ -1,0 +1,119 @@
+//! The durable store over `sqlx::AnyPool`: one implementation, portable SQL (`$n` placeholders in
+//! increasing order, `ON CONFLICT`, `RETURNING`, epoch milliseconds, 0/1 booleans), and one
+//! migration folder per dialect.
+
+mod accounts;
+mod clients;
+mod consents;
+mod grants;
+mod keys;
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+use super::DurableStore;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl SqlStore {
+    /// Connects to `postgres://...` or `sqlite:...` (the SQLite file and its folder are created).
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let url = match dialect {
+            Dialect::Sqlite => prepare_sqlite_url(url)?,
+            Dialect::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).context("invalid DATABASE_URL")?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to the {dialect:?} database"))?;
+        if dialect == Dialect::Sqlite {
+            // Readers do not block the writer; the busy timeout queues concurrent writers.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        Ok(SqlStore { pool, dialect })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// `sqlite://data/x.db` → create `data/`, and ask SQLite to create the file.
+fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let file = path.split('?').next().unwrap_or_default();
+    if file != ":memory:" && !file.is_empty() {
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+#[async_trait]
+impl DurableStore for SqlStore {
+    async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.dialect {
+            Dialect::Postgres => &POSTGRES,
+            Dialect::Sqlite => &SQLITE,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+}
+
+/// 0/1 columns.
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

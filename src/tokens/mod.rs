@@ -1,0 +1,8 @@
+//! Signing keys and the tokens made with them: the key ring shared by every replica (stored in the
+//! durable store, private halves encrypted with the key-encryption key), JWT signing and checking.
+
+pub mod jwt;
+pub mod kek;
+pub mod keyring;
+
+pub use keyring::{KeyRing, SigningAlg};
