@@ -1,0 +1,194 @@
+//! Shared test harness: starts a real provider on 127.0.0.1 (random port) over either backend,
+//! with its own data (a fresh SQLite file, or a fresh PostgreSQL schema and Redis key prefix), so
+//! tests run in parallel. The production backend needs PostgreSQL and Redis to answer: a test
+//! fails, it never skips, when they do not.
+//!
+//! `EDUCONNECT_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
+//! `EDUCONNECT_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`) point at them.
+
+#![allow(dead_code)]
+
+pub mod browser;
+
+use std::sync::Arc;
+
+use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::app::{App, AppState};
+use educonnect::clock::OffsetClock;
+use educonnect::config::Config;
+use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
+use educonnect::secrets::{random_b64, Secret};
+use educonnect::tokens::SigningAlg;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file + in-process ephemeral store.
+    Embedded,
+    /// PostgreSQL + Redis.
+    Production,
+}
+
+pub fn database_url() -> String {
+    std::env::var("EDUCONNECT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("EDUCONNECT_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A running provider.
+pub struct TestOp {
+    pub app: AppState,
+    pub issuer: String,
+    pub clock: Arc<OffsetClock>,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestOp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A configuration with fresh, isolated stores for `backend`, and a cheap argon2 so tests stay
+/// fast (the production parameters are measured in the benchmarks, not here).
+pub async fn isolated_config(backend: Backend, dir: &std::path::Path) -> Config {
+    let mut config = Config::default();
+    config.keys_dir = dir.join("keys");
+    config.password.argon2_memory_kib = 1024;
+    config.password.argon2_iterations = 1;
+    config.demo = Some(false);
+    match backend {
+        Backend::Embedded => {
+            config.database_url = format!("sqlite://{}", dir.join("educonnect.db").display());
+        }
+        Backend::Production => {
+            let schema = fresh_schema().await;
+            config.database_url = format!("{}?options=-c%20search_path%3D{schema}", database_url());
+            config.database_max_connections = 8;
+            config.redis_url = redis_url();
+            config.redis_prefix = format!("test:{}:", random_b64(9));
+        }
+    }
+    config
+}
+
+/// A new PostgreSQL schema for one test; schemas of earlier runs (over two hours old) are dropped.
+async fn fresh_schema() -> String {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&database_url()).await.expect("PostgreSQL must answer at EDUCONNECT_TEST_DATABASE_URL");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let old = sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'edu_t%'")
+        .fetch_all(&pool)
+        .await
+        .expect("list schemas");
+    for row in old {
+        let name: String = row.get("nspname");
+        let stamp = name.split('_').nth(2).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        if stamp + 7200 < now {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&pool).await;
+        }
+    }
+    let suffix: String = random_b64(9).chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    let schema = format!("edu_t_{now}_{suffix}");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create schema");
+    pool.close().await;
+    schema
+}
+
+impl TestOp {
+    pub async fn start(backend: Backend) -> TestOp {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a provider after `configure` adjusted its configuration.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestOp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = isolated_config(backend, dir.path()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        config.issuer = format!("http://127.0.0.1:{port}");
+        config.listen = listener.local_addr().unwrap();
+        configure(&mut config);
+        config.validate().expect("test configuration");
+        let clock = Arc::new(OffsetClock::default());
+        let app = App::build(config, clock.clone()).await.expect("provider starts");
+        let router = educonnect::http::router(app.clone());
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(educonnect::http::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        let issuer = app.config.issuer.clone();
+        TestOp { app, issuer, clock, backend, _dir: dir, shutdown: Some(shutdown) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Registers a confidential client (client_secret_basic) with the usual redirect URIs.
+    pub async fn confidential_client(&self, id: &str) -> (Client, Secret) {
+        let (client, secret) = self.register(registration(id)).await;
+        (client, secret.expect("secret-based client"))
+    }
+
+    pub async fn register(&self, registration: Registration) -> (Client, Option<Secret>) {
+        let (client, secret) = Client::register(registration, self.app.now_ms()).expect("valid registration");
+        self.app.durable.put_client(&client).await.expect("store client");
+        (client, secret)
+    }
+
+    /// An active account with a password.
+    pub async fn account(&self, login: &str, password: &str, profile: Profile) -> Account {
+        let mut account = Account::new(LoginId::parse(login).unwrap(), profile, "Léa", "Martin", self.app.now_ms());
+        account.state = AccountState::Active;
+        account.email = Some(format!("{login}@example.invalid"));
+        account.password_hash = Some(self.app.passwords.hash(&Secret::from_presented(password)).await.unwrap());
+        self.app.durable.insert_account(&account).await.expect("store account");
+        account
+    }
+}
+
+pub const REDIRECT_URI: &str = "https://rp.example/cb";
+pub const POST_LOGOUT_URI: &str = "https://rp.example/logged-out";
+
+/// A registration for a confidential ENT with every grant.
+pub fn registration(id: &str) -> Registration {
+    Registration {
+        id: Some(id.into()),
+        name: format!("ENT {id}"),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
+        backchannel_logout_uri: None,
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
+        scopes: ["openid", "profile", "email", "offline_access", "scolarite"].map(String::from).to_vec(),
+        auth_method: AuthMethod::ClientSecretBasic,
+        id_token_alg: SigningAlg::RS256,
+        jwks: None,
+        require_consent: false,
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for a test body `async fn(Backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$name($crate::common::Backend::Embedded).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn production() {
+                    super::$name($crate::common::Backend::Production).await
+                }
+            }
+        )*
+    };
+}
