@@ -46,7 +46,11 @@ impl Browser {
                 response = self.http.get(next).send().await.unwrap();
             } else {
                 let status = response.status().as_u16();
-                return Step::Page { status, url, body: response.text().await.unwrap() };
+                return Step::Page {
+                    status,
+                    url,
+                    body: response.text().await.unwrap(),
+                };
             }
         }
         panic!("too many redirects");
@@ -63,25 +67,55 @@ impl Browser {
     }
 
     /// Submits the login page shown at `step` with these credentials.
-    pub async fn submit_login(&self, issuer: &str, step: Step, login: &str, password: &str) -> Step {
-        let Step::Page { body, .. } = step else { panic!("expected the login page") };
+    pub async fn submit_login(
+        &self,
+        issuer: &str,
+        step: Step,
+        login: &str,
+        password: &str,
+    ) -> Step {
+        let Step::Page { body, .. } = step else {
+            panic!("expected the login page")
+        };
         let tx = hidden(&body, "tx").expect("login page has a transaction");
         let csrf = hidden(&body, "csrf").expect("login page has a CSRF token");
-        self.post(issuer, &format!("{issuer}/login"), &[("tx", &tx), ("csrf", &csrf), ("login", login), ("password", password)])
-            .await
+        self.post(
+            issuer,
+            &format!("{issuer}/login"),
+            &[
+                ("tx", &tx),
+                ("csrf", &csrf),
+                ("login", login),
+                ("password", password),
+            ],
+        )
+        .await
     }
 
     /// Answers the consent page shown at `step`.
     pub async fn submit_consent(&self, issuer: &str, step: Step, approve: bool) -> Step {
-        let Step::Page { body, .. } = step else { panic!("expected the consent page") };
+        let Step::Page { body, .. } = step else {
+            panic!("expected the consent page")
+        };
         let tx = hidden(&body, "tx").expect("consent page has a transaction");
         let csrf = hidden(&body, "csrf").expect("consent page has a CSRF token");
         let decision = if approve { "approve" } else { "deny" };
-        self.post(issuer, &format!("{issuer}/consent"), &[("tx", &tx), ("csrf", &csrf), ("decision", decision)]).await
+        self.post(
+            issuer,
+            &format!("{issuer}/consent"),
+            &[("tx", &tx), ("csrf", &csrf), ("decision", decision)],
+        )
+        .await
     }
 
     /// From an authorization URL to the RP redirect, logging in if asked.
-    pub async fn authorize(&self, issuer: &str, auth_url: &str, login: &str, password: &str) -> Url {
+    pub async fn authorize(
+        &self,
+        issuer: &str,
+        auth_url: &str,
+        login: &str,
+        password: &str,
+    ) -> Url {
         let mut step = self.get(issuer, auth_url).await;
         if let Step::Page { ref body, .. } = step {
             if body.contains("name=\"password\"") {
@@ -105,10 +139,17 @@ pub fn hidden(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = body.find(&marker)? + marker.len();
     let end = body[start..].find('"')? + start;
-    Some(body[start..end].replace("&amp;", "&").replace("&#x2d;", "-").replace("&#x5f;", "_"))
+    Some(
+        body[start..end]
+            .replace("&amp;", "&")
+            .replace("&#x2d;", "-")
+            .replace("&#x5f;", "_"),
+    )
 }
 
 /// The value of query parameter `name`.
 pub fn param(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

@@ -29,7 +29,8 @@ pub enum Backend {
 }
 
 pub fn database_url() -> String {
-    std::env::var("EDUCONNECT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("EDUCONNECT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 pub fn redis_url() -> String {
@@ -57,8 +58,10 @@ impl Drop for TestOp {
 /// A configuration with fresh, isolated stores for `backend`, and a cheap argon2 so tests stay
 /// fast (the production parameters are measured in the benchmarks, not here).
 pub async fn isolated_config(backend: Backend, dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.keys_dir = dir.join("keys");
+    let mut config = Config {
+        keys_dir: dir.join("keys"),
+        ..Config::default()
+    };
     config.password.argon2_memory_kib = 1024;
     config.password.argon2_iterations = 1;
     config.demo = Some(false);
@@ -81,22 +84,42 @@ pub async fn isolated_config(backend: Backend, dir: &std::path::Path) -> Config 
 async fn fresh_schema() -> String {
     use sqlx::Row;
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&database_url()).await.expect("PostgreSQL must answer at EDUCONNECT_TEST_DATABASE_URL");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let old = sqlx::query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'edu_t%'")
-        .fetch_all(&pool)
+    let pool = sqlx::AnyPool::connect(&database_url())
         .await
-        .expect("list schemas");
+        .expect("PostgreSQL must answer at EDUCONNECT_TEST_DATABASE_URL");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let old = sqlx::query(
+        "SELECT nspname::text AS nspname FROM pg_namespace WHERE nspname LIKE 'edu_t%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("list schemas");
     for row in old {
         let name: String = row.get("nspname");
-        let stamp = name.split('_').nth(2).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+        let stamp = name
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(0);
         if stamp + 7200 < now {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&pool).await;
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&pool)
+                .await;
         }
     }
-    let suffix: String = random_b64(9).chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    let suffix: String = random_b64(9)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
     let schema = format!("edu_t_{now}_{suffix}");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.expect("create schema");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .expect("create schema");
     pool.close().await;
     schema
 }
@@ -110,21 +133,32 @@ impl TestOp {
     pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestOp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = isolated_config(backend, dir.path()).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().unwrap().port();
         config.issuer = format!("http://127.0.0.1:{port}");
         config.listen = listener.local_addr().unwrap();
         configure(&mut config);
         config.validate().expect("test configuration");
         let clock = Arc::new(OffsetClock::default());
-        let app = App::build(config, clock.clone()).await.expect("provider starts");
+        let app = App::build(config, clock.clone())
+            .await
+            .expect("provider starts");
         let router = educonnect::http::router(app.clone());
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(educonnect::http::serve(listener, router, async {
             let _ = stopped.await;
         }));
         let issuer = app.config.issuer.clone();
-        TestOp { app, issuer, clock, backend, _dir: dir, shutdown: Some(shutdown) }
+        TestOp {
+            app,
+            issuer,
+            clock,
+            backend,
+            _dir: dir,
+            shutdown: Some(shutdown),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -138,18 +172,39 @@ impl TestOp {
     }
 
     pub async fn register(&self, registration: Registration) -> (Client, Option<Secret>) {
-        let (client, secret) = Client::register(registration, self.app.now_ms()).expect("valid registration");
-        self.app.durable.put_client(&client).await.expect("store client");
+        let (client, secret) =
+            Client::register(registration, self.app.now_ms()).expect("valid registration");
+        self.app
+            .durable
+            .put_client(&client)
+            .await
+            .expect("store client");
         (client, secret)
     }
 
     /// An active account with a password.
     pub async fn account(&self, login: &str, password: &str, profile: Profile) -> Account {
-        let mut account = Account::new(LoginId::parse(login).unwrap(), profile, "Léa", "Martin", self.app.now_ms());
+        let mut account = Account::new(
+            LoginId::parse(login).unwrap(),
+            profile,
+            "Léa",
+            "Martin",
+            self.app.now_ms(),
+        );
         account.state = AccountState::Active;
         account.email = Some(format!("{login}@example.invalid"));
-        account.password_hash = Some(self.app.passwords.hash(&Secret::from_presented(password)).await.unwrap());
-        self.app.durable.insert_account(&account).await.expect("store account");
+        account.password_hash = Some(
+            self.app
+                .passwords
+                .hash(&Secret::from_presented(password))
+                .await
+                .unwrap(),
+        );
+        self.app
+            .durable
+            .insert_account(&account)
+            .await
+            .expect("store account");
         account
     }
 }
@@ -165,8 +220,14 @@ pub fn registration(id: &str) -> Registration {
         redirect_uris: vec![REDIRECT_URI.into()],
         post_logout_redirect_uris: vec![POST_LOGOUT_URI.into()],
         backchannel_logout_uri: None,
-        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken, GrantType::ClientCredentials],
-        scopes: ["openid", "profile", "email", "offline_access", "scolarite"].map(String::from).to_vec(),
+        grant_types: vec![
+            GrantType::AuthorizationCode,
+            GrantType::RefreshToken,
+            GrantType::ClientCredentials,
+        ],
+        scopes: ["openid", "profile", "email", "offline_access", "scolarite"]
+            .map(String::from)
+            .to_vec(),
         auth_method: AuthMethod::ClientSecretBasic,
         id_token_alg: SigningAlg::RS256,
         jwks: None,

@@ -45,10 +45,11 @@ pub async fn exchange(
     check_code_verifier(&code, request.code_verifier.as_deref())?;
     let account = load_account(app, &code.account_id).await?;
     let response = issue(app, client, &code, &account).await?;
-    // A replay that raced this exchange revoked the grant before it existed: honour it now.
+    // A replay that raced this exchange marked the grant revoked before its refresh token was
+    // stored: apply it to the stored grant too. The exchange itself succeeded (one redemption
+    // wins), but what it issued is dead, as RFC 6749 §4.1.2 asks.
     if access_token::grant_revoked(app, &code.grant_id).await? {
         access_token::revoke_grant(app, &code.grant_id).await?;
-        return Err(OAuthError::invalid_grant("code already used"));
     }
     metrics::counter!("educonnect_tokens_issued_total", "grant_type" => "authorization_code")
         .increment(1);

@@ -1,0 +1,11 @@
+//! Protocol tests: the provider driven over real HTTP by the `openidconnect` crate as a relying
+//! party (and by raw requests where a conforming RP library would refuse to send them), on both
+//! backends. One module per endpoint family; each test is named after the rule it proves.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod authorize;
+mod fixture;
+mod logout;
+mod token;
