@@ -62,9 +62,9 @@ enum KeysCommand {
     Rotate {
         #[arg(long, default_value = "RS256")]
         alg: String,
-        /// Publish the new key this many seconds before it starts signing, so that RPs caching
-        /// the JWKS fetch it first.
-        #[arg(long, default_value_t = 0)]
+        /// Publish the new key this many seconds before it starts signing, so that every replica
+        /// (they reload keys every 30 s) and the RPs caching the JWKS know it first.
+        #[arg(long, default_value_t = 60)]
         publish_ahead: u64,
     },
     /// Every key with its state.

@@ -27,6 +27,9 @@ use crate::tokens::kek::Kek;
 /// How often a replica reloads the key set from the durable store (and at most how stale it is).
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
+/// At most this often, an unknown kid triggers a reload.
+const MISS_RELOAD_INTERVAL: Duration = Duration::from_millis(100);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SigningAlg {
     RS256,
@@ -232,7 +235,8 @@ impl KeyRing {
         if let Some(key) = find(&snapshot) {
             return Ok(Some(key));
         }
-        if snapshot.loaded.elapsed() > Duration::from_secs(1) {
+        // Bounded so that tokens with made-up kids cannot turn into a query flood.
+        if snapshot.loaded.elapsed() > MISS_RELOAD_INTERVAL {
             self.reload().await?;
             let reloaded = self.current().await?;
             return Ok(find(&reloaded));

@@ -161,6 +161,28 @@ impl TestOp {
         }
     }
 
+    /// A second replica of the same provider: same configuration (same issuer, same PostgreSQL
+    /// schema and Redis prefix, same key-encryption key), its own process state and port.
+    pub async fn replica(&self) -> Replica {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = App::build(self.app.config.clone(), self.clock.clone())
+            .await
+            .expect("replica starts");
+        let router = educonnect::http::router(app.clone());
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(educonnect::http::serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Replica {
+            app,
+            base,
+            _shutdown: shutdown,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
     }
@@ -206,6 +228,19 @@ impl TestOp {
             .await
             .expect("store account");
         account
+    }
+}
+
+/// Another replica (see `TestOp::replica`); `base` is where it listens.
+pub struct Replica {
+    pub app: AppState,
+    pub base: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Replica {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
 }
 

@@ -8,4 +8,5 @@ mod common;
 mod authorize;
 mod fixture;
 mod logout;
+mod replicas;
 mod token;
