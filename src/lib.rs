@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod maintenance;
 pub mod oidc;
 pub mod secrets;
 pub mod store;

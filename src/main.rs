@@ -186,6 +186,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, issuer = %app.config.issuer, embedded = app.config.is_embedded(), "educonnect is serving");
     print_welcome(&app);
+    tokio::spawn(educonnect::maintenance::run(app.clone()));
     let router = educonnect::http::router(app.clone());
     educonnect::http::serve(listener, router, shutdown_signal()).await?;
     Ok(())

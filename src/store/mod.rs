@@ -118,9 +118,23 @@ pub trait ConsentStore: Send + Sync {
     ) -> anyhow::Result<()>;
 }
 
+/// What one purge pass removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub grants: u64,
+    pub refresh_tokens: u64,
+    pub keys: u64,
+    /// Another replica held the purge lock: this pass did nothing.
+    pub skipped: bool,
+}
+
 /// Everything that must survive a restart.
 #[async_trait]
 pub trait DurableStore: ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore {
+    /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
+    /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas
+    /// never purge at once (the second one skips).
+    async fn purge(&self, now_ms: i64, used_before_ms: i64, batch: i64) -> anyhow::Result<Purged>;
     /// Reachability, for `/readyz`.
     async fn ping(&self) -> anyhow::Result<()>;
     /// Applies the migrations of the store's dialect.

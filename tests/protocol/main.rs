@@ -8,5 +8,6 @@ mod common;
 mod authorize;
 mod fixture;
 mod logout;
+mod maintenance;
 mod replicas;
 mod token;

@@ -7,6 +7,7 @@ mod clients;
 mod consents;
 mod grants;
 mod keys;
+mod purge;
 
 use std::str::FromStr;
 
@@ -98,6 +99,15 @@ impl DurableStore for SqlStore {
     async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn purge(
+        &self,
+        now_ms: i64,
+        used_before_ms: i64,
+        batch: i64,
+    ) -> anyhow::Result<super::Purged> {
+        purge::purge(self, now_ms, used_before_ms, batch).await
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
