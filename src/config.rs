@@ -172,7 +172,11 @@ impl Config {
             None => figment = figment.merge(Toml::file("educonnect.toml")),
         }
         let figment = figment
-            .merge(Env::prefixed("EDUCONNECT_").split("__").ignore(&["config"]))
+            .merge(
+                Env::prefixed("EDUCONNECT_")
+                    .split("__")
+                    .ignore(&["config", "account_password"]),
+            )
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]));
         let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         config.validate()?;

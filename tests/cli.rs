@@ -1,0 +1,248 @@
+//! The `educonnect` command as an operator uses it: configuration errors, clients, keys,
+//! accounts, and `serve` on the embedded default.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use educonnect::store::sql::SqlStore;
+use educonnect::store::{AccountStore, ClientStore};
+
+fn educonnect(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_educonnect"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("cli.db").display()),
+        )
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn invalid_configuration_stops_start_up_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("EDUCONNECT_ISSUER", "http://educonnect.example", "https"),
+        (
+            "EDUCONNECT_TOKENS__AUTHORIZATION_CODE_SECONDS",
+            "3600",
+            "authorization_code_seconds",
+        ),
+        ("EDUCONNECT_PASSWORD__ARGON2_ITERATIONS", "0", "argon2"),
+        ("EDUCONNECT_LISTEN", "not-an-address", "listen"),
+        ("REDIS_URL", "memcached://x", "redis_url"),
+    ];
+    for (name, value, expected) in cases {
+        let (code, _, stderr) = run(educonnect(dir.path()).env(name, value).arg("serve"));
+        assert_eq!(code, 2, "{name}={value}: {stderr}");
+        assert!(
+            stderr.to_lowercase().contains(expected),
+            "{name}={value}: {stderr}"
+        );
+    }
+    let (code, _, stderr) = run(educonnect(dir.path()).args(["--config", "missing.toml", "serve"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.toml"), "{stderr}");
+}
+
+#[tokio::test]
+async fn clients_add_prints_the_secret_once_and_stores_only_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(educonnect(dir.path()).args([
+        "clients",
+        "add",
+        "--name",
+        "ENT Bretagne",
+        "--id",
+        "ent-bzh",
+        "--redirect-uri",
+        "https://ent.example/cb",
+        "--post-logout-redirect-uri",
+        "https://ent.example/bye",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let secret = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .expect("secret printed")
+        .trim()
+        .to_owned();
+    let (_, listed, _) = run(educonnect(dir.path()).args(["clients", "list"]));
+    assert!(listed.contains("ent-bzh") && !listed.contains(&secret));
+    let store = SqlStore::connect(
+        &format!("sqlite://{}", dir.path().join("cli.db").display()),
+        1,
+    )
+    .await
+    .unwrap();
+    let client = store.client("ent-bzh").await.unwrap().unwrap();
+    assert_eq!(
+        client.secret_digest,
+        Some(educonnect::secrets::Secret::from_presented(&secret).digest())
+    );
+    let (code, _, stderr) = run(educonnect(dir.path()).args([
+        "clients",
+        "add",
+        "--name",
+        "x",
+        "--id",
+        "ent-bzh",
+        "--redirect-uri",
+        "https://a.example/cb",
+    ]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let (code, _, stderr) = run(educonnect(dir.path()).args([
+        "clients",
+        "add",
+        "--name",
+        "x",
+        "--redirect-uri",
+        "http://ent.example/cb",
+    ]));
+    assert_ne!(code, 0, "plain http outside loopback is refused");
+    assert!(stderr.contains("scheme http"), "{stderr}");
+    let (code, _, _) = run(educonnect(dir.path()).args(["clients", "remove", "ent-bzh"]));
+    assert_eq!(code, 0);
+    assert!(store.client("ent-bzh").await.unwrap().is_none());
+}
+
+#[test]
+fn keys_rotate_publishes_a_new_key_and_keeps_the_old_one_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(educonnect(dir.path()).args(["keys", "generate"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("already") || stdout.contains("created"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = run(educonnect(dir.path()).args([
+        "keys",
+        "rotate",
+        "--alg",
+        "RS256",
+        "--publish-ahead",
+        "0",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("new RS256 key"), "{stdout}");
+    let (_, list, _) = run(educonnect(dir.path()).args(["keys", "list"]));
+    let rs256: Vec<&str> = list.lines().filter(|l| l.contains("RS256")).collect();
+    assert_eq!(rs256.len(), 2, "{list}");
+    assert!(
+        rs256.iter().any(|l| l.contains("signing"))
+            && rs256.iter().any(|l| l.contains("published (previous)")),
+        "{list}"
+    );
+    let (code, _, stderr) = run(educonnect(dir.path()).args(["keys", "rotate", "--alg", "HS256"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown algorithm"), "{stderr}");
+}
+
+#[tokio::test]
+async fn accounts_add_creates_an_active_account_with_a_hashed_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = |login: &str, password: &str| {
+        run(educonnect(dir.path())
+            .env("EDUCONNECT_ACCOUNT_PASSWORD", password)
+            .args([
+                "accounts",
+                "add",
+                "--login",
+                login,
+                "--profile",
+                "guardian",
+                "--given-name",
+                "Chloé",
+                "--family-name",
+                "Durand",
+            ]))
+    };
+    let (code, stdout, stderr) = add("C.Durand07", "Un-Mot-De-Passe-1");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("c.durand07"));
+    let store = SqlStore::connect(
+        &format!("sqlite://{}", dir.path().join("cli.db").display()),
+        1,
+    )
+    .await
+    .unwrap();
+    let account = store.account_by_login("c.durand07").await.unwrap().unwrap();
+    assert!(account
+        .password_hash
+        .as_deref()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    assert_eq!(account.given_name, "Chloé");
+    let (code, _, stderr) = add("c.durand07", "Un-Autre-Mot-2");
+    assert_ne!(code, 0);
+    assert!(stderr.contains("already taken"), "{stderr}");
+    let (code, _, _) = add("x.short", "short");
+    assert_ne!(code, 0, "short passwords are refused");
+}
+
+#[tokio::test]
+async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_to_click() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_educonnect"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("EDUCONNECT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("EDUCONNECT_ISSUER", format!("http://127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    while let Some(Ok(line)) = lines.next() {
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("guardian") {
+            break;
+        }
+    }
+    let demo = reqwest::get(format!("http://127.0.0.1:{port}/demo")).await;
+    child.kill().ok();
+    child.wait().ok();
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}/demo")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("l.martin01") && printed.contains("c.martin02"),
+        "{printed}"
+    );
+    assert!(
+        dir.path().join("data/educonnect.db").exists(),
+        "SQLite under data/"
+    );
+    assert!(
+        dir.path().join("keys/kek").exists(),
+        "key-encryption key under keys/"
+    );
+    let demo = demo.expect("the demo page answers");
+    assert_eq!(demo.status(), 200);
+    assert!(demo
+        .text()
+        .await
+        .unwrap()
+        .contains("Se connecter avec EduConnect"));
+}
