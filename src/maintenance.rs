@@ -26,6 +26,9 @@ pub async fn run(app: AppState) {
             Ok(purged) if purged.skipped => {
                 tracing::debug!("purge skipped: another replica holds the lock")
             }
+            Ok(purged) if purged == crate::store::Purged::default() => {
+                tracing::debug!("purge: nothing to remove")
+            }
             Ok(purged) => tracing::info!(
                 grants = purged.grants,
                 refresh_tokens = purged.refresh_tokens,

@@ -14,6 +14,8 @@ on_both_backends!(
     logout_with_valid_hint_redirects_with_state_and_ends_the_session,
     logout_with_bad_or_modified_id_token_hint_does_not_redirect,
     logout_with_unregistered_post_logout_uri_does_not_redirect,
+    logout_with_query_added_to_post_logout_uri_does_not_redirect,
+    logout_with_only_state_asks_for_confirmation,
     logout_without_hint_asks_for_confirmation,
     logout_revokes_session_tokens_but_not_offline_ones,
     backchannel_logout_posts_a_signed_logout_token_to_each_rp,
@@ -267,4 +269,28 @@ async fn backchannel_logout_posts_a_signed_logout_token_to_each_rp(backend: Back
         claims.get("nonce").is_none(),
         "Back-Channel Logout §2.4: no nonce"
     );
+}
+
+async fn logout_with_query_added_to_post_logout_uri_does_not_redirect(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let hint = logged_in(&f).await;
+    let tampered = format!("{POST_LOGOUT_URI}?extra=1");
+    let step = f
+        .browser
+        .get(f.issuer(), &logout_url(&f, Some(&hint), Some(&tampered)))
+        .await;
+    assert!(
+        matches!(step, Step::Page { .. }),
+        "exact match only: no redirect"
+    );
+}
+
+async fn logout_with_only_state_asks_for_confirmation(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    logged_in(&f).await;
+    let step = f.browser.get(f.issuer(), &logout_url(&f, None, None)).await;
+    let Step::Page { body, .. } = step else {
+        panic!("no redirect without a hint")
+    };
+    assert!(hidden(&body, "csrf").is_some(), "confirmation form");
 }

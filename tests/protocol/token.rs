@@ -27,7 +27,68 @@ on_both_backends!(
     private_key_jwt_authenticates_and_assertions_are_single_use,
     es256_id_tokens_per_client,
     tokens_signed_before_rotation_stay_verifiable,
+    userinfo_answers_get_and_post_with_header_or_body,
 );
+
+async fn userinfo_answers_get_and_post_with_header_or_body(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (tokens, _) = f.login(&["profile"]).await;
+    let token = access(&tokens);
+    let url = f.op.url("/userinfo");
+    let get: serde_json::Value = f
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post_header: serde_json::Value = f
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let post_body: serde_json::Value = f
+        .http
+        .post(&url)
+        .form(&[("access_token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(get["sub"], f.sub);
+    assert_eq!(get, post_header);
+    assert_eq!(get, post_body);
+    assert_eq!(get["family_name"], "Martin");
+    let response = f.http.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let response = f.http.get(&url).bearer_auth("forged").send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .contains("invalid_token"));
+    // A client_credentials token designates no person: no userinfo.
+    let (_, body) = f.token_raw(&[("grant_type", "client_credentials")]).await;
+    assert_eq!(
+        f.userinfo_status(body["access_token"].as_str().unwrap())
+            .await,
+        401
+    );
+}
 
 async fn code_of(f: &Fixture) -> (String, crate::fixture::Pending) {
     let pending = f.request(&["offline_access"], &[]);
