@@ -46,6 +46,10 @@ impl App {
             tracing::info!(%kid, "generated a signing key");
         }
         let passwords = PasswordHasher::new(&config.password)?;
+        // Computes the hash unknown logins are checked against now, not at the first one.
+        passwords
+            .verify(&crate::secrets::Secret::generate(), None)
+            .await?;
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())

@@ -30,13 +30,13 @@ pub async fn authorize(
         authorize::authorize(&app, pairs, session).await
     };
     match result.await {
-        Ok(outcome) => render_outcome(outcome).await,
+        Ok(outcome) => render_outcome(outcome),
         Err(e) => internal_page(e),
     }
 }
 
 /// Turns what the pipeline decided into a page or a redirect.
-pub async fn render_outcome(outcome: Outcome) -> Response {
+pub fn render_outcome(outcome: Outcome) -> Response {
     let response = match outcome {
         Outcome::ErrorPage(message) => pages::error_page(StatusCode::BAD_REQUEST, &message),
         Outcome::Reply(reply) => match reply.mode {
@@ -175,7 +175,7 @@ pub async fn login_submit(
         }
         Ok(LoginResult::Authenticated { cookie, outcome }) => {
             let jar = session_cookie::set(&app, jar, &cookie);
-            (jar, render_outcome(outcome).await).into_response()
+            (jar, render_outcome(outcome)).into_response()
         }
         Err(e) => internal_page(e),
     }
@@ -205,7 +205,7 @@ pub async fn consent_submit(
         .await
     };
     match result.await {
-        Ok(outcome) => render_outcome(outcome).await,
+        Ok(outcome) => render_outcome(outcome),
         Err(e) => internal_page(e),
     }
 }

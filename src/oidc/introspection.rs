@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use crate::app::App;
 use crate::error::{OAuthError, OAuthResult};
 use crate::oidc::access_token;
+use crate::oidc::client::AuthMethod;
 use crate::oidc::client_auth::{self, Presented};
 use crate::secrets::Secret;
 
@@ -15,7 +16,13 @@ pub async fn introspect(
     token: Option<&str>,
     hint: Option<&str>,
 ) -> OAuthResult<Value> {
-    client_auth::authenticate(app, credentials).await?;
+    let client = client_auth::authenticate(app, credentials).await?;
+    // RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
+    if client.auth_method == AuthMethod::None {
+        return Err(OAuthError::invalid_client(
+            "introspection needs a confidential client",
+        ));
+    }
     let token = Secret::from_presented(
         token.ok_or_else(|| OAuthError::invalid_request("token is required"))?,
     );

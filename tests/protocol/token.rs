@@ -459,6 +459,24 @@ async fn introspection_requires_client_authentication(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
+    // A public client names itself but proves nothing: refused too.
+    let mut registration = crate::common::registration("spa");
+    registration.auth_method = educonnect::oidc::client::AuthMethod::None;
+    registration
+        .grant_types
+        .retain(|g| *g != educonnect::oidc::client::GrantType::ClientCredentials);
+    f.op.register(registration).await;
+    let response = f
+        .http
+        .post(f.op.url("/introspect"))
+        .form(&[
+            ("token", body["access_token"].as_str().unwrap()),
+            ("client_id", "spa"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
 }
 
 async fn revoked_and_expired_tokens_are_inactive(backend: Backend) {

@@ -34,7 +34,6 @@ pub async fn refresh(
         expires_at: 0,
     };
     let grace_ms = app.config.tokens.refresh_reuse_grace_seconds as i64 * 1000;
-    // The successor expires with its grant: fill it in once the grant is known.
     let grant = match rotate(app, client, &presented, successor_record, now_ms, grace_ms).await? {
         Rotation::Rotated(grant) | Rotation::ReissuedWithinGrace(grant) => grant,
         Rotation::Invalid => {
@@ -95,8 +94,8 @@ async fn rotate(
     now_ms: i64,
     grace_ms: i64,
 ) -> anyhow::Result<Rotation> {
-    // Refresh tokens live as long as their grant (absolute lifetime); the store checks the
-    // grant, so the successor may carry the grant's limit through a lookup-free upper bound.
+    // Each token may live the configured lifetime; the grant's own (absolute) expiry, checked
+    // by the store at every rotation, bounds the chain.
     successor.expires_at = now_ms + app.config.tokens.refresh_token_seconds as i64 * 1000;
     let rotation = app
         .durable
