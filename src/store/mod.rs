@@ -1,6 +1,6 @@
 //! Storage seams. Durable: PostgreSQL or SQLite behind one `sqlx::AnyPool` implementation.
 //! Ephemeral: Redis or an in-process map. Each trait states its contract; the contract test suite
-//! (`tests/it/store_contract.rs`) runs against both implementations of both families.
+//! (`tests/store_contract.rs`) runs against both implementations of both families.
 
 pub mod ephemeral;
 pub mod sql;

@@ -1,0 +1,778 @@
+//! The storage contract: what the flows rely on from the durable store (PostgreSQL or SQLite) and
+//! the ephemeral store (Redis or in-process), checked on the embedded pair (SQLite + in-process)
+//! and on the production pair (PostgreSQL + Redis). Each test is named after the rule it proves.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{isolated_config, registration, Backend};
+use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::oidc::client::Client;
+use educonnect::oidc::grants::{Grant, RefreshToken};
+use educonnect::secrets::random_b64;
+use educonnect::store::ephemeral::{MemoryStore, RedisStore};
+use educonnect::store::sql::SqlStore;
+use educonnect::store::{DurableStore, EphemeralStore, InsertAccountError, Rotation, Taken};
+use educonnect::tokens::keyring::StoredKey;
+use educonnect::tokens::SigningAlg;
+
+/// A fresh durable + ephemeral pair of one backend, migrated.
+struct Stores {
+    durable: Arc<dyn DurableStore>,
+    ephemeral: Arc<dyn EphemeralStore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn stores(backend: Backend) -> Stores {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = isolated_config(backend, dir.path()).await;
+    let durable = SqlStore::connect(&config.database_url, 16)
+        .await
+        .expect("durable store connects");
+    durable.migrate().await.expect("migrations apply");
+    let ephemeral: Arc<dyn EphemeralStore> = match backend {
+        Backend::Embedded => Arc::new(MemoryStore::new()),
+        Backend::Production => Arc::new(
+            RedisStore::connect(&config.redis_url, &config.redis_prefix)
+                .await
+                .expect("Redis answers"),
+        ),
+    };
+    Stores {
+        durable: Arc::new(durable),
+        ephemeral,
+        _dir: dir,
+    }
+}
+
+/// TTLs short enough to watch expire, long enough that a loaded machine reads them before.
+const SHORT: Duration = Duration::from_millis(1_000);
+const PAST_SHORT: Duration = Duration::from_millis(1_500);
+const WINDOW: Duration = Duration::from_millis(2_000);
+
+const NOW: i64 = 1_800_000_000_000;
+const HOUR: i64 = 3_600_000;
+
+fn account(login: &str) -> Account {
+    let mut account = Account::new(
+        LoginId::parse(login).unwrap(),
+        Profile::Guardian,
+        "Chloé",
+        "N'Diaye",
+        NOW,
+    );
+    account.state = AccountState::Active;
+    account.phone = Some("+33600000000".into());
+    account
+}
+
+fn grant(client_id: &str, sid: Option<&str>, offline: bool) -> Grant {
+    Grant {
+        id: random_b64(12),
+        account_id: "acc".into(),
+        client_id: client_id.into(),
+        scope: "openid profile".into(),
+        sid: sid.map(str::to_owned),
+        offline,
+        auth_time: NOW,
+        acr: "eidas1".into(),
+        amr: vec!["pwd".into()],
+        created_at: NOW,
+        expires_at: NOW + 24 * HOUR,
+    }
+}
+
+fn token(grant: &Grant, parent: Option<&str>) -> RefreshToken {
+    RefreshToken {
+        digest: random_b64(32),
+        grant_id: grant.id.clone(),
+        parent_digest: parent.map(str::to_owned),
+        created_at: NOW,
+        expires_at: NOW + 24 * HOUR,
+    }
+}
+
+/// A successor as the token endpoint builds it: the store fills in the grant id.
+fn successor(parent: &str) -> RefreshToken {
+    RefreshToken {
+        digest: random_b64(32),
+        grant_id: String::new(),
+        parent_digest: Some(parent.to_owned()),
+        created_at: NOW,
+        expires_at: NOW + 24 * HOUR,
+    }
+}
+
+on_both_backends!(
+    migrations_apply_twice_without_change,
+    ephemeral_values_expire_after_their_ttl,
+    ephemeral_take_is_atomic_under_64_concurrent_callers,
+    take_leaving_tombstone_tells_a_replay_from_an_unknown_key,
+    put_if_absent_stores_only_the_first_value,
+    counters_count_in_a_fixed_window,
+    sets_accumulate_members_and_expire,
+    clients_are_stored_replaced_listed_and_removed,
+    account_logins_are_unique_and_found_normalized,
+    password_hash_updates_are_kept,
+    refresh_rotation_consumes_the_token_once,
+    refresh_token_of_another_client_is_invalid_and_left_untouched,
+    refresh_reuse_is_reported_with_its_grant,
+    refresh_within_grace_reissues_and_leaves_one_valid_child,
+    expired_or_revoked_refresh_tokens_are_invalid,
+    one_of_64_concurrent_rotations_wins,
+    session_logout_revokes_only_online_grants_of_that_session,
+    signing_keys_are_stored_scheduled_and_deleted_once_retired,
+    consents_are_replaced_per_account_and_client,
+    purge_removes_only_what_is_over,
+);
+
+async fn migrations_apply_twice_without_change(backend: Backend) {
+    let s = stores(backend).await;
+    let (client, _) = Client::register(registration("ent-migr"), NOW).unwrap();
+    s.durable.put_client(&client).await.unwrap();
+    s.durable.migrate().await.expect("a second migration run");
+    assert_eq!(s.durable.clients().await.unwrap(), vec![client]);
+    s.durable.ping().await.expect("ping");
+    s.ephemeral.ping().await.expect("ping");
+}
+
+async fn ephemeral_values_expire_after_their_ttl(backend: Backend) {
+    let s = stores(backend).await;
+    let e = &s.ephemeral;
+    e.put("short", b"v", SHORT).await.unwrap();
+    e.put("long", b"w", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(e.get("short").await.unwrap(), Some(b"v".to_vec()));
+    assert!(e.exists("short").await.unwrap());
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(e.get("short").await.unwrap(), None);
+    assert!(!e.exists("short").await.unwrap());
+    assert_eq!(e.take("short").await.unwrap(), None);
+    assert_eq!(e.get("long").await.unwrap(), Some(b"w".to_vec()));
+    e.delete("long").await.unwrap();
+    assert_eq!(e.get("long").await.unwrap(), None);
+    // Overwriting replaces the value and its TTL.
+    e.put("k", b"1", SHORT).await.unwrap();
+    e.put("k", b"2", Duration::from_secs(60)).await.unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(e.get("k").await.unwrap(), Some(b"2".to_vec()));
+}
+
+async fn ephemeral_take_is_atomic_under_64_concurrent_callers(backend: Backend) {
+    let s = stores(backend).await;
+    s.ephemeral
+        .put("code:x", b"payload", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let e = s.ephemeral.clone();
+        tasks.spawn(async move { e.take("code:x").await.unwrap() });
+    }
+    let won: Vec<_> = tasks.join_all().await.into_iter().flatten().collect();
+    assert_eq!(won, vec![b"payload".to_vec()]);
+}
+
+async fn take_leaving_tombstone_tells_a_replay_from_an_unknown_key(backend: Backend) {
+    let s = stores(backend).await;
+    let e = s.ephemeral.clone();
+    let ttl = Duration::from_secs(60);
+    assert_eq!(
+        e.take_leaving_tombstone("code:{a}", "code:{a}:used", b"grant-1", ttl)
+            .await
+            .unwrap(),
+        Taken::Missing
+    );
+    e.put("code:{a}", b"payload", ttl).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let e = e.clone();
+        tasks.spawn(async move {
+            e.take_leaving_tombstone("code:{a}", "code:{a}:used", b"grant-1", ttl)
+                .await
+                .unwrap()
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let values = outcomes
+        .iter()
+        .filter(|t| **t == Taken::Value(b"payload".to_vec()))
+        .count();
+    let tombstones = outcomes
+        .iter()
+        .filter(|t| **t == Taken::Tombstone(b"grant-1".to_vec()))
+        .count();
+    assert_eq!((values, tombstones), (1, 63), "{outcomes:?}");
+    assert_eq!(e.get("code:{a}").await.unwrap(), None);
+    // The tombstone expires with its own TTL.
+    e.put("code:{b}", b"p", ttl).await.unwrap();
+    e.take_leaving_tombstone("code:{b}", "code:{b}:used", b"g", SHORT)
+        .await
+        .unwrap();
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(
+        e.take_leaving_tombstone("code:{b}", "code:{b}:used", b"g", ttl)
+            .await
+            .unwrap(),
+        Taken::Missing
+    );
+}
+
+async fn put_if_absent_stores_only_the_first_value(backend: Backend) {
+    let s = stores(backend).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..64u8 {
+        let e = s.ephemeral.clone();
+        tasks.spawn(async move {
+            e.put_if_absent("jti:1", &[i], Duration::from_secs(60))
+                .await
+                .unwrap()
+                .then_some(i)
+        });
+    }
+    let stored: Vec<u8> = tasks.join_all().await.into_iter().flatten().collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(s.ephemeral.get("jti:1").await.unwrap(), Some(stored));
+    // Once expired, the key can be stored again.
+    assert!(s
+        .ephemeral
+        .put_if_absent("jti:2", b"a", SHORT)
+        .await
+        .unwrap());
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(s
+        .ephemeral
+        .put_if_absent("jti:2", b"b", Duration::from_secs(60))
+        .await
+        .unwrap());
+}
+
+async fn counters_count_in_a_fixed_window(backend: Backend) {
+    let s = stores(backend).await;
+    let e = s.ephemeral.clone();
+    assert_eq!(e.counter("fails").await.unwrap(), 0);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let e = e.clone();
+        tasks.spawn(async move { e.incr("fails", WINDOW).await.unwrap() });
+    }
+    let mut seen = tasks.join_all().await;
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=64).collect::<Vec<u64>>(),
+        "each increment counted once"
+    );
+    assert_eq!(e.counter("fails").await.unwrap(), 64);
+    // Later increments do not extend the window: it ends WINDOW after the first one.
+    tokio::time::sleep(WINDOW / 2).await;
+    assert_eq!(e.incr("fails", WINDOW).await.unwrap(), 65);
+    tokio::time::sleep(WINDOW / 2 + Duration::from_millis(300)).await;
+    assert_eq!(e.counter("fails").await.unwrap(), 0);
+    assert_eq!(e.incr("fails", Duration::from_secs(60)).await.unwrap(), 1);
+}
+
+async fn sets_accumulate_members_and_expire(backend: Backend) {
+    let s = stores(backend).await;
+    let e = &s.ephemeral;
+    assert!(e.set_members("session:s:clients").await.unwrap().is_empty());
+    for member in ["ent-a", "ent-b", "ent-a"] {
+        e.set_add("session:s:clients", member, SHORT).await.unwrap();
+    }
+    let mut members = e.set_members("session:s:clients").await.unwrap();
+    members.sort();
+    assert_eq!(members, ["ent-a", "ent-b"]);
+    tokio::time::sleep(PAST_SHORT).await;
+    assert!(e.set_members("session:s:clients").await.unwrap().is_empty());
+}
+
+async fn clients_are_stored_replaced_listed_and_removed(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    assert_eq!(d.client("ent-a").await.unwrap(), None);
+    let (a, _) = Client::register(registration("ent-a"), NOW).unwrap();
+    let (b, _) = Client::register(registration("ent-b"), NOW).unwrap();
+    d.put_client(&a).await.unwrap();
+    d.put_client(&b).await.unwrap();
+    assert_eq!(d.client("ent-a").await.unwrap(), Some(a.clone()));
+    let mut changed = registration("ent-a");
+    changed.name = "ENT Hauts-de-France".into();
+    let (a2, _) = Client::register(changed, NOW).unwrap();
+    d.put_client(&a2).await.unwrap();
+    assert_eq!(d.client("ent-a").await.unwrap(), Some(a2.clone()));
+    let mut ids: Vec<String> = d
+        .clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["ent-a", "ent-b"]);
+    assert!(d.delete_client("ent-a").await.unwrap());
+    assert!(!d.delete_client("ent-a").await.unwrap());
+    assert_eq!(d.client("ent-a").await.unwrap(), None);
+    assert_eq!(d.clients().await.unwrap(), vec![b]);
+}
+
+async fn account_logins_are_unique_and_found_normalized(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let first = account("c.ndiaye01");
+    d.insert_account(&first).await.unwrap();
+    assert_eq!(d.account(&first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        d.account_by_login(LoginId::parse(" C.NDiaye01 ").unwrap().as_str())
+            .await
+            .unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(d.account_by_login("c.ndiaye02").await.unwrap(), None);
+    let duplicate = account("c.ndiaye01");
+    match d.insert_account(&duplicate).await {
+        Err(InsertAccountError::LoginTaken(login)) => assert_eq!(login, "c.ndiaye01"),
+        other => panic!("expected LoginTaken, got {other:?}"),
+    }
+    assert_eq!(
+        d.account(&duplicate.id).await.unwrap(),
+        None,
+        "nothing inserted"
+    );
+    // 16 concurrent inserts of one login: one account.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let d = d.clone();
+        tasks.spawn(async move { d.insert_account(&account("m.durand07")).await.is_ok() });
+    }
+    let inserted = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
+    assert_eq!(inserted, 1);
+}
+
+async fn password_hash_updates_are_kept(backend: Backend) {
+    let s = stores(backend).await;
+    let a = account("l.martin01");
+    s.durable.insert_account(&a).await.unwrap();
+    s.durable
+        .set_password_hash(&a.id, "$argon2id$v=19$new", NOW + 5)
+        .await
+        .unwrap();
+    let stored = s.durable.account(&a.id).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash.as_deref(), Some("$argon2id$v=19$new"));
+    assert_eq!(stored.updated_at, NOW + 5);
+    assert_eq!(stored.given_name, "Chloé");
+    assert_eq!(stored.family_name, "N'Diaye");
+}
+
+async fn refresh_rotation_consumes_the_token_once(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let g = grant("ent-a", Some("sid-1"), false);
+    let first = token(&g, None);
+    d.insert_grant(&g, &first).await.unwrap();
+    assert_eq!(d.grant(&g.id).await.unwrap(), Some(g.clone()));
+    let (active, of) = d
+        .active_refresh_token(&first.digest, NOW)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((active, of), (first.clone(), g.clone()));
+
+    let next = successor(&first.digest);
+    let rotated = d
+        .rotate_refresh_token("ent-a", &first.digest, &next, NOW + 1, 0)
+        .await
+        .unwrap();
+    assert_eq!(rotated, Rotation::Rotated(g.clone()));
+    assert_eq!(
+        d.active_refresh_token(&first.digest, NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    let (child, _) = d
+        .active_refresh_token(&next.digest, NOW + 1)
+        .await
+        .unwrap()
+        .expect("the successor is active");
+    assert_eq!(
+        child.grant_id, g.id,
+        "the store binds the successor to the grant"
+    );
+    assert_eq!(child.parent_digest.as_deref(), Some(first.digest.as_str()));
+}
+
+async fn refresh_token_of_another_client_is_invalid_and_left_untouched(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let g = grant("ent-a", None, true);
+    let first = token(&g, None);
+    d.insert_grant(&g, &first).await.unwrap();
+    let outcome = d
+        .rotate_refresh_token("ent-b", &first.digest, &successor(&first.digest), NOW, 0)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Rotation::Invalid);
+    assert!(d
+        .active_refresh_token(&first.digest, NOW)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        d.rotate_refresh_token("ent-a", &first.digest, &successor(&first.digest), NOW, 0)
+            .await
+            .unwrap(),
+        Rotation::Rotated(g)
+    );
+    assert_eq!(
+        d.rotate_refresh_token("ent-a", "unknown", &successor("unknown"), NOW, 0)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+}
+
+async fn refresh_reuse_is_reported_with_its_grant(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let g = grant("ent-a", None, true);
+    let first = token(&g, None);
+    d.insert_grant(&g, &first).await.unwrap();
+    let next = successor(&first.digest);
+    d.rotate_refresh_token("ent-a", &first.digest, &next, NOW, 0)
+        .await
+        .unwrap();
+    let again = d
+        .rotate_refresh_token(
+            "ent-a",
+            &first.digest,
+            &successor(&first.digest),
+            NOW + 1,
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        Rotation::Reused {
+            grant_id: g.id.clone()
+        }
+    );
+    // Revoking the grant (what the caller does on reuse) kills the whole chain.
+    assert!(d.revoke_grant(&g.id, NOW + 2).await.unwrap());
+    assert!(
+        !d.revoke_grant(&g.id, NOW + 3).await.unwrap(),
+        "already revoked"
+    );
+    assert_eq!(
+        d.active_refresh_token(&next.digest, NOW + 2).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        d.rotate_refresh_token("ent-a", &next.digest, &successor(&next.digest), NOW + 3, 0)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+}
+
+async fn refresh_within_grace_reissues_and_leaves_one_valid_child(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let g = grant("ent-a", None, true);
+    let first = token(&g, None);
+    d.insert_grant(&g, &first).await.unwrap();
+    let lost = successor(&first.digest);
+    d.rotate_refresh_token("ent-a", &first.digest, &lost, NOW, 0)
+        .await
+        .unwrap();
+    // The response carrying `lost` never arrived: the client retries within the grace window.
+    let retry = successor(&first.digest);
+    assert_eq!(
+        d.rotate_refresh_token("ent-a", &first.digest, &retry, NOW + 1_000, 5_000)
+            .await
+            .unwrap(),
+        Rotation::ReissuedWithinGrace(g.clone())
+    );
+    assert_eq!(
+        d.active_refresh_token(&lost.digest, NOW + 1_000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(d
+        .active_refresh_token(&retry.digest, NOW + 1_000)
+        .await
+        .unwrap()
+        .is_some());
+    // Once the child was used, presenting the parent again is reuse, grace or not.
+    d.rotate_refresh_token(
+        "ent-a",
+        &retry.digest,
+        &successor(&retry.digest),
+        NOW + 2_000,
+        5_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        d.rotate_refresh_token(
+            "ent-a",
+            &first.digest,
+            &successor(&first.digest),
+            NOW + 2_500,
+            5_000
+        )
+        .await
+        .unwrap(),
+        Rotation::Reused {
+            grant_id: g.id.clone()
+        }
+    );
+    // After the window, a replay of a used token is reuse.
+    let g2 = grant("ent-a", None, true);
+    let t2 = token(&g2, None);
+    d.insert_grant(&g2, &t2).await.unwrap();
+    d.rotate_refresh_token("ent-a", &t2.digest, &successor(&t2.digest), NOW, 5_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.rotate_refresh_token(
+            "ent-a",
+            &t2.digest,
+            &successor(&t2.digest),
+            NOW + 6_000,
+            5_000
+        )
+        .await
+        .unwrap(),
+        Rotation::Reused { grant_id: g2.id }
+    );
+}
+
+async fn expired_or_revoked_refresh_tokens_are_invalid(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let g = grant("ent-a", None, true);
+    let first = token(&g, None);
+    d.insert_grant(&g, &first).await.unwrap();
+    let after_expiry = first.expires_at + 1;
+    assert_eq!(
+        d.active_refresh_token(&first.digest, after_expiry)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        d.rotate_refresh_token(
+            "ent-a",
+            &first.digest,
+            &successor(&first.digest),
+            after_expiry,
+            0
+        )
+        .await
+        .unwrap(),
+        Rotation::Invalid
+    );
+    let revoked = grant("ent-a", None, true);
+    let t = token(&revoked, None);
+    d.insert_grant(&revoked, &t).await.unwrap();
+    d.revoke_grant(&revoked.id, NOW).await.unwrap();
+    assert_eq!(
+        d.rotate_refresh_token("ent-a", &t.digest, &successor(&t.digest), NOW + 1, 0)
+            .await
+            .unwrap(),
+        Rotation::Invalid
+    );
+}
+
+async fn one_of_64_concurrent_rotations_wins(backend: Backend) {
+    let s = stores(backend).await;
+    let g = grant("ent-a", None, true);
+    let first = token(&g, None);
+    s.durable.insert_grant(&g, &first).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let d = s.durable.clone();
+        let presented = first.digest.clone();
+        tasks.spawn(async move {
+            let next = successor(&presented);
+            let outcome = d
+                .rotate_refresh_token("ent-a", &presented, &next, NOW + 1, 0)
+                .await
+                .expect("no store error under contention");
+            (outcome, next.digest)
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let winners: Vec<&String> = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, Rotation::Rotated(_)))
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        outcomes.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+    assert!(outcomes
+        .iter()
+        .all(|(o, _)| matches!(o, Rotation::Rotated(_) | Rotation::Reused { .. })));
+    // Only the winner's successor exists.
+    let mut active = 0;
+    for (_, digest) in &outcomes {
+        if s.durable
+            .active_refresh_token(digest, NOW + 1)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            active += 1;
+            assert_eq!(digest, winners[0]);
+        }
+    }
+    assert_eq!(active, 1);
+}
+
+async fn session_logout_revokes_only_online_grants_of_that_session(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let online = grant("ent-a", Some("sid-1"), false);
+    let offline = grant("ent-b", Some("sid-1"), true);
+    let other_session = grant("ent-a", Some("sid-2"), false);
+    let mut tokens = Vec::new();
+    for g in [&online, &offline, &other_session] {
+        let t = token(g, None);
+        d.insert_grant(g, &t).await.unwrap();
+        tokens.push(t);
+    }
+    let revoked = d.revoke_session_grants("sid-1", NOW + 1).await.unwrap();
+    assert_eq!(revoked, vec![online.id.clone()]);
+    assert_eq!(
+        d.active_refresh_token(&tokens[0].digest, NOW + 1)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(d
+        .active_refresh_token(&tokens[1].digest, NOW + 1)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(d
+        .active_refresh_token(&tokens[2].digest, NOW + 1)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(d
+        .revoke_session_grants("sid-1", NOW + 2)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn stored_key(kid: &str, alg: SigningAlg, signing_from: i64) -> StoredKey {
+    StoredKey {
+        kid: kid.into(),
+        alg,
+        sealed_private_key: format!("sealed-{kid}"),
+        public_jwk: format!(r#"{{"kid":"{kid}"}}"#),
+        created_at: NOW,
+        signing_from,
+        retire_at: None,
+    }
+}
+
+async fn signing_keys_are_stored_scheduled_and_deleted_once_retired(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let old = stored_key("k-old", SigningAlg::RS256, NOW);
+    let new = stored_key("k-new", SigningAlg::RS256, NOW + HOUR);
+    let ec = stored_key("k-ec", SigningAlg::ES256, NOW);
+    for k in [&old, &new, &ec] {
+        d.insert_key(k).await.unwrap();
+    }
+    let mut keys = d.keys().await.unwrap();
+    keys.sort_by(|a, b| a.kid.cmp(&b.kid));
+    assert_eq!(keys, vec![ec.clone(), new.clone(), old.clone()]);
+    d.set_key_retire_at("k-old", NOW + 2 * HOUR).await.unwrap();
+    assert_eq!(d.delete_retired_keys(NOW + HOUR).await.unwrap(), 0);
+    assert_eq!(d.delete_retired_keys(NOW + 3 * HOUR).await.unwrap(), 1);
+    let kids: Vec<String> = d.keys().await.unwrap().into_iter().map(|k| k.kid).collect();
+    assert!(!kids.contains(&"k-old".to_owned()));
+    assert_eq!(kids.len(), 2);
+}
+
+async fn consents_are_replaced_per_account_and_client(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    assert!(d.consented_scopes("acc", "ent-a").await.unwrap().is_empty());
+    let scopes = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    d.put_consent("acc", "ent-a", &scopes(&["openid", "profile"]), NOW)
+        .await
+        .unwrap();
+    d.put_consent("acc", "ent-b", &scopes(&["openid"]), NOW)
+        .await
+        .unwrap();
+    d.put_consent(
+        "acc",
+        "ent-a",
+        &scopes(&["openid", "offline_access"]),
+        NOW + 1,
+    )
+    .await
+    .unwrap();
+    let mut a = d.consented_scopes("acc", "ent-a").await.unwrap();
+    a.sort();
+    assert_eq!(a, ["offline_access", "openid"]);
+    assert_eq!(
+        d.consented_scopes("acc", "ent-b").await.unwrap(),
+        ["openid"]
+    );
+    assert!(d
+        .consented_scopes("other", "ent-a")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn purge_removes_only_what_is_over(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let live = grant("ent-a", None, true);
+    let live_token = token(&live, None);
+    d.insert_grant(&live, &live_token).await.unwrap();
+    let mut expired = grant("ent-a", None, true);
+    expired.expires_at = NOW - 1;
+    d.insert_grant(&expired, &token(&expired, None))
+        .await
+        .unwrap();
+    let revoked = grant("ent-a", None, true);
+    d.insert_grant(&revoked, &token(&revoked, None))
+        .await
+        .unwrap();
+    d.revoke_grant(&revoked.id, NOW - 10).await.unwrap();
+    // A used token of the live grant, older than the retention of used tokens.
+    let next = successor(&live_token.digest);
+    d.rotate_refresh_token("ent-a", &live_token.digest, &next, NOW - 2 * HOUR, 0)
+        .await
+        .unwrap();
+    let purged = d.purge(NOW, NOW - HOUR, 1).await.unwrap();
+    assert!(!purged.skipped);
+    assert_eq!(purged.grants, 2, "{purged:?}");
+    assert!(purged.refresh_tokens >= 1, "{purged:?}");
+    assert_eq!(d.grant(&expired.id).await.unwrap(), None);
+    assert_eq!(d.grant(&revoked.id).await.unwrap(), None);
+    assert_eq!(d.grant(&live.id).await.unwrap(), Some(live.clone()));
+    assert!(d
+        .active_refresh_token(&next.digest, NOW)
+        .await
+        .unwrap()
+        .is_some());
+    // A second pass has nothing left.
+    let again = d.purge(NOW, NOW - HOUR, 100).await.unwrap();
+    assert_eq!((again.grants, again.keys), (0, 0));
+}
