@@ -1,0 +1,332 @@
+//! Browser tests: the demo relying party and the login page in a real headless Chromium, on both
+//! backends. They prove what only a browser shows: the pages as rendered, the cookie as the
+//! browser stores it, single sign-on across navigations, keyboard use. Every wait is bounded.
+
+#[path = "common/chromium.rs"]
+mod chromium;
+mod common;
+
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use serde_json::Value;
+
+use chromium::Chromium;
+use common::{Backend, TestOp};
+
+on_both_backends!(
+    demo_relying_party_signs_a_pupil_in_and_logout_ends_the_session,
+    wrong_password_and_unknown_login_get_the_same_alert_and_keep_the_login,
+    session_cookie_is_http_only_and_lax_and_gives_single_sign_on,
+    login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone,
+);
+
+const PUPIL: (&str, &str) = ("l.martin01", "Eleve-Demo-2026");
+/// `login::WRONG_CREDENTIALS`, as a person reads it.
+const WRONG_CREDENTIALS: &str = "Identifiant ou mot de passe incorrect.";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A provider with the demo relying party and accounts, as `educonnect serve` seeds them.
+async fn demo_op(backend: Backend) -> TestOp {
+    let op = TestOp::start_with(backend, |config| config.demo = Some(true)).await;
+    educonnect::demo::seed(&op.app).await.expect("demo seed");
+    op
+}
+
+async fn wait_for(browser: &Chromium, css: &str) -> Element {
+    match browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(element) => element,
+        Err(e) => panic!(
+            "no {css} at {} ({e}):\n{}",
+            browser.current_url().await.unwrap(),
+            browser.source().await.unwrap_or_default()
+        ),
+    }
+}
+
+/// The demo RP's "Se connecter avec EduConnect", up to the provider's login page.
+async fn open_login_page(browser: &Chromium, op: &TestOp) {
+    browser.goto(&op.url("/demo")).await.unwrap();
+    wait_for(browser, "#connect").await.click().await.unwrap();
+    wait_for(browser, "#password").await;
+}
+
+/// Fills and submits the login form with the mouse.
+async fn submit_login(browser: &Chromium, login: &str, password: &str) {
+    let field = wait_for(browser, "#login").await;
+    field.clear().await.unwrap();
+    field.send_keys(login).await.unwrap();
+    wait_for(browser, "#password")
+        .await
+        .send_keys(password)
+        .await
+        .unwrap();
+    wait_for(browser, "form button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits for the demo RP's result page (approving consent if asked) and returns the ID token
+/// claims and the userinfo response it shows. Only elements of those two pages are waited for,
+/// so the page a form was submitted from never passes for the next one.
+async fn demo_result(browser: &Chromium) -> (Value, Value) {
+    loop {
+        let shown = wait_for(browser, "#id-token-claims, button[value=approve]").await;
+        if shown.attr("value").await.unwrap().as_deref() == Some("approve") {
+            shown.click().await.unwrap();
+            continue;
+        }
+        let json = |text: String| serde_json::from_str::<Value>(&text).expect("JSON shown");
+        let claims = json(shown.text().await.unwrap());
+        let userinfo = json(wait_for(browser, "#userinfo").await.text().await.unwrap());
+        return (claims, userinfo);
+    }
+}
+
+async fn pupil_id(op: &TestOp) -> String {
+    op.app
+        .durable
+        .account_by_login(PUPIL.0)
+        .await
+        .unwrap()
+        .expect("demo pupil seeded")
+        .id
+}
+
+/// Presses keys on whatever has the focus, as a keyboard does (no element is targeted).
+async fn press(browser: &Chromium, keys: &str) {
+    let mut actions = KeyActions::new("clavier".into());
+    for key in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser.perform_actions(actions).await.unwrap();
+}
+
+async fn focused_id(browser: &Chromium) -> Option<String> {
+    browser
+        .active_element()
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap()
+}
+
+async fn demo_relying_party_signs_a_pupil_in_and_logout_ends_the_session(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    open_login_page(&browser, &op).await;
+    submit_login(&browser, PUPIL.0, PUPIL.1).await;
+
+    let (claims, userinfo) = demo_result(&browser).await;
+    let sub = pupil_id(&op).await;
+    assert!(browser
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&op.url("/demo/callback?")));
+    assert_eq!(claims["sub"], sub.as_str());
+    assert_eq!(claims["iss"], op.issuer.as_str());
+    assert_eq!(claims["aud"], "demo-ent");
+    assert_eq!(claims["name"], "Léa Martin");
+    assert_eq!(claims["educonnect_profile"], "pupil");
+    assert_eq!(userinfo["sub"], sub.as_str());
+    assert_eq!(userinfo["name"], "Léa Martin");
+    assert_eq!(userinfo["email"], "l.martin01@demo.educonnect.invalid");
+
+    // RP-initiated logout with the ID token as hint: back to the RP, session over.
+    wait_for(&browser, "#logout").await.click().await.unwrap();
+    wait_for(&browser, "#connect").await;
+    let back = browser.current_url().await.unwrap();
+    assert_eq!(back.path(), "/demo");
+    assert!(back.query_pairs().any(|(k, _)| k == "state"), "{back}");
+    let cookie = &op.app.config.session.cookie_name;
+    assert!(
+        browser.get_named_cookie(cookie).await.is_err(),
+        "the session cookie is removed"
+    );
+    wait_for(&browser, "#connect").await.click().await.unwrap();
+    wait_for(&browser, "#password").await;
+    assert_eq!(browser.current_url().await.unwrap().path(), "/login");
+    browser.close().await;
+}
+
+async fn wrong_password_and_unknown_login_get_the_same_alert_and_keep_the_login(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    let mut shown = Vec::new();
+    for (login, password) in [(PUPIL.0, "Mauvais-Mot-2026"), ("x.inconnu99", PUPIL.1)] {
+        open_login_page(&browser, &op).await;
+        submit_login(&browser, login, password).await;
+        let alert = wait_for(&browser, "#erreur-connexion").await;
+        assert_eq!(alert.attr("role").await.unwrap().as_deref(), Some("alert"));
+        let field = wait_for(&browser, "#login").await;
+        assert_eq!(field.prop("value").await.unwrap().as_deref(), Some(login));
+        assert_eq!(
+            field.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true")
+        );
+        let password_field = wait_for(&browser, "#password").await;
+        assert_eq!(
+            password_field.prop("value").await.unwrap().as_deref(),
+            Some(""),
+            "a refused password is never sent back"
+        );
+        shown.push((
+            alert.text().await.unwrap(),
+            browser.title().await.unwrap(),
+            browser.find_all(Locator::Css("input")).await.unwrap().len(),
+        ));
+    }
+    // Nothing on the page tells an existing login from an unknown one.
+    assert_eq!(shown[0].0, WRONG_CREDENTIALS);
+    assert_eq!(shown[0], shown[1]);
+
+    // The page with the error is a working login page.
+    submit_login(&browser, PUPIL.0, PUPIL.1).await;
+    let (claims, _) = demo_result(&browser).await;
+    assert_eq!(claims["sub"], pupil_id(&op).await.as_str());
+    browser.close().await;
+}
+
+async fn session_cookie_is_http_only_and_lax_and_gives_single_sign_on(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    open_login_page(&browser, &op).await;
+    submit_login(&browser, PUPIL.0, PUPIL.1).await;
+    let (first, _) = demo_result(&browser).await;
+
+    let name = &op.app.config.session.cookie_name;
+    let cookie = browser
+        .get_named_cookie(name)
+        .await
+        .expect("the provider set its session cookie");
+    assert_eq!(cookie.http_only(), Some(true));
+    assert_eq!(cookie.same_site(), Some(cookie::SameSite::Lax));
+    assert_eq!(cookie.path(), Some("/"));
+    let scripts_see = browser
+        .execute("return document.cookie", vec![])
+        .await
+        .unwrap();
+    assert!(
+        !scripts_see
+            .as_str()
+            .unwrap_or_default()
+            .contains(name.as_str()),
+        "scripts cannot read the session cookie: {scripts_see}"
+    );
+
+    // A second authorization request from this browser: no login form, same session.
+    browser.goto(&op.url("/demo/login")).await.unwrap();
+    let shown = wait_for(&browser, "#id-token-claims, #password, [role=alert]").await;
+    assert_eq!(
+        shown.attr("id").await.unwrap().as_deref(),
+        Some("id-token-claims"),
+        "single sign-on skips the login form"
+    );
+    let (second, _) = demo_result(&browser).await;
+    assert_ne!(second["nonce"], first["nonce"], "a new ID token");
+    assert_eq!(second["sid"], first["sid"]);
+    assert_eq!(second["auth_time"], first["auth_time"]);
+    assert_eq!(second["sub"], first["sub"]);
+    browser.close().await;
+}
+
+/// What every page of the login flow must have (RGAA basics).
+async fn assert_accessibility_basics(browser: &Chromium) {
+    let lang = browser
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, "fr");
+    assert!(browser.title().await.unwrap().contains("Connexion"));
+    assert_eq!(browser.find_all(Locator::Css("h1")).await.unwrap().len(), 1);
+    let labels = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+                .map(e => [e.name, Array.from(e.labels).map(l => l.textContent.trim()).join(' ')])",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        labels,
+        serde_json::json!([["login", "Identifiant"], ["password", "Mot de passe"]]),
+        "every field has its label"
+    );
+    let dangling = browser
+        .execute(
+            "return Array.from(document.querySelectorAll('[aria-describedby]'))
+                .flatMap(e => e.getAttribute('aria-describedby').split(/\\s+/))
+                .filter(id => !document.getElementById(id))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        dangling,
+        serde_json::json!([]),
+        "aria-describedby to nowhere"
+    );
+}
+
+async fn login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    open_login_page(&browser, &op).await;
+    assert_accessibility_basics(&browser).await;
+    assert_eq!(
+        browser
+            .find_all(Locator::Css("[role=alert]"))
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "no error before any attempt"
+    );
+
+    // Keyboard only: the first Tab reaches the login field, the next one the password.
+    let tab = Key::Tab.to_string();
+    let enter = Key::Enter.to_string();
+    press(&browser, &tab).await;
+    assert_eq!(focused_id(&browser).await.as_deref(), Some("login"));
+    press(&browser, &format!("{}{tab}", PUPIL.0)).await;
+    assert_eq!(focused_id(&browser).await.as_deref(), Some("password"));
+    press(&browser, &format!("Mauvais-Mot-2026{enter}")).await;
+
+    let alert = wait_for(&browser, "#erreur-connexion").await;
+    let role = alert.attr("role").await.unwrap();
+    let live = alert.attr("aria-live").await.unwrap();
+    assert!(
+        role.as_deref() == Some("alert") || live.is_some(),
+        "the error is announced (role={role:?}, aria-live={live:?})"
+    );
+    assert_eq!(alert.text().await.unwrap(), WRONG_CREDENTIALS);
+    assert_accessibility_basics(&browser).await;
+
+    // Again from the top of the error page: the typed login is kept, only the password is due.
+    press(&browser, &tab).await;
+    let focused = browser.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("login"));
+    assert_eq!(
+        focused.prop("value").await.unwrap().as_deref(),
+        Some(PUPIL.0)
+    );
+    press(&browser, &format!("{tab}{}{enter}", PUPIL.1)).await;
+    let (claims, _) = demo_result(&browser).await;
+    assert_eq!(claims["sub"], pupil_id(&op).await.as_str());
+    browser.close().await;
+}
