@@ -185,6 +185,27 @@ async fn wrong_password_and_unknown_login_get_the_same_alert_and_keep_the_login(
             Some(""),
             "a refused password is never sent back"
         );
+        // The error is tied to both fields and named in the title, read first by screen readers.
+        for f in [&field, &password_field] {
+            let described = f
+                .attr("aria-describedby")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            assert!(
+                described.split(' ').any(|id| id == "erreur-connexion"),
+                "{described}"
+            );
+        }
+        assert_eq!(
+            password_field
+                .attr("aria-invalid")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("true")
+        );
+        assert!(browser.title().await.unwrap().starts_with("Erreur : "));
         shown.push((
             alert.text().await.unwrap(),
             browser.title().await.unwrap(),
