@@ -110,6 +110,46 @@ impl LoadedKey {
         }
     }
 
+    /// A fresh key that lives in memory only, never stored nor published: for measuring the
+    /// signature cost (benchmarks), not for issuing tokens.
+    pub fn generate_unpublished(alg: SigningAlg) -> anyhow::Result<LoadedKey> {
+        let (der, mut jwk) = generate_pair(alg)?;
+        let kid = thumbprint(&jwk)?;
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!(alg.as_str());
+        LoadedKey::from_der(kid, alg, &der, jwk, 0, None)
+    }
+
+    fn from_der(
+        kid: String,
+        alg: SigningAlg,
+        der: &[u8],
+        jwk: serde_json::Value,
+        signing_from: i64,
+        retire_at: Option<i64>,
+    ) -> anyhow::Result<LoadedKey> {
+        let signer = match alg {
+            SigningAlg::RS256 => Signer::Rsa(
+                RsaKeyPair::from_pkcs8(der).map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?,
+            ),
+            SigningAlg::ES256 => Signer::Ec(
+                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der)
+                    .map_err(|e| anyhow::anyhow!("key {kid}: {e}"))?,
+            ),
+        };
+        let decoding = DecodingKey::from_jwk(&serde_json::from_value(jwk.clone())?)
+            .with_context(|| format!("public key of {kid}"))?;
+        Ok(LoadedKey {
+            kid,
+            alg,
+            jwk,
+            decoding,
+            signing_from,
+            retire_at,
+            signer,
+        })
+    }
+
     fn is_published(&self, now_ms: i64) -> bool {
         self.retire_at.is_none_or(|at| at > now_ms)
     }
@@ -184,28 +224,15 @@ impl KeyRing {
             &format!("signing key {}", stored.kid),
             &stored.sealed_private_key,
         )?;
-        let signer = match stored.alg {
-            SigningAlg::RS256 => Signer::Rsa(
-                RsaKeyPair::from_pkcs8(&der)
-                    .map_err(|e| anyhow::anyhow!("key {}: {e}", stored.kid))?,
-            ),
-            SigningAlg::ES256 => Signer::Ec(
-                EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der)
-                    .map_err(|e| anyhow::anyhow!("key {}: {e}", stored.kid))?,
-            ),
-        };
         let jwk: serde_json::Value = serde_json::from_str(&stored.public_jwk)?;
-        let decoding = DecodingKey::from_jwk(&serde_json::from_value(jwk.clone())?)
-            .with_context(|| format!("public key of {}", stored.kid))?;
-        Ok(LoadedKey {
-            kid: stored.kid.clone(),
-            alg: stored.alg,
+        LoadedKey::from_der(
+            stored.kid.clone(),
+            stored.alg,
+            &der,
             jwk,
-            decoding,
-            signing_from: stored.signing_from,
-            retire_at: stored.retire_at,
-            signer,
-        })
+            stored.signing_from,
+            stored.retire_at,
+        )
     }
 
     /// The key that signs now for `alg`: the newest whose `signing_from` has passed.

@@ -1,0 +1,102 @@
+//! Runs groups of workers side by side for a fixed time and collects their figures. A plain
+//! scenario is one group; the login flood runs login with probes of the light endpoints.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::http::Conn;
+use crate::scenarios::{Scenario, Target, Worker};
+use crate::stats::Stats;
+
+/// `connections` workers of `scenario`.
+#[derive(Clone, Copy, Debug)]
+pub struct Group {
+    pub scenario: Scenario,
+    pub connections: usize,
+}
+
+pub struct Outcome {
+    pub group: Group,
+    pub stats: Stats,
+    pub elapsed: Duration,
+    /// Workers that could not even prepare (their error is in `stats`).
+    pub failed_workers: usize,
+}
+
+impl Outcome {
+    pub fn rate(&self) -> f64 {
+        self.stats.count() as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// Prepares every worker, then runs all of them for `warmup` (not measured) and `duration`.
+pub async fn run(
+    target: Arc<Target>,
+    groups: &[Group],
+    warmup: Duration,
+    duration: Duration,
+) -> Vec<Outcome> {
+    let mut handles = Vec::new();
+    let start_gate = Arc::new(tokio::sync::Barrier::new(
+        groups.iter().map(|g| g.connections).sum::<usize>() + 1,
+    ));
+    for (index, group) in groups.iter().enumerate() {
+        for _ in 0..group.connections {
+            let target = target.clone();
+            let gate = start_gate.clone();
+            let scenario = group.scenario;
+            handles.push((
+                index,
+                tokio::spawn(async move {
+                    let mut conn = Conn::new(target.addr);
+                    let mut stats = Stats::default();
+                    let worker = Worker::prepare(scenario, &target, &mut conn).await;
+                    gate.wait().await;
+                    let mut worker = match worker {
+                        Ok(w) => w,
+                        Err(e) => {
+                            stats.error(&e.context("prepare"));
+                            return (stats, true);
+                        }
+                    };
+                    let begin = Instant::now();
+                    let measure_from = begin + warmup;
+                    let end = measure_from + duration;
+                    loop {
+                        let started = Instant::now();
+                        if started >= end {
+                            break;
+                        }
+                        let result = worker.step(&target, &mut conn).await;
+                        // Completions inside the window count (throughput = completions per
+                        // second), whenever the operation started.
+                        let done = Instant::now();
+                        if done >= measure_from && done <= end {
+                            match result {
+                                Ok(()) => stats.ok(started.elapsed()),
+                                Err(e) => stats.error(&e),
+                            }
+                        }
+                    }
+                    (stats, false)
+                }),
+            ));
+        }
+    }
+    start_gate.wait().await;
+    let mut outcomes: Vec<Outcome> = groups
+        .iter()
+        .map(|g| Outcome {
+            group: *g,
+            stats: Stats::default(),
+            elapsed: duration,
+            failed_workers: 0,
+        })
+        .collect();
+    for (index, handle) in handles {
+        let (stats, failed) = handle.await.expect("worker panicked");
+        outcomes[index].stats.merge(stats);
+        outcomes[index].failed_workers += usize::from(failed);
+    }
+    outcomes
+}

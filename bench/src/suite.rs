@@ -1,0 +1,463 @@
+//! The whole benchmark on one store: a fresh database, seeded; the release `educonnect` binary
+//! started on it as a newcomer would start it (environment only); bounds, every scenario, the
+//! login flood with probes, Redis memory per SSO session, the provider's resident memory.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use educonnect::config::Config;
+
+use crate::bounds::{self, Bounds};
+use crate::runner::{self, Group, Outcome};
+use crate::scenarios::{Scenario, Target};
+use crate::seed;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// PostgreSQL + Redis.
+    Production,
+    /// SQLite + in-process.
+    Embedded,
+}
+
+impl Store {
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Production => "PostgreSQL + Redis",
+            Store::Embedded => "embedded (SQLite + in-process)",
+        }
+    }
+}
+
+pub struct SuiteOptions {
+    pub store: Store,
+    /// A PostgreSQL database URL on the server to use; the suite creates `educonnect_bench` there.
+    pub postgres_url: String,
+    pub redis_url: String,
+    pub port: u16,
+    pub accounts: u64,
+    pub connections: usize,
+    pub login_connections: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub scenarios: Vec<Scenario>,
+}
+
+pub struct Memory {
+    pub rss_idle_kib: u64,
+    pub rss_after_kib: u64,
+    pub rss_peak_kib: u64,
+    /// Redis `used_memory` growth over the login scenario, per completed login.
+    pub redis_per_login: Option<f64>,
+    /// `MEMORY USAGE` of an SSO session's keys (record and client set), mean.
+    pub redis_per_session: Option<f64>,
+    pub sessions: u64,
+}
+
+pub struct Report {
+    pub store: Store,
+    pub bounds: Bounds,
+    pub outcomes: Vec<Outcome>,
+    pub flood: Vec<Outcome>,
+    pub memory: Memory,
+}
+
+const REDIS_PREFIX: &str = "educonnect-bench:";
+const BENCH_DB: &str = "educonnect_bench";
+
+/// The running provider; killed on drop.
+struct Service {
+    child: tokio::process::Child,
+    pid: u32,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+fn proc_status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("{field} of {pid}"))
+}
+
+async fn fresh_database(postgres_url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(postgres_url)
+        .await
+        .context("PostgreSQL must answer (--postgres-url)")?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {BENCH_DB}"))
+        .execute(&mut conn)
+        .await?;
+    let mut url = url::Url::parse(postgres_url)?;
+    url.set_path(BENCH_DB);
+    Ok(url.to_string())
+}
+
+async fn redis(url: &str) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+    let client = redis::Client::open(url)?;
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .context("Redis must answer (--redis-url)")
+}
+
+async fn redis_keys(
+    conn: &mut redis::aio::MultiplexedConnection,
+    pattern: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut cursor = 0u64;
+    let mut keys = Vec::new();
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(conn)
+            .await?;
+        keys.extend(batch);
+        if next == 0 {
+            return Ok(keys);
+        }
+        cursor = next;
+    }
+}
+
+async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<u64> {
+    let info: String = redis::cmd("INFO").arg("memory").query_async(conn).await?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("used_memory in INFO")
+}
+
+async fn start_service(
+    options: &SuiteOptions,
+    database_url: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<Service> {
+    let exe = std::env::current_exe()?.with_file_name("educonnect");
+    if !exe.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release --workspace`",
+            exe.display()
+        );
+    }
+    let log = std::fs::File::create(dir.join("educonnect.log"))?;
+    let mut command = tokio::process::Command::new(&exe);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "EDUCONNECT_ISSUER",
+            format!("http://127.0.0.1:{}", options.port),
+        )
+        .env("EDUCONNECT_LISTEN", format!("127.0.0.1:{}", options.port))
+        .env("DATABASE_URL", database_url)
+        .env("EDUCONNECT_KEYS_DIR", dir.join("keys"))
+        .env("EDUCONNECT_DEMO", "false")
+        .current_dir(dir)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true);
+    if options.store == Store::Production {
+        command
+            .env("REDIS_URL", &options.redis_url)
+            .env("EDUCONNECT_REDIS_PREFIX", REDIS_PREFIX);
+    }
+    let child = command
+        .spawn()
+        .with_context(|| format!("start {}", exe.display()))?;
+    let pid = child.id().context("service pid")?;
+    let service = Service { child, pid };
+    for _ in 0..300 {
+        let mut conn = crate::http::Conn::new(([127, 0, 0, 1], options.port).into());
+        if let Ok(r) = conn.get("/readyz", None).await {
+            if r.status.is_success() {
+                return Ok(service);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!(
+        "the provider did not become ready; its log: {}",
+        dir.join("educonnect.log").display()
+    )
+}
+
+pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
+    let dir = tempfile::tempdir()?;
+    let mut redis_conn = None;
+    let database_url = match options.store {
+        Store::Production => {
+            let mut conn = redis(&options.redis_url).await?;
+            let stale = redis_keys(&mut conn, &format!("{REDIS_PREFIX}*")).await?;
+            for chunk in stale.chunks(1000) {
+                redis::cmd("DEL")
+                    .arg(chunk)
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+            redis_conn = Some(conn);
+            fresh_database(&options.postgres_url).await?
+        }
+        Store::Embedded => format!("sqlite://{}", dir.path().join("educonnect.db").display()),
+    };
+    let password = Config::default().password;
+    eprintln!(
+        "[{}] seeding {} accounts",
+        options.store.name(),
+        options.accounts
+    );
+    let seeded = seed::seed(&database_url, &password, options.accounts).await?;
+    let service = start_service(options, &database_url, dir.path()).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_idle_kib = proc_status_kib(service.pid, "VmRSS:")?;
+    eprintln!("[{}] measuring the bounds", options.store.name());
+    let bounds = bounds::measure(&password)?;
+    let issuer = format!("http://127.0.0.1:{}", options.port);
+    let target = Arc::new(
+        Target::discover(
+            &issuer,
+            seeded.ent,
+            seeded.service,
+            seed::ACCOUNT_PREFIX.into(),
+            seeded.accounts,
+            seed::PASSWORD.into(),
+        )
+        .await?,
+    );
+    let mut outcomes = Vec::new();
+    let mut redis_per_login = None;
+    for &scenario in &options.scenarios {
+        let connections = if scenario == Scenario::Login {
+            options.login_connections
+        } else {
+            options.connections
+        };
+        eprintln!(
+            "[{}] {} × {connections} connections",
+            options.store.name(),
+            scenario.name()
+        );
+        let before = match redis_conn.as_mut() {
+            Some(c) => Some(used_memory(c).await?),
+            None => None,
+        };
+        let mut outcome = runner::run(
+            target.clone(),
+            &[Group {
+                scenario,
+                connections,
+            }],
+            options.warmup,
+            options.duration,
+        )
+        .await;
+        let outcome = outcome.remove(0);
+        if scenario == Scenario::Login {
+            if let (Some(c), Some(before)) = (redis_conn.as_mut(), before) {
+                // Every flow of the run (warm-up included) left one session behind.
+                let sessions = session_keys(c).await?.len() as f64;
+                let after = used_memory(c).await?;
+                redis_per_login = Some((after.saturating_sub(before)) as f64 / sessions.max(1.0));
+            }
+        }
+        outcomes.push(outcome);
+    }
+    eprintln!("[{}] login flood with probes", options.store.name());
+    let flood = runner::run(
+        target.clone(),
+        &[
+            Group {
+                scenario: Scenario::Login,
+                connections: options.login_connections * 2,
+            },
+            Group {
+                scenario: Scenario::Discovery,
+                connections: 2,
+            },
+            Group {
+                scenario: Scenario::Jwks,
+                connections: 2,
+            },
+            Group {
+                scenario: Scenario::Introspection,
+                connections: 2,
+            },
+        ],
+        options.warmup,
+        options.duration,
+    )
+    .await;
+    let rss_after_kib = proc_status_kib(service.pid, "VmRSS:")?;
+    let rss_peak_kib = proc_status_kib(service.pid, "VmHWM:")?;
+    let (redis_per_session, sessions) = match redis_conn.as_mut() {
+        Some(c) => {
+            let keys = session_keys(c).await?;
+            let mut total = 0u64;
+            let sample: Vec<&String> = keys.iter().take(2000).collect();
+            for key in &sample {
+                for k in [key.to_string(), format!("{key}:clients")] {
+                    let bytes: Option<u64> = redis::cmd("MEMORY")
+                        .arg("USAGE")
+                        .arg(&k)
+                        .arg("SAMPLES")
+                        .arg(0)
+                        .query_async(c)
+                        .await?;
+                    total += bytes.unwrap_or(0);
+                }
+            }
+            (
+                Some(total as f64 / sample.len().max(1) as f64),
+                keys.len() as u64,
+            )
+        }
+        None => (None, 0),
+    };
+    drop(service);
+    Ok(Report {
+        store: options.store,
+        bounds,
+        outcomes,
+        flood,
+        memory: Memory {
+            rss_idle_kib,
+            rss_after_kib,
+            rss_peak_kib,
+            redis_per_login,
+            redis_per_session,
+            sessions,
+        },
+    })
+}
+
+/// The SSO session records (not their client sets).
+async fn session_keys(c: &mut redis::aio::MultiplexedConnection) -> anyhow::Result<Vec<String>> {
+    Ok(redis_keys(c, &format!("{REDIS_PREFIX}session:*"))
+        .await?
+        .into_iter()
+        .filter(|k| !k.ends_with(":clients"))
+        .collect())
+}
+
+/// The figures as a markdown section.
+pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
+    use std::fmt::Write;
+    let b = &report.bounds;
+    let mut out = String::new();
+    let _ = writeln!(out, "### {}\n", report.store.name());
+    let _ = writeln!(
+        out,
+        "Bounds measured in this run: argon2id verify {:.1} ms (m={} KiB, t={}, p={}) on {} hashing \
+         threads → {:.1} logins/s; RS256 sign {:.0} µs; ES256 sign {:.0} µs.\n",
+        b.argon2_verify.as_secs_f64() * 1e3,
+        Config::default().password.argon2_memory_kib,
+        Config::default().password.argon2_iterations,
+        Config::default().password.argon2_parallelism,
+        b.hash_threads,
+        b.login_bound(),
+        b.rs256_sign.as_secs_f64() * 1e6,
+        b.es256_sign.as_secs_f64() * 1e6,
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | connections | ops/s | p50 ms | p99 ms | errors | bound | ratio | target |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---|---:|---|");
+    for o in &report.outcomes {
+        let (bound, ratio, target) = match o.group.scenario {
+            Scenario::Login => (
+                format!("{:.1}/s (argon2)", b.login_bound()),
+                format!("{:.2}", o.rate() / b.login_bound()),
+                "ratio ≥ 0.85".to_owned(),
+            ),
+            Scenario::Refresh => ("—".into(), "—".into(), "≥ 5,000/s".into()),
+            Scenario::ClientCredentials | Scenario::Introspection => {
+                ("—".into(), "—".into(), "≥ 10,000/s".into())
+            }
+            Scenario::Discovery | Scenario::Jwks => ("—".into(), "—".into(), "≥ 25,000/s".into()),
+            Scenario::Userinfo => ("—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |",
+            o.group.scenario.name(),
+            o.group.connections,
+            o.rate(),
+            o.stats.quantile_ms(0.5),
+            o.stats.quantile_ms(0.99),
+            o.stats.errors,
+            bound,
+            ratio,
+            target
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nLogin flood (login × {} connections) with probes, p99 target < 50 ms:\n",
+        options.login_connections * 2
+    );
+    let _ = writeln!(
+        out,
+        "| group | connections | ops/s | p50 ms | p99 ms | errors |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    for o in &report.flood {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            o.group.scenario.name(),
+            o.group.connections,
+            o.rate(),
+            o.stats.quantile_ms(0.5),
+            o.stats.quantile_ms(0.99),
+            o.stats.errors
+        );
+    }
+    let m = &report.memory;
+    let _ = writeln!(
+        out,
+        "\nMemory: provider RSS idle {:.1} MB, after the load {:.1} MB, peak {:.1} MB.",
+        m.rss_idle_kib as f64 / 1024.0,
+        m.rss_after_kib as f64 / 1024.0,
+        m.rss_peak_kib as f64 / 1024.0
+    );
+    if let (Some(per_session), Some(per_login)) = (m.redis_per_session, m.redis_per_login) {
+        let _ = writeln!(
+            out,
+            "Redis: {per_session:.0} bytes per SSO session (`MEMORY USAGE` of its record and client \
+             set, mean over {} sessions); `used_memory` grew {per_login:.0} bytes per login flow \
+             (session plus the flow's short-lived code tombstone and access token).",
+            m.sessions
+        );
+    }
+    let errors: Vec<String> = report
+        .outcomes
+        .iter()
+        .chain(&report.flood)
+        .flat_map(|o| {
+            o.stats
+                .samples
+                .iter()
+                .map(move |s| format!("- {}: {s}", o.group.scenario.name()))
+        })
+        .collect();
+    if !errors.is_empty() {
+        let _ = writeln!(out, "\nErrors seen:\n{}", errors.join("\n"));
+    }
+    out
+}
