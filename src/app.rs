@@ -23,6 +23,9 @@ pub struct App {
     pub passwords: PasswordHasher,
     /// Outgoing calls: back-channel logout, client `jwks_uri`s.
     pub http: reqwest::Client,
+    pub clients: crate::oidc::client::ClientCache,
+    /// The discovery document, serialized once (it depends on the configuration only).
+    pub discovery_document: axum::body::Bytes,
 }
 
 pub type AppState = Arc<App>;
@@ -55,7 +58,14 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("HTTP client")?;
+        let discovery_document =
+            serde_json::to_vec(&crate::oidc::discovery::metadata(&config))?.into();
+        let clients = crate::oidc::client::ClientCache::new(std::time::Duration::from_secs(
+            config.client_cache_seconds,
+        ));
         Ok(Arc::new(App {
+            discovery_document,
+            clients,
             config,
             durable,
             ephemeral,
@@ -64,6 +74,11 @@ impl App {
             passwords,
             http,
         }))
+    }
+
+    /// A relying party, through the replica's client cache.
+    pub async fn client(&self, id: &str) -> anyhow::Result<Option<crate::oidc::client::Client>> {
+        self.clients.get(&*self.durable, id).await
     }
 
     pub fn issuer(&self) -> &str {

@@ -36,6 +36,9 @@ pub struct Config {
     pub log_format: String,
     /// Trust the left-most `X-Forwarded-For` address (set when behind a reverse proxy).
     pub trust_forwarded_for: bool,
+    /// How long a replica keeps a relying party's registration in memory (0: read it from the
+    /// database every time); a change made with `clients` reaches every replica within it.
+    pub client_cache_seconds: u64,
     pub tokens: TokenConfig,
     pub session: SessionConfig,
     pub password: PasswordConfig,
@@ -96,6 +99,7 @@ impl Default for Config {
             demo: None,
             log_format: "text".into(),
             trust_forwarded_for: false,
+            client_cache_seconds: 10,
             tokens: TokenConfig::default(),
             session: SessionConfig::default(),
             password: PasswordConfig::default(),

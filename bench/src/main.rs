@@ -182,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
                     &[runner::Group {
                         scenario,
                         connections,
+                        pace: None,
                     }],
                     Duration::from_secs(load.warmup),
                     Duration::from_secs(load.duration),

@@ -8,11 +8,13 @@ use crate::http::Conn;
 use crate::scenarios::{Scenario, Target, Worker};
 use crate::stats::Stats;
 
-/// `connections` workers of `scenario`.
+/// `connections` workers of `scenario`, each as fast as it can or, with `pace`, one operation
+/// per `pace` (a probe measuring latency without adding load).
 #[derive(Clone, Copy, Debug)]
 pub struct Group {
     pub scenario: Scenario,
     pub connections: usize,
+    pub pace: Option<Duration>,
 }
 
 pub struct Outcome {
@@ -45,6 +47,7 @@ pub async fn run(
             let target = target.clone();
             let gate = start_gate.clone();
             let scenario = group.scenario;
+            let pace = group.pace;
             handles.push((
                 index,
                 tokio::spawn(async move {
@@ -62,7 +65,15 @@ pub async fn run(
                     let begin = Instant::now();
                     let measure_from = begin + warmup;
                     let end = measure_from + duration;
+                    let mut ticks = pace.map(|p| {
+                        let mut t = tokio::time::interval(p);
+                        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                        t
+                    });
                     loop {
+                        if let Some(t) = ticks.as_mut() {
+                            t.tick().await;
+                        }
                         let started = Instant::now();
                         if started >= end {
                             break;

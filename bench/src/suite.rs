@@ -63,6 +63,9 @@ pub struct Report {
     pub memory: Memory,
 }
 
+/// Each probe connection of the login flood sends one request every 20 ms.
+const PROBE_PACE: Duration = Duration::from_millis(20);
+
 const REDIS_PREFIX: &str = "educonnect-bench:";
 const BENCH_DB: &str = "educonnect_bench";
 
@@ -261,6 +264,7 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
             &[Group {
                 scenario,
                 connections,
+                pace: None,
             }],
             options.warmup,
             options.duration,
@@ -284,18 +288,22 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
             Group {
                 scenario: Scenario::Login,
                 connections: options.login_connections * 2,
+                pace: None,
             },
             Group {
                 scenario: Scenario::Discovery,
                 connections: 2,
+                pace: Some(PROBE_PACE),
             },
             Group {
                 scenario: Scenario::Jwks,
                 connections: 2,
+                pace: Some(PROBE_PACE),
             },
             Group {
                 scenario: Scenario::Introspection,
                 connections: 2,
+                pace: Some(PROBE_PACE),
             },
         ],
         options.warmup,
@@ -408,7 +416,7 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
     }
     let _ = writeln!(
         out,
-        "\nLogin flood (login × {} connections) with probes, p99 target < 50 ms:\n",
+        "\nLogin flood (login × {} connections) with probes (2 connections each, one request per 20 ms), p99 target < 50 ms:\n",
         options.login_connections * 2
     );
     let _ = writeln!(

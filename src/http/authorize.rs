@@ -115,7 +115,7 @@ async fn render_login(
     message: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let client_name = match app.durable.client(&tx.request.client_id).await {
+    let client_name = match app.client(&tx.request.client_id).await {
         Ok(Some(client)) => client.name,
         Ok(None) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
         Err(e) => return internal_page(e),

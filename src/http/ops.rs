@@ -12,12 +12,15 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::error::ApiError;
 use crate::app::AppState;
-use crate::oidc::discovery;
 
+/// The metadata depend on the configuration only: serialized once, at start-up.
 pub async fn discovery(State(app): State<AppState>) -> Response {
     (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(discovery::metadata(&app.config)),
+        [
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CONTENT_TYPE, "application/json"),
+        ],
+        app.discovery_document.clone(),
     )
         .into_response()
 }

@@ -19,7 +19,7 @@ pub async fn notify(
     sid: &str,
 ) -> anyhow::Result<()> {
     for client_id in client_ids {
-        let Some(client) = app.durable.client(client_id).await? else {
+        let Some(client) = app.client(client_id).await? else {
             continue;
         };
         let Some(uri) = client.backchannel_logout_uri.clone() else {

@@ -44,7 +44,7 @@ pub async fn authenticate(app: &App, presented: Presented) -> OAuthResult<Client
             "client authentication is required",
         )),
         Presented::Basic { client_id, secret } | Presented::Post { client_id, secret } => {
-            let client = app.durable.client(&client_id).await?.ok_or_else(refused)?;
+            let client = app.client(&client_id).await?.ok_or_else(refused)?;
             let digest = client
                 .secret_digest
                 .as_deref()
@@ -55,7 +55,7 @@ pub async fn authenticate(app: &App, presented: Presented) -> OAuthResult<Client
             }
         }
         Presented::Public { client_id } => {
-            let client = app.durable.client(&client_id).await?.ok_or_else(refused)?;
+            let client = app.client(&client_id).await?.ok_or_else(refused)?;
             if client.auth_method == AuthMethod::None {
                 Ok(client)
             } else {
@@ -85,7 +85,7 @@ async fn private_key_jwt(
     if claimed_id.as_deref().is_some_and(|id| id != client_id) {
         return Err(refused());
     }
-    let client = app.durable.client(&client_id).await?.ok_or_else(refused)?;
+    let client = app.client(&client_id).await?.ok_or_else(refused)?;
     if client.auth_method != AuthMethod::PrivateKeyJwt {
         return Err(refused());
     }

@@ -34,7 +34,7 @@ pub async fn answer(
             &error,
         )));
     }
-    let Some(client) = app.durable.client(&tx.request.client_id).await? else {
+    let Some(client) = app.client(&tx.request.client_id).await? else {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     };
     app.durable

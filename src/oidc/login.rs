@@ -105,7 +105,7 @@ pub async fn login(
     }
     let (session, cookie) = session::create(app, &account.id, vec!["pwd".into()]).await?;
     metrics::counter!("educonnect_logins_total", "result" => "ok").increment(1);
-    let Some(client) = app.durable.client(&tx.request.client_id).await? else {
+    let Some(client) = app.client(&tx.request.client_id).await? else {
         return Ok(LoginResult::Authenticated {
             cookie,
             outcome: Outcome::ErrorPage("Cette application n'est plus enregistrée.".into()),

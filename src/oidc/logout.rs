@@ -143,7 +143,7 @@ async fn verified_hint(
 }
 
 async fn registered_target(app: &App, client_id: &str, uri: &str) -> anyhow::Result<Option<Url>> {
-    let Some(client) = app.durable.client(client_id).await? else {
+    let Some(client) = app.client(client_id).await? else {
         return Ok(None);
     };
     if !client.has_post_logout_redirect_uri(uri) {

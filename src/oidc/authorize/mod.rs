@@ -72,7 +72,7 @@ async fn validate(
         Ok(id) => id,
         Err(e) => return page(e),
     };
-    let client = match checks::check_client_known(app.durable.client(client_id).await?) {
+    let client = match checks::check_client_known(app.client(client_id).await?) {
         Ok(client) => client,
         Err(e) => return page(e),
     };
