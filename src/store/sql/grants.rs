@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{flag, SqlStore};
+use super::{flag, Dialect, SqlStore};
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::store::{GrantStore, Rotation};
 
@@ -108,6 +108,39 @@ impl GrantStore for SqlStore {
         now_ms: i64,
         grace_ms: i64,
     ) -> anyhow::Result<Rotation> {
+        if self.dialect == Dialect::Postgres {
+            // The common case in one statement (one round trip, one commit): consume the token
+            // if it and its grant are active, chain the successor, return the grant. Anything
+            // else (reuse, grace, invalid) falls through to the transaction below.
+            let rotated = sqlx::query(&format!(
+                "WITH consumed AS (
+                   UPDATE refresh_tokens SET used_at = $1
+                   WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3
+                     AND grant_id IN (SELECT id FROM grants WHERE client_id = $4
+                                      AND revoked_at IS NULL AND expires_at > $5)
+                   RETURNING grant_id
+                 ), chained AS (
+                   INSERT INTO refresh_tokens (digest, grant_id, parent_digest, created_at, expires_at)
+                   SELECT $6, grant_id, $7, $8, $9 FROM consumed
+                   RETURNING grant_id
+                 )
+                 SELECT {GRANT_COLUMNS} FROM grants WHERE id = (SELECT grant_id FROM chained)"
+            ))
+            .bind(now_ms)
+            .bind(presented)
+            .bind(now_ms)
+            .bind(client_id)
+            .bind(now_ms)
+            .bind(&successor.digest)
+            .bind(presented)
+            .bind(successor.created_at)
+            .bind(successor.expires_at)
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = rotated {
+                return Ok(Rotation::Rotated(grant_from(&row)?));
+            }
+        }
         let mut tx = self.pool.begin().await?;
         // RFC 9700 §4.14.2: the presented token is consumed at most once.
         let consumed = sqlx::query(
