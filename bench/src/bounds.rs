@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use educonnect::accounts::password::{verify_in, Memory};
+use educonnect::accounts::password::{hash_blocking, params, verify_in, Memory};
 use educonnect::config::PasswordConfig;
 use educonnect::tokens::keyring::LoadedKey;
 use educonnect::tokens::SigningAlg;
@@ -38,18 +36,7 @@ fn mean(runs: u32, mut f: impl FnMut()) -> Duration {
 /// One verification by the provider's own code (`verify_in`, reusing its memory area as each
 /// hashing thread does).
 pub fn argon2_verify(config: &PasswordConfig, runs: u32) -> anyhow::Result<Duration> {
-    let params = Params::new(
-        config.argon2_memory_kib,
-        config.argon2_iterations,
-        config.argon2_parallelism,
-        None,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(b"Bench-Password-2026", &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string();
+    let hash = hash_blocking(params(config)?, b"Bench-Password-2026")?;
     let mut memory = Memory::default();
     Ok(mean(runs, || {
         assert!(verify_in(&mut memory, b"Bench-Password-2026", &hash).expect("verifies"));

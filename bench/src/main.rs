@@ -97,6 +97,17 @@ enum Command {
     Bounds,
 }
 
+impl Load {
+    /// Connections for `scenario`: logins have their own count.
+    fn connections(&self, scenario: Scenario) -> usize {
+        if scenario == Scenario::Login {
+            self.login_connections
+        } else {
+            self.connections
+        }
+    }
+}
+
 fn scenarios(names: &[String]) -> anyhow::Result<Vec<Scenario>> {
     if names.is_empty() {
         return Ok(Scenario::ALL.to_vec());
@@ -172,11 +183,7 @@ async fn main() -> anyhow::Result<()> {
             println!("| scenario | connections | ops/s | p50 ms | p99 ms | errors |");
             println!("|---|---:|---:|---:|---:|---:|");
             for scenario in scenarios(&load.scenarios)? {
-                let connections = if scenario == Scenario::Login {
-                    load.login_connections
-                } else {
-                    load.connections
-                };
+                let connections = load.connections(scenario);
                 let outcome = runner::run(
                     target.clone(),
                     &[runner::Group {

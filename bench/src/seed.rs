@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::config::PasswordConfig;
 use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
@@ -98,20 +96,10 @@ pub async fn seed(
         now_ms,
     )
     .await?;
-    let params = Params::new(
-        password.argon2_memory_kib,
-        password.argon2_iterations,
-        password.argon2_parallelism,
-        None,
-    )
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(
-            PASSWORD.as_bytes(),
-            &SaltString::generate(&mut rand::rngs::OsRng),
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .to_string();
+    let hash = educonnect::accounts::password::hash_blocking(
+        educonnect::accounts::password::params(password)?,
+        PASSWORD.as_bytes(),
+    )?;
     let mut tasks = tokio::task::JoinSet::new();
     let per_task = accounts.div_ceil(8);
     for t in 0..8u64 {

@@ -77,6 +77,26 @@ pub fn verify_in(memory: &mut Memory, password: &[u8], stored: &str) -> anyhow::
     Ok(aws_lc_rs::constant_time::verify_slices_are_equal(&out, expected.as_bytes()).is_ok())
 }
 
+/// The argon2id parameters `config` asks for.
+pub fn params(config: &PasswordConfig) -> anyhow::Result<Params> {
+    Params::new(
+        config.argon2_memory_kib,
+        config.argon2_iterations,
+        config.argon2_parallelism,
+        None,
+    )
+    .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))
+}
+
+/// Hashes `password` with `params` and a fresh salt into a PHC string, on the calling thread.
+pub fn hash_blocking(params: Params, password: &[u8]) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password(password, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
 fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut memory = Memory::default();
     loop {
@@ -86,12 +106,7 @@ fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
         };
         match job {
             Job::Hash { password, reply } => {
-                let salt = SaltString::generate(&mut rand::rngs::OsRng);
-                let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-                    .hash_password(password.expose().as_bytes(), &salt)
-                    .map(|h| h.to_string())
-                    .map_err(|e| anyhow::anyhow!("argon2: {e}"));
-                let _ = reply.send(hash);
+                let _ = reply.send(hash_blocking(params.clone(), password.expose().as_bytes()));
             }
             Job::Verify {
                 password,
@@ -110,13 +125,7 @@ fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
 
 impl PasswordHasher {
     pub fn new(config: &PasswordConfig) -> anyhow::Result<PasswordHasher> {
-        let params = Params::new(
-            config.argon2_memory_kib,
-            config.argon2_iterations,
-            config.argon2_parallelism,
-            None,
-        )
-        .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        let params = params(config)?;
         let threads = Self::threads(config);
         let (sender, receiver) = mpsc::channel();
         let receiver = Arc::new(Mutex::new(receiver));
