@@ -7,9 +7,7 @@ use educonnect::config::Config;
 use educonnect::tokens::keyring::LoadedKey;
 use educonnect::tokens::SigningAlg;
 
-#[path = "../src/bounds.rs"]
-#[allow(dead_code)]
-mod bounds;
+use educonnect_bench::bounds;
 
 fn argon2(c: &mut Criterion) {
     let config = Config::default().password;

@@ -1,5 +1,6 @@
 //! One keep-alive HTTP/1.1 connection per worker, straight on hyper: the driver must cost far
-//! less than the provider it measures, so no pool, no cookie store, no redirect logic.
+//! less than the provider it measures, so no pool and no redirect logic here (the login flow
+//! keeps its own cookies and follows its own redirects, see `scenarios::Browser`).
 
 use std::net::SocketAddr;
 
@@ -7,7 +8,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
@@ -80,6 +81,7 @@ impl Conn {
         method: Method,
         path_and_query: &str,
         authorization: Option<&str>,
+        cookie: Option<&str>,
         form: Option<String>,
     ) -> anyhow::Result<Response> {
         let mut request = Request::builder()
@@ -88,6 +90,9 @@ impl Conn {
             .header(HOST, self.host.clone());
         if let Some(auth) = authorization {
             request = request.header(AUTHORIZATION, auth);
+        }
+        if let Some(cookie) = cookie.filter(|c| !c.is_empty()) {
+            request = request.header(COOKIE, cookie);
         }
         let body = match form {
             Some(form) => {
@@ -117,7 +122,8 @@ impl Conn {
 
     pub async fn get(&mut self, path: &str, bearer: Option<&str>) -> anyhow::Result<Response> {
         let auth = bearer.map(|t| format!("Bearer {t}"));
-        self.send(Method::GET, path, auth.as_deref(), None).await
+        self.send(Method::GET, path, auth.as_deref(), None, None)
+            .await
     }
 
     pub async fn post_form(
@@ -129,7 +135,7 @@ impl Conn {
         let form = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        self.send(Method::POST, path, authorization, Some(form))
+        self.send(Method::POST, path, authorization, None, Some(form))
             .await
     }
 }

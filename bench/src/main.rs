@@ -5,14 +5,6 @@
 //! - `run`: drives a provider that is already running (its database is seeded first).
 //! - `bounds`: only the bounds (argon2id verify, RS256 and ES256 signatures).
 
-mod bounds;
-mod http;
-mod runner;
-mod scenarios;
-mod seed;
-mod stats;
-mod suite;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +12,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use educonnect::config::Config;
 
-use scenarios::{Scenario, Target};
-use suite::{Store, SuiteOptions};
+use educonnect_bench::scenarios::{Scenario, Target};
+use educonnect_bench::suite::{Store, SuiteOptions};
+use educonnect_bench::{bounds, runner, seed, suite};
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +74,10 @@ enum Command {
         /// Also write the table to this file.
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Then run the same scenarios against the reference provider (node oidc-provider on
+        /// Redis, `bench/reference`) and print both side by side.
+        #[arg(long)]
+        reference: bool,
         #[command(flatten)]
         load: Load,
     },
@@ -124,14 +121,19 @@ async fn main() -> anyhow::Result<()> {
             redis_url,
             port,
             out,
+            reference,
             load,
         } => {
-            let stores = match store.as_str() {
+            let mut stores = match store.as_str() {
                 "production" => vec![Store::Production],
                 "embedded" => vec![Store::Embedded],
                 "both" => vec![Store::Production, Store::Embedded],
                 other => anyhow::bail!("--store {other}: production, embedded or both"),
             };
+            if reference {
+                stores.push(Store::Reference);
+            }
+            let mut reports = Vec::new();
             let mut table = format!(
                 "## Run of {} on {} ({} CPUs)\n\nCommand: `bench/run {}`\n\n",
                 chrono_now(),
@@ -157,6 +159,13 @@ async fn main() -> anyhow::Result<()> {
                 println!("{section}");
                 table.push_str(&section);
                 table.push('\n');
+                reports.push(report);
+            }
+            let find = |s: Store| reports.iter().find(|r| r.store == s);
+            if let (Some(ours), Some(theirs)) = (find(Store::Production), find(Store::Reference)) {
+                let section = suite::side_by_side(ours, theirs);
+                println!("{section}");
+                table.push_str(&section);
             }
             if let Some(out) = out {
                 std::fs::write(&out, table).with_context(|| format!("write {}", out.display()))?;
@@ -212,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bounds => {
             let b = bounds::measure(&Config::default().password)?;
             println!(
-                "argon2id verify {:.2} ms ({} threads → {:.1} logins/s); RS256 sign {:.0} µs; ES256 sign {:.0} µs",
+                "argon2id verify {:.2} ms (median); {} at once → {:.1} logins/s; RS256 sign {:.0} µs; ES256 sign {:.0} µs",
                 b.argon2_verify.as_secs_f64() * 1e3,
                 b.hash_threads,
                 b.login_bound(),

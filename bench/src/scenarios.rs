@@ -9,11 +9,12 @@ use std::sync::{Arc, RwLock};
 use anyhow::{anyhow, bail, ensure, Context};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hyper::StatusCode;
+use hyper::header::SET_COOKIE;
+use hyper::{Method, StatusCode};
 use jsonwebtoken::{DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 
-use crate::http::{basic, Conn};
+use crate::http::{basic, Conn, Response};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scenario {
@@ -195,6 +196,16 @@ impl Target {
         account_login(&self.account_prefix, n)
     }
 
+    /// The path of a URL of the provider itself (relative, or absolute on the issuer's origin).
+    fn local_path(&self, location: &str) -> Option<String> {
+        if location.starts_with('/') {
+            return Some(location.to_owned());
+        }
+        let url = url::Url::parse(location).ok()?;
+        let issuer = url::Url::parse(&self.issuer).ok()?;
+        (url.origin() == issuer.origin()).then(|| path_of(location).ok())?
+    }
+
     /// Validates an ID token as an RP must (OpenID Connect Core §3.1.3.7): signature by a
     /// published key, `iss`, `aud`, `exp`, `nonce`, and `at_hash` against the access token.
     async fn validate_id_token(
@@ -215,11 +226,15 @@ impl Target {
         let claims =
             jsonwebtoken::decode::<serde_json::Value>(id_token, &key.0, &validation)?.claims;
         ensure!(claims["nonce"] == nonce, "nonce mismatch");
-        let digest = Sha256::digest(access_token.as_bytes());
-        ensure!(
-            claims["at_hash"] == URL_SAFE_NO_PAD.encode(&digest[..16]),
-            "at_hash mismatch"
-        );
+        // OPTIONAL in the code flow (OpenID Connect Core §3.1.3.6): educonnect sends it, the
+        // reference provider does not; checked whenever present.
+        if !claims["at_hash"].is_null() {
+            let digest = Sha256::digest(access_token.as_bytes());
+            ensure!(
+                claims["at_hash"] == URL_SAFE_NO_PAD.encode(&digest[..16]),
+                "at_hash mismatch"
+            );
+        }
         Ok(claims)
     }
 }
@@ -232,15 +247,113 @@ fn random() -> String {
     educonnect::secrets::random_b64(24)
 }
 
-/// The value of a hidden input of the login page.
-fn hidden<'a>(html: &'a str, name: &str) -> anyhow::Result<&'a str> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .with_context(|| format!("no {name} field in the page"))?
-        + marker.len();
-    let end = html[start..].find('"').context("unterminated value")?;
-    Ok(&html[start..start + end])
+/// A browser's share of the login flow: the cookies the provider sets, sent back on the next
+/// requests (educonnect's SSO cookie; oidc-provider's interaction cookies).
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+/// The most redirects a flow may take between two steps.
+const MAX_REDIRECTS: usize = 5;
+
+impl Browser {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, response: &Response) {
+        for value in response.headers.get_all(SET_COOKIE) {
+            let Some((name, rest)) = value.to_str().ok().and_then(|v| v.split_once('=')) else {
+                continue;
+            };
+            let value = rest.split(';').next().unwrap_or_default().trim();
+            self.cookies.retain(|(k, _)| k != name.trim());
+            if !value.is_empty() {
+                self.cookies
+                    .push((name.trim().to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    async fn send(
+        &mut self,
+        conn: &mut Conn,
+        method: Method,
+        path: &str,
+        form: Option<String>,
+    ) -> anyhow::Result<Response> {
+        let cookie = self.cookie_header();
+        let response = conn.send(method, path, None, Some(&cookie), form).await?;
+        self.keep_cookies(&response);
+        Ok(response)
+    }
+
+    /// Follows the provider's own redirects; stops at the first response that is not one, or at
+    /// a redirect that leaves the provider (returned as is).
+    async fn follow(
+        &mut self,
+        target: &Target,
+        conn: &mut Conn,
+        mut response: Response,
+    ) -> anyhow::Result<Response> {
+        for _ in 0..MAX_REDIRECTS {
+            if !response.status.is_redirection() {
+                return Ok(response);
+            }
+            let location = response.header("location").context("no Location")?;
+            let Some(path) = target.local_path(location) else {
+                return Ok(response);
+            };
+            response = self.send(conn, Method::GET, &path, None).await?;
+        }
+        bail!("more than {MAX_REDIRECTS} redirects")
+    }
+}
+
+/// The login page's form: where it posts and its hidden fields (transaction, CSRF token).
+struct LoginForm {
+    action: String,
+    hidden: Vec<(String, String)>,
+}
+
+/// The value of `name="..."` in one tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let marker = format!(" {name}=\"");
+    let start = tag.find(&marker)? + marker.len();
+    let end = tag[start..].find('"')?;
+    Some(&tag[start..start + end])
+}
+
+impl LoginForm {
+    /// The first `<form method="post">` of the page: its action and its hidden inputs.
+    fn parse(html: &str) -> anyhow::Result<LoginForm> {
+        let start = html.find("<form").context("no form in the login page")?;
+        let form = &html[start..];
+        let form = &form[..form.find("</form>").context("unterminated form")?];
+        let open = &form[..form.find('>').context("unterminated form tag")?];
+        let action = attribute(open, "action")
+            .context("form without action")?
+            .to_owned();
+        let hidden = form
+            .split("<input")
+            .skip(1)
+            .filter_map(|tag| {
+                let tag = &tag[..tag.find('>')?];
+                (attribute(tag, "type") == Some("hidden")).then(|| {
+                    (
+                        attribute(tag, "name").unwrap_or_default().to_owned(),
+                        attribute(tag, "value").unwrap_or_default().to_owned(),
+                    )
+                })
+            })
+            .collect();
+        Ok(LoginForm { action, hidden })
+    }
 }
 
 /// Tokens a user flow ends with.
@@ -250,7 +363,8 @@ pub struct UserTokens {
 }
 
 /// The authorization code flow with PKCE, as a browser and an ENT do it: authorize → login page
-/// → form POST with the CSRF token → redirect with the code → token exchange → ID token checked.
+/// → form POST with its hidden CSRF fields → redirect with the code → token exchange → ID
+/// token checked. Cookies and the provider's own redirects are followed as a browser would.
 pub async fn login_flow(target: &Target, conn: &mut Conn) -> anyhow::Result<UserTokens> {
     let verifier = educonnect::secrets::random_b64(32);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -267,34 +381,33 @@ pub async fn login_flow(target: &Target, conn: &mut Conn) -> anyhow::Result<User
             ("code_challenge_method", "S256"),
         ])
         .finish();
-    let mut page = conn
-        .get(&format!("{}?{query}", target.authorize), None)
-        .await?;
-    if page.status == StatusCode::SEE_OTHER {
-        // The provider sends the browser to its login page.
-        let location = page.header("location").context("no Location")?.to_owned();
-        ensure!(
-            location.starts_with('/'),
-            "authorize sent the browser to {location}"
-        );
-        page = conn.get(&location, None).await?;
-    }
-    ensure!(page.status == StatusCode::OK, "login page: {}", page.status);
-    let html = std::str::from_utf8(&page.body)?;
-    let (tx, csrf) = (hidden(html, "tx")?, hidden(html, "csrf")?);
-    let login = target.next_login();
-    let posted = conn
-        .post_form(
-            "/login",
+    let mut browser = Browser::default();
+    let authorize = browser
+        .send(
+            conn,
+            Method::GET,
+            &format!("{}?{query}", target.authorize),
             None,
-            &[
-                ("tx", tx),
-                ("csrf", csrf),
-                ("login", &login),
-                ("password", &target.password),
-                ("action", "login"),
-            ],
         )
+        .await?;
+    let page = browser.follow(target, conn, authorize).await?;
+    ensure!(page.status == StatusCode::OK, "login page: {}", page.status);
+    let form = LoginForm::parse(std::str::from_utf8(&page.body)?)?;
+    let login = target.next_login();
+    let mut fields = form.hidden;
+    fields.extend([
+        ("login".to_owned(), login.clone()),
+        ("password".to_owned(), target.password.clone()),
+        ("action".to_owned(), "login".to_owned()),
+    ]);
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&fields)
+        .finish();
+    let action = target
+        .local_path(&form.action)
+        .with_context(|| format!("the form posts to {}", form.action))?;
+    let posted = browser
+        .send(conn, Method::POST, &action, Some(body))
         .await?;
     ensure!(
         posted.status.is_redirection(),
@@ -302,7 +415,12 @@ pub async fn login_flow(target: &Target, conn: &mut Conn) -> anyhow::Result<User
         posted.status,
         String::from_utf8_lossy(&posted.body[..posted.body.len().min(200)])
     );
-    let location = url::Url::parse(posted.header("location").context("no Location")?)?;
+    let redirected = browser.follow(target, conn, posted).await?;
+    let location = url::Url::parse(
+        redirected
+            .header("location")
+            .with_context(|| format!("login of {login} ended with {}", redirected.status))?,
+    )?;
     ensure!(
         location.as_str().starts_with(&target.ent.redirect_uri),
         "redirected elsewhere: {location}"
@@ -317,6 +435,7 @@ pub async fn login_flow(target: &Target, conn: &mut Conn) -> anyhow::Result<User
         param("state").as_deref() == Some(state.as_str()),
         "state mismatch"
     );
+    // RFC 9207: both providers announce the `iss` authorization response parameter.
     ensure!(
         param("iss").as_deref() == Some(target.issuer.as_str()),
         "iss mismatch"

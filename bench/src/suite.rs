@@ -19,13 +19,19 @@ pub enum Store {
     Production,
     /// SQLite + in-process.
     Embedded,
+    /// Not educonnect: the reference provider (node oidc-provider on Redis).
+    Reference,
 }
 
 impl Store {
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Store::Production => "PostgreSQL + Redis",
-            Store::Embedded => "embedded (SQLite + in-process)",
+            Store::Production => "PostgreSQL + Redis".into(),
+            Store::Embedded => "embedded (SQLite + in-process)".into(),
+            Store::Reference => format!(
+                "reference: node oidc-provider {} on Redis",
+                crate::reference::version()
+            ),
         }
     }
 }
@@ -57,19 +63,30 @@ pub struct Memory {
 
 pub struct Report {
     pub store: Store,
+    /// The stricter of the bounds measured before the scenarios and after the flood.
     pub bounds: Bounds,
+    /// argon2 pool rates measured before the scenarios and after the flood.
+    pub argon2_before: f64,
+    pub argon2_after: f64,
+    /// Rotations per second of the durable store alone (educonnect only).
+    pub rotation_bound: Option<f64>,
     pub outcomes: Vec<Outcome>,
     pub flood: Vec<Outcome>,
     pub memory: Memory,
 }
 
+/// Refresh chains rotating at once when the store's rotation rate is measured (the provider's
+/// default database pool).
+const ROTATION_CHAINS: usize = 16;
+
 /// Each probe connection of the login flood sends one request every 20 ms.
 const PROBE_PACE: Duration = Duration::from_millis(20);
 
 const REDIS_PREFIX: &str = "educonnect-bench:";
+const REFERENCE_PREFIX: &str = "educonnect-bench-ref:";
 const BENCH_DB: &str = "educonnect_bench";
 
-/// The running provider; killed on drop.
+/// The running provider (educonnect or the reference); killed on drop.
 struct Service {
     child: tokio::process::Child,
     pid: u32,
@@ -88,6 +105,17 @@ fn proc_status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
         .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .with_context(|| format!("{field} of {pid}"))
+}
+
+/// `field` summed over a process and its descendants (the reference runs one process per CPU).
+fn tree_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let mut total = proc_status_kib(pid, field)?;
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+        total += tree_kib(child, field).unwrap_or(0);
+    }
+    Ok(total)
 }
 
 async fn fresh_database(postgres_url: &str) -> anyhow::Result<String> {
@@ -145,11 +173,12 @@ async fn used_memory(conn: &mut redis::aio::MultiplexedConnection) -> anyhow::Re
         .context("used_memory in INFO")
 }
 
-async fn start_service(
+/// `educonnect serve` as an operator starts it: environment only.
+fn educonnect_command(
     options: &SuiteOptions,
     database_url: &str,
     dir: &std::path::Path,
-) -> anyhow::Result<Service> {
+) -> anyhow::Result<tokio::process::Command> {
     let exe = std::env::current_exe()?.with_file_name("educonnect");
     if !exe.exists() {
         bail!(
@@ -157,7 +186,6 @@ async fn start_service(
             exe.display()
         );
     }
-    let log = std::fs::File::create(dir.join("educonnect.log"))?;
     let mut command = tokio::process::Command::new(&exe);
     command
         .arg("serve")
@@ -171,23 +199,33 @@ async fn start_service(
         .env("DATABASE_URL", database_url)
         .env("EDUCONNECT_KEYS_DIR", dir.join("keys"))
         .env("EDUCONNECT_DEMO", "false")
-        .current_dir(dir)
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .kill_on_drop(true);
+        .current_dir(dir);
     if options.store == Store::Production {
         command
             .env("REDIS_URL", &options.redis_url)
             .env("EDUCONNECT_REDIS_PREFIX", REDIS_PREFIX);
     }
-    let child = command
-        .spawn()
-        .with_context(|| format!("start {}", exe.display()))?;
+    Ok(command)
+}
+
+/// Starts `command` (its output to `dir/provider.log`) and waits until its discovery answers.
+async fn start_service(
+    mut command: tokio::process::Command,
+    port: u16,
+    dir: &std::path::Path,
+) -> anyhow::Result<Service> {
+    let log_path = dir.join("provider.log");
+    let log = std::fs::File::create(&log_path)?;
+    command
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true);
+    let child = command.spawn().context("start the provider")?;
     let pid = child.id().context("service pid")?;
     let service = Service { child, pid };
     for _ in 0..300 {
-        let mut conn = crate::http::Conn::new(([127, 0, 0, 1], options.port).into());
-        if let Ok(r) = conn.get("/readyz", None).await {
+        let mut conn = crate::http::Conn::new(([127, 0, 0, 1], port).into());
+        if let Ok(r) = conn.get("/.well-known/openid-configuration", None).await {
             if r.status.is_success() {
                 return Ok(service);
             }
@@ -195,41 +233,70 @@ async fn start_service(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!(
-        "the provider did not become ready; its log: {}",
-        dir.join("educonnect.log").display()
+        "the provider did not become ready; its log:\n{}",
+        std::fs::read_to_string(&log_path).unwrap_or_default()
     )
+}
+
+async fn clear_redis_prefix(
+    conn: &mut redis::aio::MultiplexedConnection,
+    prefix: &str,
+) -> anyhow::Result<()> {
+    let stale = redis_keys(conn, &format!("{prefix}*")).await?;
+    for chunk in stale.chunks(1000) {
+        redis::cmd("DEL").arg(chunk).query_async::<()>(conn).await?;
+    }
+    Ok(())
 }
 
 pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
     let dir = tempfile::tempdir()?;
-    let mut redis_conn = None;
-    let database_url = match options.store {
-        Store::Production => {
-            let mut conn = redis(&options.redis_url).await?;
-            let stale = redis_keys(&mut conn, &format!("{REDIS_PREFIX}*")).await?;
-            for chunk in stale.chunks(1000) {
-                redis::cmd("DEL")
-                    .arg(chunk)
-                    .query_async::<()>(&mut conn)
-                    .await?;
-            }
-            redis_conn = Some(conn);
-            fresh_database(&options.postgres_url).await?
-        }
-        Store::Embedded => format!("sqlite://{}", dir.path().join("educonnect.db").display()),
-    };
     let password = Config::default().password;
-    eprintln!(
-        "[{}] seeding {} accounts",
-        options.store.name(),
-        options.accounts
-    );
-    let seeded = seed::seed(&database_url, &password, options.accounts).await?;
-    let service = start_service(options, &database_url, dir.path()).await?;
+    let name = options.store.name();
+    let mut redis_conn = match options.store {
+        Store::Production | Store::Reference => Some(redis(&options.redis_url).await?),
+        Store::Embedded => None,
+    };
+    let (command, seeded, rotation_bound) = match options.store {
+        Store::Production | Store::Embedded => {
+            let database_url = match redis_conn.as_mut() {
+                Some(conn) => {
+                    clear_redis_prefix(conn, REDIS_PREFIX).await?;
+                    fresh_database(&options.postgres_url).await?
+                }
+                None => format!("sqlite://{}", dir.path().join("educonnect.db").display()),
+            };
+            eprintln!("[{name}] seeding {} accounts", options.accounts);
+            let seeded = seed::seed(&database_url, &password, options.accounts).await?;
+            eprintln!("[{name}] measuring the store's rotation rate");
+            let rotations = bounds::store_rotation_rate(
+                &database_url,
+                &seeded.ent.id,
+                ROTATION_CHAINS,
+                Duration::from_secs(3),
+            )
+            .await?;
+            let command = educonnect_command(options, &database_url, dir.path())?;
+            (command, seeded, Some(rotations))
+        }
+        Store::Reference => {
+            let conn = redis_conn.as_mut().expect("Redis");
+            clear_redis_prefix(conn, REFERENCE_PREFIX).await?;
+            let (command, seeded) = crate::reference::command(
+                options.port,
+                &options.redis_url,
+                REFERENCE_PREFIX,
+                &password,
+                options.accounts,
+            )?;
+            (command, seeded, None)
+        }
+    };
+    let service = start_service(command, options.port, dir.path()).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_idle_kib = proc_status_kib(service.pid, "VmRSS:")?;
-    eprintln!("[{}] measuring the bounds", options.store.name());
-    let bounds = bounds::measure(&password)?;
+    let rss_idle_kib = tree_kib(service.pid, "VmRSS:")?;
+    eprintln!("[{name}] measuring the bounds");
+    let bounds_before = bounds::measure(&password)?;
     let issuer = format!("http://127.0.0.1:{}", options.port);
     let target = Arc::new(
         Target::discover(
@@ -250,11 +317,7 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
         } else {
             options.connections
         };
-        eprintln!(
-            "[{}] {} × {connections} connections",
-            options.store.name(),
-            scenario.name()
-        );
+        eprintln!("[{}] {} × {connections} connections", name, scenario.name());
         let before = match redis_conn.as_mut() {
             Some(c) => Some(used_memory(c).await?),
             None => None,
@@ -271,7 +334,7 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
         )
         .await;
         let outcome = outcome.remove(0);
-        if scenario == Scenario::Login {
+        if scenario == Scenario::Login && options.store == Store::Production {
             if let (Some(c), Some(before)) = (redis_conn.as_mut(), before) {
                 // Every flow of the run (warm-up included) left one session behind.
                 let sessions = session_keys(c).await?.len() as f64;
@@ -281,7 +344,7 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
         }
         outcomes.push(outcome);
     }
-    eprintln!("[{}] login flood with probes", options.store.name());
+    eprintln!("[{name}] login flood with probes");
     let flood = runner::run(
         target.clone(),
         &[
@@ -310,10 +373,10 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
         options.duration,
     )
     .await;
-    let rss_after_kib = proc_status_kib(service.pid, "VmRSS:")?;
-    let rss_peak_kib = proc_status_kib(service.pid, "VmHWM:")?;
+    let rss_after_kib = tree_kib(service.pid, "VmRSS:")?;
+    let rss_peak_kib = tree_kib(service.pid, "VmHWM:")?;
     let (redis_per_session, sessions) = match redis_conn.as_mut() {
-        Some(c) => {
+        Some(c) if options.store == Store::Production => {
             let keys = session_keys(c).await?;
             let mut total = 0u64;
             let sample: Vec<&String> = keys.iter().take(2000).collect();
@@ -334,12 +397,21 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
                 keys.len() as u64,
             )
         }
-        None => (None, 0),
+        _ => (None, 0),
     };
     drop(service);
+    eprintln!("[{name}] measuring the bounds again");
+    let bounds_after = bounds::measure(&password)?;
+    let (argon2_before, argon2_after) = (
+        bounds_before.argon2_pool_rate,
+        bounds_after.argon2_pool_rate,
+    );
     Ok(Report {
         store: options.store,
-        bounds,
+        bounds: bounds_before.stricter(bounds_after),
+        argon2_before,
+        argon2_after,
+        rotation_bound,
         outcomes,
         flood,
         memory: Memory {
@@ -368,19 +440,31 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
     let b = &report.bounds;
     let mut out = String::new();
     let _ = writeln!(out, "### {}\n", report.store.name());
+    let password = Config::default().password;
     let _ = writeln!(
         out,
-        "Bounds measured in this run: argon2id verify {:.1} ms (m={} KiB, t={}, p={}) on {} hashing \
-         threads → {:.1} logins/s; RS256 sign {:.0} µs; ES256 sign {:.0} µs.\n",
+        "Bounds measured in this run, on this machine, through educonnect's own code: argon2id \
+         (m={} KiB, t={}, p={}) verify {:.1} ms (median of 15, alone); {} verifications at once \
+         (one per CPU, as the hashing pool) → {:.1}/s before the scenarios, {:.1}/s after them, \
+         the higher taken as the login bound; RS256 sign {:.0} µs; ES256 sign {:.0} µs.",
+        password.argon2_memory_kib,
+        password.argon2_iterations,
+        password.argon2_parallelism,
         b.argon2_verify.as_secs_f64() * 1e3,
-        Config::default().password.argon2_memory_kib,
-        Config::default().password.argon2_iterations,
-        Config::default().password.argon2_parallelism,
         b.hash_threads,
-        b.login_bound(),
+        report.argon2_before,
+        report.argon2_after,
         b.rs256_sign.as_secs_f64() * 1e6,
         b.es256_sign.as_secs_f64() * 1e6,
     );
+    if let Some(rotations) = report.rotation_bound {
+        let _ = writeln!(
+            out,
+            "Refresh bound: the durable store alone rotates {rotations:.0} refresh tokens/s \
+             ({ROTATION_CHAINS} chains at once through `rotate_refresh_token`, provider idle)."
+        );
+    }
+    out.push('\n');
     let _ = writeln!(
         out,
         "| scenario | connections | ops/s | p50 ms | p99 ms | errors | bound | ratio | target |"
@@ -393,7 +477,14 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
                 format!("{:.2}", o.rate() / b.login_bound()),
                 "ratio ≥ 0.85".to_owned(),
             ),
-            Scenario::Refresh => ("—".into(), "—".into(), "≥ 5,000/s".into()),
+            Scenario::Refresh => match report.rotation_bound {
+                Some(rotations) => (
+                    format!("{rotations:.0}/s (store)"),
+                    format!("{:.2}", o.rate() / rotations),
+                    "≥ 5,000/s".into(),
+                ),
+                None => ("—".into(), "—".into(), "≥ 5,000/s".into()),
+            },
             Scenario::ClientCredentials | Scenario::Introspection => {
                 ("—".into(), "—".into(), "≥ 10,000/s".into())
             }
@@ -467,5 +558,86 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
     if !errors.is_empty() {
         let _ = writeln!(out, "\nErrors seen:\n{}", errors.join("\n"));
     }
+    out
+}
+
+/// educonnect on PostgreSQL + Redis and the reference provider, scenario by scenario, from the
+/// same run.
+pub fn side_by_side(ours: &Report, reference: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### Side by side: educonnect ({}) and the {}\n",
+        ours.store.name(),
+        reference.store.name()
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | educonnect ops/s | p99 ms | errors | reference ops/s | p99 ms | errors | educonnect ÷ reference |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    let rows = ours
+        .outcomes
+        .iter()
+        .map(|o| (o, "", ours.bounds.login_bound()))
+        .chain(
+            ours.flood
+                .iter()
+                .skip(1)
+                .map(|o| (o, " (under the login flood)", 0.0)),
+        );
+    let theirs = reference
+        .outcomes
+        .iter()
+        .chain(reference.flood.iter().skip(1))
+        .collect::<Vec<_>>();
+    for (i, (o, suffix, _)) in rows.enumerate() {
+        let Some(r) = theirs.get(i) else { break };
+        let flood = !suffix.is_empty();
+        let ratio = if flood {
+            format!(
+                "p99 {:.1} vs {:.1} ms",
+                o.stats.quantile_ms(0.99),
+                r.stats.quantile_ms(0.99)
+            )
+        } else {
+            format!("{:.2}", o.rate() / r.rate().max(f64::MIN_POSITIVE))
+        };
+        let _ = writeln!(
+            out,
+            "| {}{suffix} | {:.0} | {:.2} | {} | {:.0} | {:.2} | {} | {ratio} |",
+            o.group.scenario.name(),
+            o.rate(),
+            o.stats.quantile_ms(0.99),
+            o.stats.errors,
+            r.rate(),
+            r.stats.quantile_ms(0.99),
+            r.stats.errors,
+        );
+    }
+    let login = |report: &Report| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.group.scenario == Scenario::Login)
+            .map(|o| o.rate() / report.bounds.login_bound())
+    };
+    if let (Some(a), Some(b)) = (login(ours), login(reference)) {
+        let _ = writeln!(
+            out,
+            "\nLogin as a ratio to the argon2 bound measured in the same section: educonnect {a:.2}, \
+             reference {b:.2}."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "Resident memory (all processes): educonnect {:.1} MB idle, {:.1} MB peak; reference {:.1} MB \
+         idle, {:.1} MB peak.",
+        ours.memory.rss_idle_kib as f64 / 1024.0,
+        ours.memory.rss_peak_kib as f64 / 1024.0,
+        reference.memory.rss_idle_kib as f64 / 1024.0,
+        reference.memory.rss_peak_kib as f64 / 1024.0,
+    );
     out
 }

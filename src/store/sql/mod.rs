@@ -47,8 +47,13 @@ impl SqlStore {
             Dialect::Postgres => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid DATABASE_URL")?;
+        // No liveness ping before each query (sqlx's default): it doubles the round trips of
+        // every statement. A connection broken by a database restart fails one query and is
+        // dropped; idle connections are closed before a firewall or the server forgets them.
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            .test_before_acquire(false)
+            .idle_timeout(std::time::Duration::from_secs(300))
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to the {dialect:?} database"))?;
