@@ -27,15 +27,6 @@ impl Bounds {
     pub fn login_bound(&self) -> f64 {
         self.argon2_pool_rate
     }
-
-    /// The stricter of two measurements (before and after the load): the higher login bound.
-    pub fn stricter(self, other: Bounds) -> Bounds {
-        if other.argon2_pool_rate > self.argon2_pool_rate {
-            other
-        } else {
-            self
-        }
-    }
 }
 
 fn mean(runs: u32, mut f: impl FnMut()) -> Duration {
