@@ -13,5 +13,6 @@ pub mod http;
 pub mod maintenance;
 pub mod oidc;
 pub mod secrets;
+pub mod siecle;
 pub mod store;
 pub mod tokens;

@@ -1,0 +1,267 @@
+//! Reading one Siècle XML export into raw records: the bytes decoded from the encoding the file
+//! declares (ISO-8859-15 in real exports), the XML checked to be complete and well formed, the
+//! records of the known collections gathered with their line numbers. Unknown elements are
+//! ignored; nothing is interpreted here (see `validate.rs`).
+
+use std::collections::HashMap;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::FileError;
+
+/// One record: an element of a collection (`ELEVE`, `PERSONNE`...), its attributes, the text of
+/// its child elements, and its sub-records (`STRUCTURE` of a `STRUCTURES_ELEVE`).
+#[derive(Debug, Default, Clone)]
+pub struct RawRecord {
+    pub line: usize,
+    pub attributes: HashMap<String, String>,
+    pub fields: HashMap<String, String>,
+    pub children: Vec<RawRecord>,
+}
+
+impl RawRecord {
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A file's parameters (`PARAMETRES`) and its records, by collection element name.
+#[derive(Debug, Default)]
+pub struct RawFile {
+    pub parameters: RawRecord,
+    pub records: HashMap<&'static str, Vec<RawRecord>>,
+}
+
+impl RawFile {
+    pub fn records(&self, element: &str) -> &[RawRecord] {
+        self.records.get(element).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What to gather from one kind of file.
+pub struct Layout {
+    pub root: &'static str,
+    /// Paths (from the root's children) of the collections' elements, e.g. `DONNEES/ELEVES/ELEVE`.
+    pub collections: &'static [&'static str],
+    /// Elements that are sub-records inside a record (`STRUCTURE`).
+    pub sub_records: &'static [&'static str],
+}
+
+/// Decodes `bytes` as the XML declaration says (UTF-8 when it says nothing), refusing a file
+/// declared ISO-8859-15 (or Latin-1) whose bytes are in fact UTF-8: its accents would be read as
+/// `Ã©`.
+pub fn decode(file: &str, bytes: &[u8]) -> Result<String, FileError> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
+    let declared = head
+        .split("encoding=")
+        .nth(1)
+        .and_then(|rest| {
+            rest.trim_start_matches(['"', '\''])
+                .split(['"', '\''])
+                .next()
+        })
+        .unwrap_or("utf-8")
+        .to_owned();
+    let encoding = encoding_rs::Encoding::for_label(declared.as_bytes())
+        .ok_or_else(|| FileError::new(file, 1, format!("encodage « {declared} » inconnu")))?;
+    let utf8_multibyte = std::str::from_utf8(bytes).is_ok() && bytes.iter().any(|b| *b >= 0x80);
+    if encoding != encoding_rs::UTF_8 && utf8_multibyte {
+        return Err(FileError::new(
+            file,
+            1,
+            format!(
+                "le fichier se déclare en {declared} mais ses caractères accentués sont encodés \
+                 en UTF-8 (fichier ré-enregistré ?) : exportez-le de nouveau depuis Siècle"
+            ),
+        ));
+    }
+    let (text, _, malformed) = encoding.decode(bytes);
+    if malformed {
+        return Err(FileError::new(
+            file,
+            1,
+            format!("des octets ne sont pas valides en {declared}"),
+        ));
+    }
+    Ok(text.into_owned())
+}
+
+fn line_of(text: &str, position: usize) -> usize {
+    text.as_bytes()[..position.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn name_of(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.name().as_ref()).into_owned()
+}
+
+fn attributes(
+    file: &str,
+    line: usize,
+    e: &BytesStart<'_>,
+) -> Result<HashMap<String, String>, FileError> {
+    let mut out = HashMap::new();
+    for attribute in e.attributes() {
+        let attribute = attribute
+            .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
+        let value = attribute
+            .unescape_value()
+            .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
+        out.insert(
+            String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
+            value.into_owned(),
+        );
+    }
+    Ok(out)
+}
+
+/// An open record while reading: its depth in the element path, the record, and its kind.
+struct Open {
+    depth: usize,
+    record: RawRecord,
+    collection: Option<&'static str>,
+}
+
+/// Reads `text` (already decoded) as a file of `layout`.
+pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(true);
+    let mut out = RawFile::default();
+    let mut path: Vec<String> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut in_parameters = false;
+    let mut saw_root = false;
+    loop {
+        let position = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|err| {
+            let at = reader.error_position() as usize;
+            // An error in the last bytes is a file cut short (a copy or an upload interrupted).
+            let what = if at + 64 >= text.trim_end().len() {
+                "fichier tronqué"
+            } else {
+                "XML mal formé"
+            };
+            FileError::new(file, line_of(text, at), format!("{what} : {err}"))
+        })?;
+        let line = line_of(text, position);
+        match event {
+            Event::Start(e) => {
+                let name = name_of(&e);
+                if path.is_empty() {
+                    if name != layout.root {
+                        return Err(FileError::new(
+                            file,
+                            line,
+                            format!(
+                                "élément racine <{name}> inattendu : <{}> attendu",
+                                layout.root
+                            ),
+                        ));
+                    }
+                    saw_root = true;
+                }
+                path.push(name.clone());
+                let relative = path[1..].join("/");
+                if let Some(collection) = layout
+                    .collections
+                    .iter()
+                    .find(|c| **c == relative)
+                    .map(|c| c.rsplit('/').next().expect("element"))
+                {
+                    open.push(Open {
+                        depth: path.len(),
+                        record: RawRecord {
+                            line,
+                            attributes: attributes(file, line, &e)?,
+                            ..RawRecord::default()
+                        },
+                        collection: Some(collection),
+                    });
+                } else if open.last().is_some_and(|o| o.depth + 1 == path.len())
+                    && layout.sub_records.contains(&name.as_str())
+                {
+                    open.push(Open {
+                        depth: path.len(),
+                        record: RawRecord {
+                            line,
+                            attributes: attributes(file, line, &e)?,
+                            ..RawRecord::default()
+                        },
+                        collection: None,
+                    });
+                } else if relative == "PARAMETRES" {
+                    in_parameters = true;
+                }
+            }
+            Event::Empty(e) if path.is_empty() => {
+                return Err(FileError::new(
+                    file,
+                    line,
+                    format!("élément racine <{}> vide", name_of(&e)),
+                ));
+            }
+            Event::Text(t) => {
+                let value = t
+                    .unescape()
+                    .map_err(|err| FileError::new(file, line, format!("texte mal formé : {err}")))?
+                    .into_owned();
+                let Some(element) = path.last().cloned() else {
+                    continue;
+                };
+                if let Some(o) = open.last_mut().filter(|o| o.depth + 1 == path.len()) {
+                    o.record.fields.insert(element, value);
+                } else if in_parameters && path.len() == 3 {
+                    out.parameters.fields.insert(element, value);
+                }
+            }
+            Event::End(_) => {
+                if open.last().is_some_and(|o| o.depth == path.len()) {
+                    let done = open.pop().expect("open record");
+                    match (done.collection, open.last_mut()) {
+                        (Some(collection), _) => {
+                            out.records.entry(collection).or_default().push(done.record)
+                        }
+                        (None, Some(parent)) => parent.record.children.push(done.record),
+                        (None, None) => {}
+                    }
+                }
+                if path.len() == 2 && path[1] == "PARAMETRES" {
+                    in_parameters = false;
+                }
+                path.pop();
+            }
+            Event::Eof => {
+                if let Some(unclosed) = path.last() {
+                    return Err(FileError::new(
+                        file,
+                        line_of(text, text.len()),
+                        format!("fichier tronqué : l'élément <{unclosed}> n'est jamais fermé"),
+                    ));
+                }
+                if !saw_root {
+                    return Err(FileError::new(
+                        file,
+                        1,
+                        format!("fichier vide : l'élément <{}> est absent", layout.root),
+                    ));
+                }
+                return Ok(out);
+            }
+            _ => {}
+        }
+    }
+}
