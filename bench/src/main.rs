@@ -97,11 +97,7 @@ enum Command {
 impl Load {
     /// Connections for `scenario`: logins have their own count.
     fn connections(&self, scenario: Scenario) -> usize {
-        if scenario == Scenario::Login {
-            self.login_connections
-        } else {
-            self.connections
-        }
+        runner::connections_for(scenario, self.connections, self.login_connections)
     }
 }
 
@@ -178,17 +174,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let password = Config::default().password;
             let seeded = seed::seed(&database_url, &password, load.accounts).await?;
-            let target = Arc::new(
-                Target::discover(
-                    &issuer,
-                    seeded.ent,
-                    seeded.service,
-                    seed::ACCOUNT_PREFIX.into(),
-                    seeded.accounts,
-                    seed::PASSWORD.into(),
-                )
-                .await?,
-            );
+            let target = Arc::new(Target::discover(&issuer, seeded).await?);
             println!("| scenario | connections | ops/s | p50 ms | p99 ms | errors |");
             println!("|---|---:|---:|---:|---:|---:|");
             for scenario in scenarios(&load.scenarios)? {
@@ -205,14 +191,7 @@ async fn main() -> anyhow::Result<()> {
                 )
                 .await
                 .remove(0);
-                println!(
-                    "| {} | {connections} | {:.0} | {:.2} | {:.2} | {} |",
-                    scenario.name(),
-                    outcome.rate(),
-                    outcome.stats.quantile_ms(0.5),
-                    outcome.stats.quantile_ms(0.99),
-                    outcome.stats.errors
-                );
+                println!("{}", outcome.row());
                 for sample in &outcome.stats.samples {
                     eprintln!("  {}: {sample}", scenario.name());
                 }

@@ -83,6 +83,7 @@ pub fn command(
             ent,
             service,
             accounts,
+            password: PASSWORD.into(),
         },
     ))
 }

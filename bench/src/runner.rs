@@ -25,9 +25,32 @@ pub struct Outcome {
     pub failed_workers: usize,
 }
 
+/// Connections for `scenario`: logins have their own count (each holds a hashing thread for
+/// a whole argon2 verification), every other scenario `others`.
+pub fn connections_for(scenario: Scenario, others: usize, logins: usize) -> usize {
+    if scenario == Scenario::Login {
+        logins
+    } else {
+        others
+    }
+}
+
 impl Outcome {
     pub fn rate(&self) -> f64 {
         self.stats.count() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// `| scenario | connections | ops/s | p50 ms | p99 ms | errors |` as a markdown table row.
+    pub fn row(&self) -> String {
+        format!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            self.group.scenario.name(),
+            self.group.connections,
+            self.rate(),
+            self.stats.quantile_ms(0.5),
+            self.stats.quantile_ms(0.99),
+            self.stats.errors
+        )
     }
 }
 

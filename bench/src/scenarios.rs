@@ -15,6 +15,7 @@ use jsonwebtoken::{DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 
 use crate::http::{basic, Conn, Response};
+use crate::seed::Seeded;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scenario {
@@ -97,14 +98,7 @@ fn path_of(url: &str) -> anyhow::Result<String> {
 
 impl Target {
     /// Reads the discovery document and the JWKS of the provider at `issuer`.
-    pub async fn discover(
-        issuer: &str,
-        ent: ClientCreds,
-        service: ClientCreds,
-        account_prefix: String,
-        accounts: u64,
-        password: String,
-    ) -> anyhow::Result<Target> {
+    pub async fn discover(issuer: &str, seeded: Seeded) -> anyhow::Result<Target> {
         let url = url::Url::parse(issuer)?;
         let addr = tokio::net::lookup_host((
             url.host_str().context("issuer host")?,
@@ -138,11 +132,11 @@ impl Target {
             introspection: endpoint("introspection_endpoint")?,
             jwks: endpoint("jwks_uri")?,
             discovery,
-            ent,
-            service,
-            account_prefix,
-            accounts,
-            password,
+            ent: seeded.ent,
+            service: seeded.service,
+            account_prefix: crate::seed::ACCOUNT_PREFIX.into(),
+            accounts: seeded.accounts,
+            password: seeded.password,
             next_account: AtomicU64::new(0),
             keys: RwLock::new(HashMap::new()),
         };

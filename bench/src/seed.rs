@@ -19,10 +19,14 @@ pub const REDIRECT_URI: &str = "https://ent.bench.example/cb";
 pub const ACCOUNT_PREFIX: &str = "bench.u";
 pub const PASSWORD: &str = "Bench-Password-2026";
 
+/// What the driver needs to know of a seeded provider: its relying parties, and its accounts
+/// (`bench.u0000000`... with one password).
+#[derive(Clone, Debug)]
 pub struct Seeded {
     pub ent: ClientCreds,
     pub service: ClientCreds,
     pub accounts: u64,
+    pub password: String,
 }
 
 fn registration(id: &str, grants: Vec<GrantType>, scopes: &[&str]) -> Registration {
@@ -132,5 +136,6 @@ pub async fn seed(
         ent,
         service,
         accounts,
+        password: PASSWORD.into(),
     })
 }

@@ -342,26 +342,13 @@ pub async fn run(options: &SuiteOptions) -> anyhow::Result<Report> {
     eprintln!("[{name}] measuring the bounds");
     let bounds_before = bounds::measure(&password)?;
     let issuer = format!("http://127.0.0.1:{}", options.port);
-    let target = Arc::new(
-        Target::discover(
-            &issuer,
-            seeded.ent,
-            seeded.service,
-            seed::ACCOUNT_PREFIX.into(),
-            seeded.accounts,
-            seed::PASSWORD.into(),
-        )
-        .await?,
-    );
+    let target = Arc::new(Target::discover(&issuer, seeded).await?);
     let mut outcomes = Vec::new();
     let mut redis_per_login = None;
     let mut login_bound = None;
     for &scenario in &options.scenarios {
-        let connections = if scenario == Scenario::Login {
-            options.login_connections
-        } else {
-            options.connections
-        };
+        let connections =
+            runner::connections_for(scenario, options.connections, options.login_connections);
         eprintln!("[{}] {} × {connections} connections", name, scenario.name());
         let before = match redis_conn.as_mut() {
             Some(c) => Some(used_memory(c).await?),
@@ -568,19 +555,7 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
             Scenario::Discovery | Scenario::Jwks => ("—".into(), "—".into(), "≥ 25,000/s".into()),
             Scenario::Userinfo => ("—".into(), "—".into(), "—".into()),
         };
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |",
-            o.group.scenario.name(),
-            o.group.connections,
-            o.rate(),
-            o.stats.quantile_ms(0.5),
-            o.stats.quantile_ms(0.99),
-            o.stats.errors,
-            bound,
-            ratio,
-            target
-        );
+        let _ = writeln!(out, "{} {bound} | {ratio} | {target} |", o.row());
     }
     let _ = writeln!(
         out,
@@ -593,16 +568,7 @@ pub fn markdown(report: &Report, options: &SuiteOptions) -> String {
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
     for o in &report.flood {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {} |",
-            o.group.scenario.name(),
-            o.group.connections,
-            o.rate(),
-            o.stats.quantile_ms(0.5),
-            o.stats.quantile_ms(0.99),
-            o.stats.errors
-        );
+        let _ = writeln!(out, "{}", o.row());
     }
     let m = &report.memory;
     let _ = writeln!(

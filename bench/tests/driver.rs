@@ -100,18 +100,11 @@ async fn provider(backend: Backend) -> Provider {
     }
 }
 
-async fn target(p: &Provider, ent: ClientCreds, password: &str) -> Arc<Target> {
+async fn target(p: &Provider, seeded: Seeded) -> Arc<Target> {
     Arc::new(
-        Target::discover(
-            &p.issuer,
-            ent,
-            p.seeded.service.clone(),
-            seed::ACCOUNT_PREFIX.into(),
-            p.seeded.accounts,
-            password.into(),
-        )
-        .await
-        .expect("discovery and JWKS"),
+        Target::discover(&p.issuer, seeded)
+            .await
+            .expect("discovery and JWKS"),
     )
 }
 
@@ -132,7 +125,7 @@ async fn run(target: &Arc<Target>, scenario: Scenario) -> Outcome {
 
 async fn every_scenario_completes_without_errors(backend: Backend) {
     let p = provider(backend).await;
-    let target = target(&p, p.seeded.ent.clone(), seed::PASSWORD).await;
+    let target = target(&p, p.seeded.clone()).await;
     for scenario in Scenario::ALL {
         let outcome = run(&target, scenario).await;
         assert_eq!(
@@ -153,7 +146,11 @@ async fn every_scenario_completes_without_errors(backend: Backend) {
 /// A wrong password ends on the login page again: every flow is an error, none a success.
 async fn a_failed_login_counts_as_an_error(backend: Backend) {
     let p = provider(backend).await;
-    let target = target(&p, p.seeded.ent.clone(), "not-the-password").await;
+    let wrong_password = Seeded {
+        password: "not-the-password".into(),
+        ..p.seeded.clone()
+    };
+    let target = target(&p, wrong_password).await;
     let outcome = run(&target, Scenario::Login).await;
     assert_eq!(outcome.stats.count(), 0, "{backend:?}");
     assert!(outcome.stats.errors > 0, "{backend:?}");
@@ -167,11 +164,14 @@ async fn a_failed_login_counts_as_an_error(backend: Backend) {
 /// A rejected token exchange (wrong client secret) fails the flow after the login itself.
 async fn a_rejected_token_exchange_counts_as_an_error(backend: Backend) {
     let p = provider(backend).await;
-    let ent = ClientCreds {
-        secret: "wrong-secret".into(),
-        ..p.seeded.ent.clone()
+    let wrong_secret = Seeded {
+        ent: ClientCreds {
+            secret: "wrong-secret".into(),
+            ..p.seeded.ent.clone()
+        },
+        ..p.seeded.clone()
     };
-    let target = target(&p, ent, seed::PASSWORD).await;
+    let target = target(&p, wrong_secret).await;
     for scenario in [Scenario::Login, Scenario::Refresh, Scenario::Introspection] {
         let outcome = run(&target, scenario).await;
         assert_eq!(outcome.stats.count(), 0, "{backend:?} {}", scenario.name());

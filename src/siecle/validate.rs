@@ -208,6 +208,32 @@ fn person(
     })
 }
 
+/// Each of `records` (ids checked present and unique) converted by `convert`, or listed in
+/// `rejected` with the reason.
+fn typed<T>(
+    file: &str,
+    element: &str,
+    key: &str,
+    records: &[RawRecord],
+    convert: impl Fn(&RawRecord, &str) -> Result<T, String>,
+    rejected: &mut Vec<Rejected>,
+) -> Vec<T> {
+    let mut kept = Vec::new();
+    for record in records {
+        let id = record.attribute(key).expect("ids checked before");
+        match convert(record, id) {
+            Ok(value) => kept.push(value),
+            Err(reason) => rejected.push(Rejected {
+                file: file.into(),
+                line: record.line,
+                record: format!("{element} {key}={id}"),
+                reason,
+            }),
+        }
+    }
+    kept
+}
+
 fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<FileError>> {
     let mut errors = Vec::new();
     let uai = uai_of(PUPILS_FILE, pupils_file, &mut errors);
@@ -346,32 +372,22 @@ fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<
     }
 
     let mut rejected = Vec::new();
-    let mut pupils = Vec::new();
-    for record in pupils_file.records("ELEVE") {
-        let id = record.attribute("ELEVE_ID").expect("checked above");
-        match pupil(record, id, &divisions) {
-            Ok(p) => pupils.push(p),
-            Err(reason) => rejected.push(Rejected {
-                file: PUPILS_FILE.into(),
-                line: record.line,
-                record: format!("ELEVE ELEVE_ID={id}"),
-                reason,
-            }),
-        }
-    }
-    let mut persons = Vec::new();
-    for record in guardians_file.records("PERSONNE") {
-        let id = record.attribute("PERSONNE_ID").expect("checked above");
-        match person(record, id, &adresses) {
-            Ok(p) => persons.push(p),
-            Err(reason) => rejected.push(Rejected {
-                file: GUARDIANS_FILE.into(),
-                line: record.line,
-                record: format!("PERSONNE PERSONNE_ID={id}"),
-                reason,
-            }),
-        }
-    }
+    let pupils = typed(
+        PUPILS_FILE,
+        "ELEVE",
+        "ELEVE_ID",
+        pupils_file.records("ELEVE"),
+        |record, id| pupil(record, id, &divisions),
+        &mut rejected,
+    );
+    let persons = typed(
+        GUARDIANS_FILE,
+        "PERSONNE",
+        "PERSONNE_ID",
+        guardians_file.records("PERSONNE"),
+        |record, id| person(record, id, &adresses),
+        &mut rejected,
+    );
     let kept_pupils: HashSet<&str> = pupils.iter().map(|p| p.eleve_id.as_str()).collect();
     let kept_persons: HashSet<&str> = persons.iter().map(|p| p.personne_id.as_str()).collect();
     let mut links = Vec::new();

@@ -105,6 +105,26 @@ fn line_of(text: &str, position: usize) -> usize {
         + 1
 }
 
+/// Line numbers of increasing positions, counting each byte once (a file holds hundreds of
+/// thousands of events: counting from the start at each one would be quadratic).
+struct Lines<'a> {
+    text: &'a [u8],
+    position: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, position: usize) -> usize {
+        let position = position.min(self.text.len()).max(self.position);
+        self.line += self.text[self.position..position]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        self.position = position;
+        self.line
+    }
+}
+
 fn name_of(e: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(e.name().as_ref()).into_owned()
 }
@@ -145,6 +165,11 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
     let mut open: Vec<Open> = Vec::new();
     let mut in_parameters = false;
     let mut saw_root = false;
+    let mut lines = Lines {
+        text: text.as_bytes(),
+        position: 0,
+        line: 1,
+    };
     loop {
         let position = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|err| {
@@ -157,7 +182,7 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
             };
             FileError::new(file, line_of(text, at), format!("{what} : {err}"))
         })?;
-        let line = line_of(text, position);
+        let line = lines.at(position);
         match event {
             Event::Start(e) => {
                 let name = name_of(&e);
@@ -176,12 +201,14 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                 }
                 path.push(name.clone());
                 let relative = path[1..].join("/");
-                if let Some(collection) = layout
+                let collection = layout
                     .collections
                     .iter()
                     .find(|c| **c == relative)
-                    .map(|c| c.rsplit('/').next().expect("element"))
-                {
+                    .map(|c| c.rsplit('/').next().expect("element"));
+                let sub_record = open.last().is_some_and(|o| o.depth + 1 == path.len())
+                    && layout.sub_records.contains(&name.as_str());
+                if collection.is_some() || sub_record {
                     open.push(Open {
                         depth: path.len(),
                         record: RawRecord {
@@ -189,19 +216,7 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                             attributes: attributes(file, line, &e)?,
                             ..RawRecord::default()
                         },
-                        collection: Some(collection),
-                    });
-                } else if open.last().is_some_and(|o| o.depth + 1 == path.len())
-                    && layout.sub_records.contains(&name.as_str())
-                {
-                    open.push(Open {
-                        depth: path.len(),
-                        record: RawRecord {
-                            line,
-                            attributes: attributes(file, line, &e)?,
-                            ..RawRecord::default()
-                        },
-                        collection: None,
+                        collection,
                     });
                 } else if relative == "PARAMETRES" {
                     in_parameters = true;
