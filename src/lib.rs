@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod maintenance;
 pub mod oidc;
+pub mod provisioning;
 pub mod secrets;
 pub mod siecle;
 pub mod store;

@@ -1,4 +1,4 @@
-//! The `educonnect` command: serve, migrate, keys, clients, accounts.
+//! The `educonnect` command: serve, migrate, keys, clients, accounts, import.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,10 +47,29 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
-    /// Accounts (by hand, until the Siècle import).
+    /// Accounts by hand (the Siècle import creates the real ones).
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
+    },
+    /// Identities from the establishments' records.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Siècle exports: a folder holding ElevesSansAdresses.xml and ResponsablesAvecAdresses.xml,
+    /// a folder of such folders (one per establishment), or the two files.
+    Siecle {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Import establishments whose files hold invalid records without those records (they
+        /// are listed). By default such an establishment is refused as a whole.
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -172,6 +191,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys { command } => keys(command, config).await,
         Command::Clients { command } => clients(command, config).await,
         Command::Accounts { command } => accounts(command, config).await,
+        Command::Import { command } => import(command, config).await,
     }
 }
 
@@ -381,5 +401,82 @@ async fn accounts(command: AccountsCommand, config: Config) -> anyhow::Result<()
     account.password_hash = Some(hasher.hash(&Secret::from_presented(&password)).await?);
     store.insert_account(&account).await?;
     println!("account {} created (sub {})", account.login, account.id);
+    Ok(())
+}
+
+async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
+    use educonnect::provisioning::{import_exports, Outcome, Summary};
+    use indicatif::{ProgressBar, ProgressStyle};
+
+    let ImportCommand::Siecle {
+        paths,
+        skip_invalid,
+    } = command;
+    let pairs = educonnect::siecle::find_exports(&paths).map_err(anyhow::Error::msg)?;
+    let store = SqlStore::connect(&config.database_url, 4).await?;
+    store.migrate().await?;
+    let bar = ProgressBar::new(pairs.len() as u64).with_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} établissements  {msg}  [{elapsed_precise}, reste {eta}]",
+    )?);
+    let started = std::time::Instant::now();
+    let mut records = 0u64;
+    let mut progress = |outcome: &Outcome| {
+        match outcome {
+            Outcome::Imported(r) => records += r.records,
+            Outcome::Refused { source, .. } => bar.println(format!("refusé : {source}")),
+        }
+        bar.inc(1);
+        bar.set_message(format!(
+            "{:.0} fiches/s",
+            records as f64 / started.elapsed().as_secs_f64()
+        ));
+    };
+    let outcomes = import_exports(
+        &store,
+        pairs,
+        skip_invalid,
+        "cli",
+        &SystemClock,
+        &mut progress,
+    )
+    .await?;
+    bar.finish_and_clear();
+    const SHOWN: usize = 50;
+    let show = |title: String, lines: &[String]| {
+        println!("{title}");
+        for line in lines.iter().take(SHOWN) {
+            println!("  {line}");
+        }
+        if lines.len() > SHOWN {
+            println!("  ... et {} autre(s)", lines.len() - SHOWN);
+        }
+    };
+    for outcome in &outcomes {
+        match outcome {
+            Outcome::Refused {
+                source, problems, ..
+            } => show(format!("{source} : refusé, rien n'a été modifié"), problems),
+            Outcome::Imported(r) if !r.rejected.is_empty() => show(
+                format!("{} : importé sans ces fiches rejetées", r.uai),
+                &r.rejected,
+            ),
+            Outcome::Imported(_) => {}
+        }
+    }
+    let summary = Summary::of(&outcomes, started.elapsed());
+    println!("{summary}");
+    if summary.refused_for_records > 0 {
+        println!(
+            "Des fiches invalides ont fait refuser {} établissement(s) : corrigez-les dans Siècle, \
+             ou relancez avec --skip-invalid pour importer le reste sans elles.",
+            summary.refused_for_records
+        );
+    }
+    if summary.establishments_refused > 0 {
+        bail!(
+            "{} établissement(s) refusé(s)",
+            summary.establishments_refused
+        );
+    }
     Ok(())
 }

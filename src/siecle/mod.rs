@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use ids::{Ine, Uai};
-pub use validate::read_establishment;
+pub use validate::{read_establishment, read_establishment_bytes};
 
 pub const PUPILS_FILE: &str = "ElevesSansAdresses.xml";
 pub const GUARDIANS_FILE: &str = "ResponsablesAvecAdresses.xml";
@@ -74,6 +74,21 @@ pub struct Date {
 }
 
 impl Date {
+    /// The UTC calendar date of an instant (days since 1970-01-01, proleptic Gregorian).
+    pub fn from_epoch_ms(ms: i64) -> Date {
+        // H. Hinnant's civil_from_days.
+        let z = ms.div_euclid(86_400_000) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Date { year, month, day }
+    }
+
     pub fn parse_french(value: &str) -> Option<Date> {
         let mut parts = value.trim().split('/');
         let day: u8 = parts.next()?.parse().ok()?;
@@ -168,6 +183,17 @@ pub struct Export {
     pub persons: Vec<Person>,
     pub links: Vec<Link>,
     pub rejected: Vec<Rejected>,
+    pub rejected_ids: RejectedIds,
+}
+
+/// The ids of the rejected records: what a partial import must leave as it is (a pupil whose
+/// record is rejected this time has not left the establishment).
+#[derive(Clone, Debug, Default)]
+pub struct RejectedIds {
+    pub pupils: std::collections::HashSet<String>,
+    pub persons: std::collections::HashSet<String>,
+    /// (`ELEVE_ID`, `PERSONNE_ID`)
+    pub links: std::collections::HashSet<(String, String)>,
 }
 
 /// The two files of each establishment under `paths`: a folder holding both files, a folder of
@@ -230,4 +256,18 @@ fn pair_in(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
         }
     }
     Ok((pupils, guardians))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Date;
+
+    #[test]
+    fn dates_of_instants_are_utc_calendar_dates() {
+        let date = |ms| Date::from_epoch_ms(ms).to_string();
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(951_782_400_000), "2000-02-29");
+        assert_eq!(date(1_788_220_799_999), "2026-08-31");
+        assert_eq!(date(1_788_220_800_000), "2026-09-01");
+    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::xml::{self, Layout, RawFile, RawRecord};
 use super::{
-    Address, Date, Export, FileError, Ine, Link, Person, Pupil, Rejected, Role, Uai,
+    Address, Date, Export, FileError, Ine, Link, Person, Pupil, Rejected, RejectedIds, Role, Uai,
     GUARDIANS_FILE, PUPILS_FILE,
 };
 
@@ -36,8 +36,12 @@ fn read(path: &Path, layout: &Layout) -> Result<RawFile, FileError> {
     );
     let bytes = std::fs::read(path)
         .map_err(|e| FileError::new(&name, 0, format!("lecture impossible : {e}")))?;
-    let text = xml::decode(&name, &bytes)?;
-    xml::parse(&name, &text, layout)
+    parse(&name, &bytes, layout)
+}
+
+fn parse(name: &str, bytes: &[u8], layout: &Layout) -> Result<RawFile, FileError> {
+    let text = xml::decode(name, bytes)?;
+    xml::parse(name, &text, layout)
 }
 
 /// Reads and checks one establishment's two files.
@@ -45,14 +49,28 @@ pub fn read_establishment(
     pupils_path: &Path,
     guardians_path: &Path,
 ) -> Result<Export, Vec<FileError>> {
-    let (pupils, guardians) = match (
+    checked(
         read(pupils_path, &PUPILS_LAYOUT),
         read(guardians_path, &GUARDIANS_LAYOUT),
-    ) {
-        (Ok(p), Ok(g)) => (p, g),
-        (p, g) => return Err(p.err().into_iter().chain(g.err()).collect()),
-    };
-    check(&pupils, &guardians)
+    )
+}
+
+/// Checks the contents of one establishment's two files (uploaded rather than on disk).
+pub fn read_establishment_bytes(pupils: &[u8], guardians: &[u8]) -> Result<Export, Vec<FileError>> {
+    checked(
+        parse(PUPILS_FILE, pupils, &PUPILS_LAYOUT),
+        parse(GUARDIANS_FILE, guardians, &GUARDIANS_LAYOUT),
+    )
+}
+
+fn checked(
+    pupils: Result<RawFile, FileError>,
+    guardians: Result<RawFile, FileError>,
+) -> Result<Export, Vec<FileError>> {
+    match (pupils, guardians) {
+        (Ok(p), Ok(g)) => check(&p, &g),
+        (p, g) => Err(p.err().into_iter().chain(g.err()).collect()),
+    }
 }
 
 /// The UAI a file's `PARAMETRES/UAJ` names.
@@ -390,6 +408,19 @@ fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<
     );
     let kept_pupils: HashSet<&str> = pupils.iter().map(|p| p.eleve_id.as_str()).collect();
     let kept_persons: HashSet<&str> = persons.iter().map(|p| p.personne_id.as_str()).collect();
+    let mut ids = RejectedIds {
+        pupils: eleves
+            .keys()
+            .filter(|id| !kept_pupils.contains(*id))
+            .map(|id| id.to_string())
+            .collect(),
+        persons: personnes
+            .keys()
+            .filter(|id| !kept_persons.contains(*id))
+            .map(|id| id.to_string())
+            .collect(),
+        links: HashSet::new(),
+    };
     let mut links = Vec::new();
     for record in guardians_file.records("RESPONSABLE_ELEVE") {
         let (e, p) = (
@@ -407,6 +438,7 @@ fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<
             Some("2") => Role::LegalGuardian(2),
             Some("0") => Role::Other,
             other => {
+                ids.links.insert((e.to_owned(), p.to_owned()));
                 rejected.push(reject(format!(
                     "RESP_LEGAL « {} » : 0, 1 ou 2 attendu",
                     other.unwrap_or("")
@@ -415,6 +447,7 @@ fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<
             }
         };
         if !kept_pupils.contains(e) || !kept_persons.contains(p) {
+            ids.links.insert((e.to_owned(), p.to_owned()));
             rejected.push(reject("l'élève ou la personne liés ont été rejetés".into()));
             continue;
         }
@@ -439,5 +472,6 @@ fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<
         persons,
         links,
         rejected,
+        rejected_ids: ids,
     })
 }

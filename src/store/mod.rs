@@ -5,11 +5,15 @@
 pub mod ephemeral;
 pub mod sql;
 
+use std::collections::{HashMap, HashSet};
+
 use async_trait::async_trait;
 
+use crate::accounts::affiliations::Affiliations;
 use crate::accounts::Account;
 use crate::oidc::client::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
+use crate::provisioning::model::{Changes, EstablishmentRow, KnownRecord, LookupKeys, Snapshot};
 use crate::tokens::keyring::StoredKey;
 
 pub use ephemeral::{EphemeralStore, Taken};
@@ -118,6 +122,46 @@ pub trait ConsentStore: Send + Sync {
     ) -> anyhow::Result<()>;
 }
 
+/// One establishment's Siècle import: a single transaction, which other imports wait for (so
+/// two imports never both decide that the same new guardian is unknown). Dropped without
+/// `commit`, it changes nothing.
+#[async_trait]
+pub trait ImportTx: Send {
+    /// Creates the establishment or records its new export.
+    async fn upsert_establishment(
+        &mut self,
+        e: &EstablishmentRow,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+    /// What the store holds for the establishment.
+    async fn snapshot(&mut self, uai: &str) -> anyhow::Result<Snapshot>;
+    /// INE → account id, for the INEs known.
+    async fn accounts_by_ine(&mut self, ines: &[String])
+        -> anyhow::Result<HashMap<String, String>>;
+    /// The guardian records, in every establishment, that carry one of the keys.
+    async fn records_with_keys(&mut self, keys: &LookupKeys) -> anyhow::Result<Vec<KnownRecord>>;
+    /// Reserves `count` login numbers for each stem; returns the last one reserved per stem
+    /// (the reserved range ends there).
+    async fn reserve_login_numbers(
+        &mut self,
+        stems: &[(String, i64)],
+    ) -> anyhow::Result<HashMap<String, i64>>;
+    /// Inserts the accounts whose login is free; returns the ids of those inserted.
+    async fn insert_accounts(&mut self, accounts: &[Account]) -> anyhow::Result<HashSet<String>>;
+    /// Everything else the import changes, after the new accounts.
+    async fn write(&mut self, uai: &str, changes: &Changes, now_ms: i64) -> anyhow::Result<()>;
+    async fn commit(self: Box<Self>) -> anyhow::Result<()>;
+}
+
+/// Establishments, pupils, guardians and the links between them.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// Starts an import, waiting for any other import to finish.
+    async fn begin_import(&self) -> anyhow::Result<Box<dyn ImportTx>>;
+    /// Where the account belongs (empty for an account no establishment records).
+    async fn affiliations(&self, account_id: &str) -> anyhow::Result<Affiliations>;
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -130,7 +174,9 @@ pub struct Purged {
 
 /// Everything that must survive a restart.
 #[async_trait]
-pub trait DurableStore: ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore {
+pub trait DurableStore:
+    ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore + DirectoryStore
+{
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas
     /// never purge at once (the second one skips).

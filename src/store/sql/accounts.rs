@@ -9,7 +9,8 @@ use super::SqlStore;
 use crate::accounts::{Account, AccountState, Profile};
 use crate::store::{AccountStore, InsertAccountError};
 
-const COLUMNS: &str = "id, login, password_hash, profile, given_name, family_name, email, phone, \
+pub(super) const COLUMNS: &str =
+    "id, login, password_hash, profile, given_name, family_name, email, phone, \
                        state, created_at, updated_at";
 
 fn account_from(row: &AnyRow) -> anyhow::Result<Account> {

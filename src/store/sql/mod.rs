@@ -3,8 +3,10 @@
 //! migration folder per dialect.
 
 mod accounts;
+mod batch;
 mod clients;
 mod consents;
+mod directory;
 mod grants;
 mod keys;
 mod purge;

@@ -1,0 +1,108 @@
+//! Importing many establishments: each export is read and checked on a blocking thread, a few
+//! establishments ahead, while the current one is written; each establishment is accepted or
+//! refused on its own.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::{import_establishment, EstablishmentReport};
+use crate::siecle::{Export, FileError};
+use crate::store::DirectoryStore;
+
+/// Exports read ahead of the one being written.
+const READ_AHEAD: usize = 3;
+
+/// What became of one establishment's export.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Imported(EstablishmentReport),
+    /// Nothing of it was written.
+    Refused {
+        /// The establishment's folder, or its UAI.
+        source: String,
+        /// The files cannot be trusted as a whole (malformed, inconsistent...), rather than
+        /// some records being invalid (which `skip_invalid` would have imported without them).
+        invalid_file: bool,
+        problems: Vec<String>,
+    },
+}
+
+/// Called after each establishment, in order.
+pub trait Progress: Send {
+    fn done(&mut self, outcome: &Outcome);
+}
+
+impl<F: FnMut(&Outcome) + Send> Progress for F {
+    fn done(&mut self, outcome: &Outcome) {
+        self(outcome)
+    }
+}
+
+/// A checked export, or why it is refused: a file error always; a rejected record unless
+/// `skip_invalid`.
+pub fn accept(
+    source: String,
+    read: Result<Export, Vec<FileError>>,
+    skip_invalid: bool,
+) -> Result<Export, Box<Outcome>> {
+    match read {
+        Err(errors) => Err(Box::new(Outcome::Refused {
+            source,
+            invalid_file: true,
+            problems: errors.iter().map(ToString::to_string).collect(),
+        })),
+        Ok(export) if !export.rejected.is_empty() && !skip_invalid => {
+            Err(Box::new(Outcome::Refused {
+                source: export.uai.to_string(),
+                invalid_file: false,
+                problems: export.rejected.iter().map(ToString::to_string).collect(),
+            }))
+        }
+        Ok(export) => Ok(export),
+    }
+}
+
+/// Imports the establishments whose two files are `pairs` (see `siecle::find_exports`).
+pub async fn import_exports(
+    store: &dyn DirectoryStore,
+    pairs: Vec<(PathBuf, PathBuf)>,
+    skip_invalid: bool,
+    source: &str,
+    clock: &dyn crate::clock::Clock,
+    progress: &mut dyn Progress,
+) -> anyhow::Result<Vec<Outcome>> {
+    let (sender, mut receiver) = mpsc::channel(READ_AHEAD);
+    let reader = tokio::spawn(async move {
+        for (pupils, guardians) in pairs {
+            let read = tokio::task::spawn_blocking(move || {
+                let folder = pupils
+                    .parent()
+                    .map_or_else(String::new, |d| d.display().to_string());
+                accept(
+                    folder,
+                    crate::siecle::read_establishment(&pupils, &guardians),
+                    skip_invalid,
+                )
+            });
+            if sender.send(read).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut outcomes = Vec::new();
+    while let Some(read) = receiver.recv().await {
+        let outcome = match read.await? {
+            Err(refused) => *refused,
+            Ok(export) => Outcome::Imported(
+                import_establishment(store, &export, source, clock.now_ms()).await?,
+            ),
+        };
+        progress.done(&outcome);
+        outcomes.push(outcome);
+    }
+    reader.await?;
+    Ok(outcomes)
+}
