@@ -60,7 +60,7 @@ pub fn render_outcome(outcome: Outcome) -> Response {
                     .request
                     .scopes
                     .iter()
-                    .filter(|s| *s != "openid")
+                    .filter_map(crate::oidc::scope::label)
                     .collect(),
             },
         ),

@@ -29,7 +29,8 @@ pub struct IdTokenInput<'a> {
 
 pub async fn issue(app: &App, input: IdTokenInput<'_>) -> anyhow::Result<String> {
     let now = app.clock.now_secs();
-    let mut body: Map<String, Value> = claims::for_scopes(input.account, input.scopes);
+    let mut body: Map<String, Value> =
+        claims::for_account(&*app.durable, input.account, input.scopes).await?;
     body.insert("iss".into(), json!(app.issuer()));
     body.insert("aud".into(), json!(input.client.id));
     body.insert("iat".into(), json!(now));

@@ -1,7 +1,33 @@
 //! Scopes (RFC 6749 §3.3): parsed once, restricted to what the client registered.
 
-/// Scopes this provider knows.
-pub const SUPPORTED: [&str; 5] = ["openid", "profile", "email", "phone", "offline_access"];
+/// Scopes this provider knows (`docs/claims.md`).
+pub const SUPPORTED: [&str; 9] = [
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "offline_access",
+    "establishments",
+    "ine",
+    "children",
+    "fr_edu_vecteur",
+];
+
+/// What a scope gives, in French, for the consent page; `None` for `openid`, which gives
+/// nothing by itself.
+pub fn label(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "profile" => "vos nom, prénom et profil (élève, responsable)",
+        "email" => "votre adresse électronique",
+        "phone" => "votre numéro de téléphone",
+        "offline_access" => "un accès qui dure après votre déconnexion",
+        "establishments" => "vos établissements et, pour un élève, sa classe",
+        "ine" => "votre identifiant national élève (INE)",
+        "children" => "vos enfants, avec leur établissement et leur classe",
+        "fr_edu_vecteur" => "les identifiants qui relient votre compte à celui de l'ENT",
+        _ => return None,
+    })
+}
 
 /// An ordered set of scope names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -27,5 +27,5 @@ pub async fn userinfo(app: &App, bearer: Option<Secret>) -> OAuthResult<Map<Stri
         .await?
         .filter(|a| a.state.can_log_in())
         .ok_or_else(|| OAuthError::invalid_token("the account is no longer active"))?;
-    Ok(claims::for_scopes(&account, &scopes))
+    Ok(claims::for_account(&*app.durable, &account, &scopes).await?)
 }

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 
 use crate::accounts::affiliations::Affiliations;
-use crate::accounts::Account;
+use crate::accounts::{Account, AccountState};
 use crate::oidc::client::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::provisioning::model::{Changes, EstablishmentRow, KnownRecord, LookupKeys, Snapshot};
@@ -47,6 +47,7 @@ pub trait AccountStore: Send + Sync {
     /// Fails with `LoginTaken` (and changes nothing) if the login exists.
     async fn insert_account(&self, account: &Account) -> Result<(), InsertAccountError>;
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
+    async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()>;
 }
 
 /// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).
@@ -160,6 +161,10 @@ pub trait DirectoryStore: Send + Sync {
     async fn begin_import(&self) -> anyhow::Result<Box<dyn ImportTx>>;
     /// Where the account belongs (empty for an account no establishment records).
     async fn affiliations(&self, account_id: &str) -> anyhow::Result<Affiliations>;
+    /// The account of the pupil with this INE.
+    async fn pupil_account(&self, ine: &str) -> anyhow::Result<Option<String>>;
+    /// The account an establishment's guardian record (`PERSONNE_ID`) belongs to.
+    async fn person_account(&self, uai: &str, personne_id: &str) -> anyhow::Result<Option<String>>;
 }
 
 /// What one purge pass removed.

@@ -6,6 +6,7 @@
 mod common;
 
 mod authorize;
+mod claims;
 mod fixture;
 mod logout;
 mod maintenance;

@@ -83,4 +83,14 @@ impl AccountStore for SqlStore {
             .await?;
         Ok(())
     }
+
+    async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(state.as_str())
+            .bind(now_ms)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

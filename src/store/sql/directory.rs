@@ -119,6 +119,27 @@ impl DirectoryStore for SqlStore {
         }
         Ok(affiliations)
     }
+
+    async fn pupil_account(&self, ine: &str) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query("SELECT account_id FROM pupils WHERE ine = $1")
+            .bind(ine)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get("account_id"))
+            .transpose()?)
+    }
+
+    async fn person_account(&self, uai: &str, personne_id: &str) -> anyhow::Result<Option<String>> {
+        Ok(
+            sqlx::query("SELECT account_id FROM persons WHERE uai = $1 AND personne_id = $2")
+                .bind(uai)
+                .bind(personne_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|row| row.try_get("account_id"))
+                .transpose()?,
+        )
+    }
 }
 
 #[async_trait]
