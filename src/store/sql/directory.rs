@@ -236,6 +236,7 @@ impl ImportTx for SqlImport {
 
     async fn records_with_keys(&mut self, keys: &LookupKeys) -> anyhow::Result<Vec<KnownRecord>> {
         let mut records = Vec::new();
+        let mut seen = HashSet::new();
         for (column, values) in [
             ("mobile_key", &keys.mobile),
             ("email_key", &keys.email),
@@ -255,7 +256,7 @@ impl ImportTx for SqlImport {
                     email_key: row.try_get("email_key")?,
                     address_key: row.try_get("address_key")?,
                 };
-                if !records.contains(&record) {
+                if seen.insert((record.uai.clone(), record.personne_id.clone())) {
                     records.push(record);
                 }
             }
