@@ -558,7 +558,10 @@ async fn consent_is_asked_for_offline_access_and_refusal_is_access_denied(backen
     let Step::Page { ref body, .. } = step else {
         panic!("consent page expected")
     };
-    assert!(body.contains("offline_access"));
+    assert!(
+        body.contains("un accès qui dure après votre déconnexion"),
+        "{body}"
+    );
     let Step::Left(back) = f.browser.submit_consent(f.issuer(), step, false).await else {
         panic!()
     };
