@@ -18,18 +18,7 @@ use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, DirectoryStore, DurableStore};
 use sqlx::Row;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/siecle/sample")
-}
-
-fn sample_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(samples())
-        .expect("../shared/fixtures/siecle/sample")
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs
-}
+use common::{siecle_sample_dirs as sample_dirs, siecle_samples as samples};
 
 fn read(dir: &Path) -> Export {
     siecle::read_establishment(&dir.join(PUPILS_FILE), &dir.join(GUARDIANS_FILE))

@@ -288,3 +288,18 @@ macro_rules! on_both_backends {
         )*
     };
 }
+
+/// The shared Siècle sample exports (`../shared/fixtures/siecle/sample`).
+pub fn siecle_samples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/siecle/sample")
+}
+
+/// One folder per sample establishment, in a stable order.
+pub fn siecle_sample_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(siecle_samples())
+        .expect("../shared/fixtures/siecle/sample")
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}

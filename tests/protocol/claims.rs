@@ -2,15 +2,13 @@
 //! two establishments and a pupil log in through the pages; the ID token and userinfo carry the
 //! establishments, the children and the FrEduVecteur identity vectors of the scopes granted.
 
-use std::path::{Path, PathBuf};
-
 use base64::Engine;
 use openidconnect::AuthorizationCode;
 use openidconnect::PkceCodeVerifier;
 use serde_json::{json, Value};
 
 use crate::common::browser::{param, Browser};
-use crate::common::{registration, Backend, TestOp};
+use crate::common::{registration, siecle_samples as samples, Backend, TestOp};
 use crate::fixture::{access, http, pending, rp_for};
 use crate::on_both_backends;
 use educonnect::accounts::AccountState;
@@ -29,10 +27,6 @@ const SCOPES: [&str; 5] = [
     "children",
     "fr_edu_vecteur",
 ];
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/siecle/sample")
-}
 
 fn exports() -> Vec<Export> {
     siecle::find_exports(&[samples()])
