@@ -40,6 +40,7 @@ pub async fn import_establishment(
     now_ms: i64,
 ) -> anyhow::Result<EstablishmentReport> {
     let uai = export.uai.as_str();
+    let started = std::time::Instant::now();
     let mut tx = store.begin_import().await?;
     tx.upsert_establishment(
         &EstablishmentRow {
@@ -51,6 +52,7 @@ pub async fn import_establishment(
     )
     .await?;
     let snapshot = tx.snapshot(uai).await?;
+    let t_snapshot = started.elapsed();
     let mut work = Work {
         export,
         snapshot,
@@ -74,13 +76,27 @@ pub async fn import_establishment(
         .export_date
         .unwrap_or_else(|| Date::from_epoch_ms(now_ms));
     let enrolled = pupils(&mut *tx, &mut work, reference).await?;
+    let t_pupils = started.elapsed();
     let recorded = persons(&mut *tx, &mut work, &enrolled).await?;
+    let t_persons = started.elapsed();
     links(&mut work, &enrolled, &recorded);
     insert_accounts(&mut *tx, &mut work.new_accounts).await?;
+    let t_accounts = started.elapsed();
     work.changes.notice = new_identifiers_notice(&work.report);
     work.changes.report = serde_json::to_string(&work.report)?;
     tx.write(uai, &work.changes, now_ms).await?;
+    let t_write = started.elapsed();
     tx.commit().await?;
+    tracing::debug!(
+        uai,
+        snapshot_ms = t_snapshot.as_millis() as u64,
+        pupils_ms = (t_pupils - t_snapshot).as_millis() as u64,
+        persons_ms = (t_persons - t_pupils).as_millis() as u64,
+        accounts_ms = (t_accounts - t_persons).as_millis() as u64,
+        write_ms = (t_write - t_accounts).as_millis() as u64,
+        commit_ms = (started.elapsed() - t_write).as_millis() as u64,
+        "establishment imported"
+    );
     Ok(work.report)
 }
 

@@ -1,13 +1,14 @@
-//! Multi-row statements (`INSERT ... VALUES (...), (...), ...`) in chunks that stay well under
-//! both dialects' limit on bound parameters: bulk writes cost one round trip per chunk instead
-//! of one per row. Chunks have a fixed size, so each full chunk reuses one prepared statement.
-
-use std::fmt::Write;
+//! Bulk statements: the rows travel as one JSON parameter (`[[v, v, ...], ...]`) that the
+//! database unpacks (`jsonb_array_elements` on PostgreSQL, `json_each` on SQLite) into an
+//! `INSERT ... SELECT`, an `UPDATE ... FROM` or an `IN (...)`. A thousand rows cost one round
+//! trip, and each call site is one statement text whatever the number of rows: prepared once per
+//! connection, its plan reused, where one placeholder per value made a new statement of every
+//! row count and cost the parsing and binding of thousands of parameters.
 
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
-/// One bound value of a row.
+/// One value of a row.
 pub(super) enum Val {
     Text(Option<String>),
     Int(Option<i64>),
@@ -43,100 +44,91 @@ impl From<Option<i64>> for Val {
     }
 }
 
-/// sqlx binds SQLite parameters in time quadratic in their number: SQLite gets small chunks.
-const MAX_PARAMETERS_POSTGRES: usize = 16_000;
-const MAX_PARAMETERS_SQLITE: usize = 1_000;
-const MAX_ROWS: usize = 1_000;
-
-fn max_parameters(conn: &AnyConnection) -> usize {
-    if conn.backend_name() == "SQLite" {
-        MAX_PARAMETERS_SQLITE
-    } else {
-        MAX_PARAMETERS_POSTGRES
+impl Val {
+    fn json(self) -> serde_json::Value {
+        match self {
+            Val::Text(v) => v.map_or(serde_json::Value::Null, serde_json::Value::String),
+            Val::Int(v) => v.map_or(serde_json::Value::Null, Into::into),
+        }
     }
 }
 
-/// `head` ends with `VALUES`; `tail` (ON CONFLICT, RETURNING) follows the rows. Returns the rows
-/// the statement returned, when `tail` has a RETURNING clause. Also serves `UPDATE ... FROM
-/// (VALUES ...)`.
-pub(super) async fn with_values(
+/// Rows per statement: bounds the size of one parameter.
+const MAX_ROWS: usize = 5_000;
+
+/// `head SELECT r.value->>0 AS c0, CAST(r.value->>1 AS BIGINT) AS c1, ... FROM <rows> WHERE true
+/// tail`, once per chunk of rows. The columns are `c0`, `c1`... for an `UPDATE ... FROM (` head;
+/// `WHERE true` lets an `ON CONFLICT` tail follow (SQLite's grammar). Returns what a
+/// `RETURNING` tail returned.
+pub(super) async fn with_rows(
     conn: &mut AnyConnection,
     head: &str,
     tail: &str,
     rows: Vec<Vec<Val>>,
 ) -> anyhow::Result<Vec<AnyRow>> {
-    let Some(width) = rows.first().map(Vec::len) else {
+    let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
-    let per_chunk = (max_parameters(conn) / width).clamp(1, MAX_ROWS);
+    let columns = first
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Val::Text(_) => format!("r.value->>{i} AS c{i}"),
+            Val::Int(_) => format!("CAST(r.value->>{i} AS BIGINT) AS c{i}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "{head} SELECT {columns} FROM {} WHERE true {tail}",
+        source(conn)
+    );
     let mut returned = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<Vec<Val>> = rows.by_ref().take(per_chunk).collect();
-        let sql = statement(head, tail, width, chunk.len());
-        let mut query = sqlx::query(&sql);
-        for value in chunk.into_iter().flatten() {
-            query = match value {
-                Val::Text(v) => query.bind(v),
-                Val::Int(v) => query.bind(v),
-            };
-        }
-        returned.extend(query.fetch_all(&mut *conn).await?);
+        let chunk: Vec<serde_json::Value> = rows
+            .by_ref()
+            .take(MAX_ROWS)
+            .map(|row| row.into_iter().map(Val::json).collect())
+            .collect();
+        let chunk = serde_json::to_string(&chunk)?;
+        returned.extend(sqlx::query(&sql).bind(chunk).fetch_all(&mut *conn).await?);
     }
     Ok(returned)
 }
 
-fn statement(head: &str, tail: &str, width: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + tail.len() + rows * width * 6);
-    sql.push_str(head);
-    let mut n = 0;
-    for row in 0..rows {
-        sql.push_str(if row == 0 { " (" } else { ", (" });
-        for column in 0..width {
-            n += 1;
-            let _ = write!(sql, "{}${n}", if column == 0 { "" } else { ", " });
-        }
-        sql.push(')');
-    }
-    sql.push(' ');
-    sql.push_str(tail);
-    sql
-}
-
-/// `column IN ($1, ..., $n)` over `values`, in chunks; `sql` holds `{in}` where the list goes.
+/// `sql` with `{in}` standing for "is one of `values`": `WHERE column {in}`. On PostgreSQL an
+/// `= ANY(ARRAY(...))`, which the planner answers with the column's index whatever it believes of
+/// the table's size (an `IN (SELECT ...)` got a sequential scan of a table grown since its last
+/// statistics: the import slowed down as the directory filled).
 pub(super) async fn select_in(
     conn: &mut AnyConnection,
     sql: &str,
     values: &[String],
 ) -> anyhow::Result<Vec<AnyRow>> {
+    let list = if conn.backend_name() == "SQLite" {
+        format!("IN (SELECT r.value->>0 FROM {})", source(conn))
+    } else {
+        format!("= ANY(ARRAY(SELECT r.value->>0 FROM {}))", source(conn))
+    };
+    let sql = sql.replace("{in}", &list);
     let mut rows = Vec::new();
-    for chunk in values.chunks(max_parameters(conn)) {
-        let list = (1..=chunk.len())
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = sql.replace("{in}", &list);
-        let mut query = sqlx::query(&sql);
-        for value in chunk {
-            query = query.bind(value);
-        }
-        rows.extend(query.fetch_all(&mut *conn).await?);
+    for chunk in values.chunks(MAX_ROWS) {
+        let list: Vec<[&String; 1]> = chunk.iter().map(|v| [v]).collect();
+        rows.extend(
+            sqlx::query(&sql)
+                .bind(serde_json::to_string(&list)?)
+                .fetch_all(&mut *conn)
+                .await?,
+        );
     }
     Ok(rows)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_every_value_in_order() {
-        assert_eq!(
-            super::statement(
-                "INSERT INTO t (a, b) VALUES",
-                "ON CONFLICT DO NOTHING",
-                2,
-                2
-            ),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
-        );
+/// The rows of the JSON parameter, each as `r.value`.
+fn source(conn: &AnyConnection) -> &'static str {
+    if conn.backend_name() == "SQLite" {
+        "json_each($1) AS r"
+    } else {
+        "jsonb_array_elements(CAST($1 AS JSONB)) AS r(value)"
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use sqlx::{Any, Row, Transaction};
 
-use super::batch::{select_in, with_values, Val};
+use super::batch::{select_in, with_rows, Val};
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
 use crate::accounts::Account;
@@ -225,7 +225,7 @@ impl ImportTx for SqlImport {
     ) -> anyhow::Result<HashMap<String, String>> {
         select_in(
             &mut self.tx,
-            "SELECT ine, account_id FROM pupils WHERE ine IN ({in})",
+            "SELECT ine, account_id FROM pupils WHERE ine {in}",
             ines,
         )
         .await?
@@ -244,7 +244,7 @@ impl ImportTx for SqlImport {
         ] {
             let sql = format!(
                 "SELECT uai, personne_id, account_id, given_key, mobile_key, email_key, address_key
-                 FROM persons WHERE {column} IN ({{in}})"
+                 FROM persons WHERE {column} {{in}}"
             );
             for row in select_in(&mut self.tx, &sql, values).await? {
                 let record = KnownRecord {
@@ -272,9 +272,9 @@ impl ImportTx for SqlImport {
             .iter()
             .map(|(stem, count)| vec![Val::from(stem), Val::from(*count)])
             .collect();
-        with_values(
+        with_rows(
             &mut self.tx,
-            "INSERT INTO login_stems (stem, last) VALUES",
+            "INSERT INTO login_stems (stem, last)",
             "ON CONFLICT (stem) DO UPDATE SET last = login_stems.last + excluded.last
              RETURNING stem, last",
             rows,
@@ -304,9 +304,9 @@ impl ImportTx for SqlImport {
                 ]
             })
             .collect();
-        with_values(
+        with_rows(
             &mut self.tx,
-            &format!("INSERT INTO accounts ({}) VALUES", super::accounts::COLUMNS),
+            &format!("INSERT INTO accounts ({})", super::accounts::COLUMNS),
             "ON CONFLICT (login) DO NOTHING RETURNING id",
             rows,
         )
@@ -325,9 +325,9 @@ impl ImportTx for SqlImport {
                 .execute(&mut **tx)
                 .await?;
         }
-        with_values(
+        with_rows(
             tx,
-            "INSERT INTO pupils (ine, account_id, birth_date) VALUES",
+            "INSERT INTO pupils (ine, account_id, birth_date)",
             "ON CONFLICT (ine) DO UPDATE SET birth_date = excluded.birth_date",
             c.pupils
                 .iter()
@@ -341,13 +341,13 @@ impl ImportTx for SqlImport {
                 .collect(),
         )
         .await?;
-        with_values(
+        with_rows(
             tx,
-            "UPDATE accounts SET given_name = v.column2, family_name = v.column3,
-             email = COALESCE(v.column4, accounts.email), phone = COALESCE(v.column5, accounts.phone),
-             profile = COALESCE(v.column6, accounts.profile), updated_at = v.column7
-             FROM (VALUES",
-            ") AS v WHERE accounts.id = v.column1",
+            "UPDATE accounts SET given_name = v.c1, family_name = v.c2,
+             email = COALESCE(v.c3, accounts.email), phone = COALESCE(v.c4, accounts.phone),
+             profile = COALESCE(v.c5, accounts.profile), updated_at = v.c6
+             FROM (",
+            ") AS v WHERE accounts.id = v.c0",
             c.account_updates
                 .iter()
                 .map(|u| {
@@ -364,18 +364,22 @@ impl ImportTx for SqlImport {
                 .collect(),
         )
         .await?;
-        for (eleve_id, personne_id) in &c.links_deleted {
-            sqlx::query("DELETE FROM links WHERE uai = $1 AND eleve_id = $2 AND personne_id = $3")
-                .bind(uai)
-                .bind(eleve_id)
-                .bind(personne_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        with_values(
+        with_rows(
+            tx,
+            "DELETE FROM links WHERE (uai, eleve_id, personne_id) IN (",
+            ")",
+            c.links_deleted
+                .iter()
+                .map(|(eleve_id, personne_id)| {
+                    vec![uai.into(), eleve_id.into(), personne_id.into()]
+                })
+                .collect(),
+        )
+        .await?;
+        with_rows(
             tx,
             "INSERT INTO enrolments (uai, eleve_id, account_id, division, entry_date, exit_date,
-             digest, left_at, updated_at) VALUES",
+             digest, left_at, updated_at)",
             "ON CONFLICT (uai, eleve_id) DO UPDATE SET account_id = excluded.account_id,
              division = excluded.division, entry_date = excluded.entry_date,
              exit_date = excluded.exit_date, digest = excluded.digest,
@@ -398,23 +402,21 @@ impl ImportTx for SqlImport {
                 .collect(),
         )
         .await?;
-        for eleve_id in &c.enrolments_left {
-            sqlx::query(
-                "UPDATE enrolments SET left_at = $1, updated_at = $2
-                 WHERE uai = $3 AND eleve_id = $4 AND left_at IS NULL",
-            )
-            .bind(now_ms)
-            .bind(now_ms)
-            .bind(uai)
-            .bind(eleve_id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        with_values(
+        with_rows(
+            tx,
+            "UPDATE enrolments SET left_at = v.c2, updated_at = v.c2 FROM (",
+            ") AS v WHERE enrolments.uai = v.c0 AND enrolments.eleve_id = v.c1 AND enrolments.left_at IS NULL",
+            c.enrolments_left
+                .iter()
+                .map(|id| vec![uai.into(), id.into(), now_ms.into()])
+                .collect(),
+        )
+        .await?;
+        with_rows(
             tx,
             "INSERT INTO persons (uai, personne_id, account_id, civility, family_name, given_name,
              mobile, email, address, given_key, mobile_key, email_key, address_key, digest,
-             left_at, updated_at) VALUES",
+             left_at, updated_at)",
             "ON CONFLICT (uai, personne_id) DO UPDATE SET civility = excluded.civility,
              family_name = excluded.family_name, given_name = excluded.given_name,
              mobile = excluded.mobile, email = excluded.email, address = excluded.address,
@@ -446,21 +448,19 @@ impl ImportTx for SqlImport {
                 .collect(),
         )
         .await?;
-        for personne_id in &c.persons_left {
-            sqlx::query(
-                "UPDATE persons SET left_at = $1, updated_at = $2
-                 WHERE uai = $3 AND personne_id = $4 AND left_at IS NULL",
-            )
-            .bind(now_ms)
-            .bind(now_ms)
-            .bind(uai)
-            .bind(personne_id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        with_values(
+        with_rows(
             tx,
-            "INSERT INTO links (uai, eleve_id, personne_id, legal, relationship) VALUES",
+            "UPDATE persons SET left_at = v.c2, updated_at = v.c2 FROM (",
+            ") AS v WHERE persons.uai = v.c0 AND persons.personne_id = v.c1 AND persons.left_at IS NULL",
+            c.persons_left
+                .iter()
+                .map(|id| vec![uai.into(), id.into(), now_ms.into()])
+                .collect(),
+        )
+        .await?;
+        with_rows(
+            tx,
+            "INSERT INTO links (uai, eleve_id, personne_id, legal, relationship)",
             "ON CONFLICT (uai, eleve_id, personne_id) DO UPDATE SET legal = excluded.legal,
              relationship = excluded.relationship",
             c.links
@@ -477,9 +477,9 @@ impl ImportTx for SqlImport {
                 .collect(),
         )
         .await?;
-        with_values(
+        with_rows(
             tx,
-            "INSERT INTO link_candidates (account_id, other_account_id, reason, created_at) VALUES",
+            "INSERT INTO link_candidates (account_id, other_account_id, reason, created_at)",
             "ON CONFLICT (account_id, other_account_id) DO NOTHING",
             c.candidates
                 .iter()
