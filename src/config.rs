@@ -43,6 +43,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub throttle: ThrottleConfig,
+    pub admin: AdminConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -85,6 +86,17 @@ pub struct ThrottleConfig {
     pub failures_per_address: u64,
 }
 
+/// The administration API (`/admin/...`): Siècle imports, establishment notices.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// SHA-256 digests (base64url) of the bearer tokens allowed to call it, as printed by
+    /// `educonnect admin token`. Empty: the API answers 404.
+    pub token_digests: Vec<String>,
+    /// Largest import request (the two files of one establishment), in bytes.
+    pub max_import_bytes: usize,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -104,6 +116,17 @@ impl Default for Config {
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
             throttle: ThrottleConfig::default(),
+            admin: AdminConfig::default(),
+        }
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            token_digests: Vec::new(),
+            // A large lycée's two files are a few megabytes.
+            max_import_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -234,6 +257,7 @@ impl Config {
             ),
             ("session.lifetime_seconds", self.session.lifetime_seconds),
             ("throttle.window_seconds", self.throttle.window_seconds),
+            ("admin.max_import_bytes", self.admin.max_import_bytes as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be greater than 0")));
@@ -262,6 +286,19 @@ impl Config {
             return Err(ConfigError(
                 "session.cookie_name must be ASCII letters, digits or _".into(),
             ));
+        }
+        // A SHA-256 digest is 43 base64url characters: a token pasted in place of its digest is
+        // refused here rather than kept in the configuration.
+        if let Some(bad) = self.admin.token_digests.iter().find(|d| {
+            d.len() != 43
+                || !d
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        }) {
+            let shown: String = bad.chars().take(6).collect();
+            return Err(ConfigError(format!(
+                "admin.token_digests: {shown}... is not a digest printed by `educonnect admin token`"
+            )));
         }
         Ok(())
     }

@@ -57,6 +57,18 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// The administration API (`/admin/...`).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a new bearer token for the administration API, and the digest to add to
+    /// `admin.token_digests` (only the digest is kept in the configuration).
+    Token,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +204,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Clients { command } => clients(command, config).await,
         Command::Accounts { command } => accounts(command, config).await,
         Command::Import { command } => import(command, config).await,
+        Command::Admin {
+            command: AdminCommand::Token,
+        } => {
+            let token = educonnect::secrets::admin_token();
+            println!("token (give it to the API's caller, it is not kept): {token}");
+            println!(
+                "digest (add it to admin.token_digests): {}",
+                educonnect::secrets::digest(token.as_bytes())
+            );
+            Ok(())
+        }
     }
 }
 

@@ -49,6 +49,12 @@ pub fn random_b64(len: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A bearer token of the administration API: 256 random bits, prefixed so that it is never
+/// mistaken for its digest (`admin.token_digests` refuses it).
+pub fn admin_token() -> String {
+    format!("eca_{}", random_b64(32))
+}
+
 /// Constant-time equality of two strings (digests, CSRF tokens).
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()

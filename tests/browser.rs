@@ -15,13 +15,18 @@ use fantoccini::Locator;
 use serde_json::Value;
 
 use chromium::Chromium;
-use common::{Backend, TestOp};
+use common::{siecle_generated, Backend, TestOp};
+use educonnect::accounts::linking;
+use educonnect::accounts::{Account, AccountState};
+use educonnect::provisioning::{import_exports, Outcome};
+use educonnect::secrets::Secret;
 
 on_both_backends!(
     demo_relying_party_signs_a_pupil_in_and_logout_ends_the_session,
     wrong_password_and_unknown_login_get_the_same_alert_and_keep_the_login,
     session_cookie_is_http_only_and_lax_and_gives_single_sign_on,
     login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone,
+    a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page,
 );
 
 const PUPIL: (&str, &str) = ("l.martin01", "Eleve-Demo-2026");
@@ -349,5 +354,295 @@ async fn login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone(bac
     press(&browser, &format!("{tab}{}{enter}", PUPIL.1)).await;
     let (claims, _) = demo_result(&browser).await;
     assert_eq!(claims["sub"], pupil_id(&op).await.as_str());
+    browser.close().await;
+}
+
+const FAMILY_PASSWORD: &str = "Famille-Mot-2026";
+
+/// Gives an imported account a password, as activation will; returns it as stored.
+async fn activated(op: &TestOp, account_id: &str) -> Account {
+    let store = &op.app.durable;
+    let hash = op
+        .app
+        .passwords
+        .hash(&Secret::from_presented(FAMILY_PASSWORD))
+        .await
+        .unwrap();
+    let now = op.app.now_ms();
+    store
+        .set_password_hash(account_id, &hash, now)
+        .await
+        .unwrap();
+    store
+        .set_state(account_id, AccountState::Active, now)
+        .await
+        .unwrap();
+    store.account(account_id).await.unwrap().unwrap()
+}
+
+/// The names of the children listed on the account page.
+async fn listed_children(browser: &Chromium) -> Vec<String> {
+    let mut names = Vec::new();
+    for item in browser.find_all(Locator::Css("#enfants li")).await.unwrap() {
+        names.push(item.text().await.unwrap());
+    }
+    names
+}
+
+/// Fills the fields of the form `form` (CSS) and presses its button `button` (CSS within it);
+/// returns the message shown on the page that answers.
+async fn submit(browser: &Chromium, form: &str, fields: &[(&str, &str)], button: &str) -> Element {
+    let page = wait_for(browser, "html").await;
+    for (css, value) in fields {
+        let field = wait_for(browser, &format!("{form} {css}")).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    wait_for(browser, &format!("{form} {button}"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The answer is a new page: wait until the one the form was on is gone.
+    let deadline = std::time::Instant::now() + WAIT;
+    while page.tag_name().await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "no answer to {form}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_for(browser, "#message").await
+}
+
+async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page(
+    backend: Backend,
+) {
+    let op = demo_op(backend).await;
+    let generated = siecle_generated(4, 150, 11);
+    let pairs = educonnect::siecle::find_exports(&[generated.path().to_path_buf()]).unwrap();
+    let exports: Vec<_> = pairs
+        .iter()
+        .map(|(p, g)| educonnect::siecle::read_establishment(p, g).unwrap())
+        .collect();
+    import_exports(
+        &*op.app.durable,
+        pairs,
+        false,
+        "test",
+        &educonnect::clock::SystemClock,
+        &mut |_: &Outcome| {},
+    )
+    .await
+    .unwrap();
+    let store = &op.app.durable;
+    // A guardian the import could not tell apart from a second account (a misspelled given name).
+    let mut candidate = None;
+    for export in &exports {
+        if let Some(c) = store
+            .candidates_of_establishment(export.uai.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .next()
+        {
+            candidate = Some(c);
+            break;
+        }
+    }
+    let candidate = candidate.expect("the fixtures hold misspelled guardians");
+    let guardian = activated(&op, &candidate.account.id).await;
+    let second = activated(&op, &candidate.other.id).await;
+    let own = store.affiliations(&guardian.id).await.unwrap().children;
+    let theirs = store.affiliations(&second.id).await.unwrap().children;
+    // A pupil of another family, with a password; another one, with a code.
+    let family: Vec<&str> = own
+        .iter()
+        .chain(&theirs)
+        .map(|c| c.account_id.as_str())
+        .collect();
+    let mut others = Vec::new();
+    for pupil in &exports[0].pupils {
+        let id = store
+            .pupil_account(pupil.ine.as_str())
+            .await
+            .unwrap()
+            .unwrap();
+        if !family.contains(&id.as_str()) {
+            others.push(id);
+        }
+    }
+    let child = activated(&op, &others[0]).await;
+    let coded = store.account(&others[1]).await.unwrap().unwrap();
+    let (code, stored) = linking::new_code(&coded.id, op.app.now_ms());
+    store.insert_attachment_code(&stored).await.unwrap();
+    // Another adult, with a password.
+    let adult_id = store
+        .person_account(exports[0].uai.as_str(), &exports[0].persons[0].personne_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let adult = activated(&op, &adult_id).await;
+
+    let browser = Chromium::start().await;
+    // Not signed in yet: the page says so.
+    browser.goto(&op.url("/compte")).await.unwrap();
+    let shown = wait_for(&browser, "main").await.text().await.unwrap();
+    assert!(shown.contains("Vous n'êtes pas connecté"), "{shown}");
+
+    open_login_page(&browser, &op).await;
+    submit_login(&browser, &guardian.login, FAMILY_PASSWORD).await;
+    demo_result(&browser).await;
+    browser.goto(&op.url("/compte")).await.unwrap();
+    let login = wait_for(&browser, "#identifiant")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(login, guardian.login);
+    assert_eq!(listed_children(&browser).await.len(), own.len());
+
+    // The second account: a wrong password changes nothing, the right one merges it.
+    let section = format!("[id='rapprochement-{}']", second.login);
+    let password = format!("[id='mdp-{}']", second.login);
+    let message = submit(
+        &browser,
+        &section,
+        &[(&password, "Pas-le-bon-2026")],
+        "button[value=confirm]",
+    )
+    .await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("alert")
+    );
+    assert_eq!(
+        message.text().await.unwrap(),
+        "Identifiant ou mot de passe incorrect."
+    );
+    assert_eq!(listed_children(&browser).await.len(), own.len());
+    let message = submit(
+        &browser,
+        &section,
+        &[(&password, FAMILY_PASSWORD)],
+        "button[value=confirm]",
+    )
+    .await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("status"),
+        "{}",
+        message.text().await.unwrap()
+    );
+    let mut expected: Vec<(String, String)> = own
+        .iter()
+        .chain(&theirs)
+        .map(|c| (c.account_id.clone(), c.enrolment.uai.clone()))
+        .collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(listed_children(&browser).await.len(), expected.len());
+    assert!(
+        browser.find(Locator::Css(&section)).await.is_err(),
+        "the candidate is closed"
+    );
+    assert_eq!(
+        store.account(&second.id).await.unwrap().unwrap().state,
+        AccountState::Disabled
+    );
+
+    // A child by login and password: a wrong password first, then the right one.
+    let form = "#avec-identifiants";
+    let message = submit(
+        &browser,
+        form,
+        &[
+            ("#child_login", &child.login),
+            ("#child_password", "Pas-le-bon-2026"),
+        ],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.text().await.unwrap(),
+        "Identifiant ou mot de passe incorrect."
+    );
+    let message = submit(
+        &browser,
+        form,
+        &[
+            ("#child_login", &child.login),
+            ("#child_password", FAMILY_PASSWORD),
+        ],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("status")
+    );
+    let listed = listed_children(&browser).await;
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.starts_with(&format!("{} {}", child.given_name, child.family_name))),
+        "{listed:?}"
+    );
+    let message = submit(
+        &browser,
+        form,
+        &[
+            ("#child_login", &child.login),
+            ("#child_password", FAMILY_PASSWORD),
+        ],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.text().await.unwrap(),
+        "Cet enfant est déjà rattaché à votre compte."
+    );
+
+    // An adult cannot be attached, even with their password.
+    let message = submit(
+        &browser,
+        form,
+        &[
+            ("#child_login", &adult.login),
+            ("#child_password", FAMILY_PASSWORD),
+        ],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.text().await.unwrap(),
+        "Seul un compte d'élève peut être rattaché à un compte de responsable."
+    );
+
+    // A child by code, typed in lower case: once only.
+    let message = submit(
+        &browser,
+        "#avec-code",
+        &[("#code", &code.to_lowercase())],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("status"),
+        "{}",
+        message.text().await.unwrap()
+    );
+    let listed = listed_children(&browser).await;
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.starts_with(&format!("{} {}", coded.given_name, coded.family_name))),
+        "{listed:?}"
+    );
+    let message = submit(&browser, "#avec-code", &[("#code", &code)], "button").await;
+    assert!(message
+        .text()
+        .await
+        .unwrap()
+        .starts_with("Ce code n'est pas valable"));
     browser.close().await;
 }

@@ -18,27 +18,13 @@ use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, DirectoryStore, DurableStore};
 use sqlx::Row;
 
-use common::{siecle_sample_dirs as sample_dirs, siecle_samples as samples};
+use common::{
+    siecle_generated as generated, siecle_sample_dirs as sample_dirs, siecle_samples as samples,
+};
 
 fn read(dir: &Path) -> Export {
     siecle::read_establishment(&dir.join(PUPILS_FILE), &dir.join(GUARDIANS_FILE))
         .unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-/// Exports written by the shared generator into a temporary folder.
-fn generated(schools: u32, pupils: u32, seed: u32) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/siecle/generate.py"))
-        .arg(dir.path())
-        .args(["--schools", &schools.to_string()])
-        .args(["--pupils-per-school", &pupils.to_string()])
-        .args(["--seed", &seed.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 runs the fixture generator");
-    assert!(status.success());
-    dir
 }
 
 /// A copy of an establishment's folder whose files `edit` changed (as Latin-9 text).

@@ -3,6 +3,8 @@
 //! by hand (demo and tests).
 
 pub mod affiliations;
+pub mod credentials;
+pub mod linking;
 pub mod password;
 pub mod throttle;
 

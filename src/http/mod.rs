@@ -1,5 +1,7 @@
 //! HTTP: axum handlers only. Each extracts, calls one domain function, renders.
 
+mod account;
+mod admin;
 mod authorize;
 mod demo;
 mod error;
@@ -44,6 +46,9 @@ pub fn router(app: AppState) -> Router {
             get(logout::end_session).post(logout::end_session),
         )
         .route("/logout/confirm", post(logout::confirm))
+        .route("/compte", get(account::page))
+        .route("/compte/rattacher", post(account::attach))
+        .route("/compte/rapprochement", post(account::candidate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -52,6 +57,8 @@ pub fn router(app: AppState) -> Router {
         router = router.merge(demo::routes());
     }
     router
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .merge(admin::routes(&app))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -65,7 +72,6 @@ pub fn router(app: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(app)
 }
 

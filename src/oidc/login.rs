@@ -1,7 +1,7 @@
 //! The login form's submission: CSRF, throttling, password check, a new SSO session, then the
 //! authorization resumes where it stopped.
 
-use crate::accounts::{throttle, LoginId};
+use crate::accounts::credentials::{self, Checked};
 use crate::app::App;
 use crate::oidc::authorize::{self, transaction, Outcome, Transaction};
 use crate::oidc::session::{self, Session};
@@ -46,56 +46,23 @@ pub async fn login(
     if !tx.csrf_matches(&form.csrf) {
         return Ok(LoginResult::Expired);
     }
-    let login = LoginId::parse(&form.login);
-    let throttle_key = login.as_ref().map(LoginId::as_str).unwrap_or("-");
-    if throttle::is_throttled(
-        &*app.ephemeral,
-        &app.config.throttle,
-        throttle_key,
-        &form.address,
-    )
-    .await?
-    {
-        metrics::counter!("educonnect_logins_total", "result" => "throttled").increment(1);
-        return Ok(LoginResult::Rejected {
-            tx,
-            message: THROTTLED,
-        });
-    }
-    let account = match &login {
-        Some(login) => app.durable.account_by_login(login.as_str()).await?,
-        None => None,
+    let account = match credentials::check(app, &form.login, &form.password, &form.address).await? {
+        Checked::Valid(account) => account,
+        Checked::Throttled => {
+            metrics::counter!("educonnect_logins_total", "result" => "throttled").increment(1);
+            return Ok(LoginResult::Rejected {
+                tx,
+                message: THROTTLED,
+            });
+        }
+        Checked::Wrong => {
+            metrics::counter!("educonnect_logins_total", "result" => "failed").increment(1);
+            return Ok(LoginResult::Rejected {
+                tx,
+                message: WRONG_CREDENTIALS,
+            });
+        }
     };
-    let usable = account.as_ref().filter(|a| a.state.can_log_in());
-    // Unknown logins still pay for one argon2 verification: the timing tells nothing.
-    let verification = app
-        .passwords
-        .verify(
-            &form.password,
-            usable.and_then(|a| a.password_hash.as_deref()),
-        )
-        .await?;
-    let Some(account) = usable.filter(|_| verification.ok) else {
-        throttle::record_failure(
-            &*app.ephemeral,
-            &app.config.throttle,
-            throttle_key,
-            &form.address,
-        )
-        .await?;
-        metrics::counter!("educonnect_logins_total", "result" => "failed").increment(1);
-        return Ok(LoginResult::Rejected {
-            tx,
-            message: WRONG_CREDENTIALS,
-        });
-    };
-    throttle::record_success(&*app.ephemeral, throttle_key).await?;
-    if verification.needs_rehash {
-        let hash = app.passwords.hash(&form.password).await?;
-        app.durable
-            .set_password_hash(&account.id, &hash, app.now_ms())
-            .await?;
-    }
     if !transaction::finish(app, &tx.id).await? {
         return Ok(LoginResult::Expired);
     }

@@ -26,6 +26,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// The CSRF token of the pages a session's owner posts to (`/compte`): derived from the
+    /// cookie's secret, which only the owner's browser holds.
+    pub fn csrf_token(&self) -> String {
+        crate::secrets::digest(format!("csrf:{}", self.secret_digest).as_bytes())
+    }
+
     pub fn authentication(&self) -> Authentication {
         Authentication {
             auth_time: self.auth_time,

@@ -157,3 +157,24 @@ pub struct Changes {
     pub report: String,
     pub source: String,
 }
+
+/// An in-app notification for an establishment's administrators.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EstablishmentNotice {
+    pub id: String,
+    pub kind: String,
+    pub message: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// One import of an establishment, with its report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportRecord {
+    pub id: String,
+    pub source: String,
+    pub export_date: Option<String>,
+    pub imported_at: i64,
+    /// The `EstablishmentReport`, as it was written.
+    pub report: serde_json::Value,
+}

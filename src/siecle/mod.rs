@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use ids::{Ine, Uai};
-pub use validate::read_establishment;
+pub use validate::{read_establishment, read_establishment_bytes};
 
 pub const PUPILS_FILE: &str = "ElevesSansAdresses.xml";
 pub const GUARDIANS_FILE: &str = "ResponsablesAvecAdresses.xml";

@@ -55,6 +55,14 @@ pub fn read_establishment(
     )
 }
 
+/// Checks one establishment's two files, uploaded rather than on disk.
+pub fn read_establishment_bytes(pupils: &[u8], guardians: &[u8]) -> Result<Export, Vec<FileError>> {
+    checked(
+        parse(PUPILS_FILE, pupils, &PUPILS_LAYOUT),
+        parse(GUARDIANS_FILE, guardians, &GUARDIANS_LAYOUT),
+    )
+}
+
 fn checked(
     pupils: Result<RawFile, FileError>,
     guardians: Result<RawFile, FileError>,

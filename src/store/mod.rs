@@ -10,10 +10,13 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 
 use crate::accounts::affiliations::Affiliations;
+use crate::accounts::linking::{AttachmentCode, LinkCandidate, Resolution, Resolved};
 use crate::accounts::{Account, AccountState};
 use crate::oidc::client::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
-use crate::provisioning::model::{Changes, EstablishmentRow, KnownRecord, LookupKeys, Snapshot};
+use crate::provisioning::model::{
+    Changes, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord, LookupKeys, Snapshot,
+};
 use crate::tokens::keyring::StoredKey;
 
 pub use ephemeral::{EphemeralStore, Taken};
@@ -165,6 +168,45 @@ pub trait DirectoryStore: Send + Sync {
     async fn pupil_account(&self, ine: &str) -> anyhow::Result<Option<String>>;
     /// The account an establishment's guardian record (`PERSONNE_ID`) belongs to.
     async fn person_account(&self, uai: &str, personne_id: &str) -> anyhow::Result<Option<String>>;
+    /// An establishment's notices, newest first; `None` for an establishment never imported.
+    async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>>;
+    /// Marks a notice read; false when the establishment has no such notice.
+    async fn mark_notice_read(&self, uai: &str, id: &str, now_ms: i64) -> anyhow::Result<bool>;
+    /// The last `limit` imports of an establishment, newest first; `None` as for `notices`.
+    async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>>;
+    /// Open linking candidates involving the account.
+    async fn candidates_of_account(&self, account_id: &str) -> anyhow::Result<Vec<LinkCandidate>>;
+    /// Open linking candidates involving a guardian the establishment records; `None` as for
+    /// `notices`.
+    async fn candidates_of_establishment(
+        &self,
+        uai: &str,
+    ) -> anyhow::Result<Option<Vec<LinkCandidate>>>;
+    /// Resolves the open candidate between two accounts (in either order). A merge waits for
+    /// any import to finish, like an import.
+    async fn resolve_candidate(
+        &self,
+        account_id: &str,
+        other_account_id: &str,
+        resolution: Resolution<'_>,
+        now_ms: i64,
+    ) -> anyhow::Result<Resolved>;
+    /// Records that a pupil is attached to a guardian by hand; false when already attached.
+    async fn attach(
+        &self,
+        guardian_id: &str,
+        pupil_id: &str,
+        proof: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool>;
+    async fn insert_attachment_code(&self, code: &AttachmentCode) -> anyhow::Result<()>;
+    /// Uses a code once: the pupil it attaches, or `None` for a code unknown, expired or used.
+    async fn use_attachment_code(
+        &self,
+        digest: &str,
+        guardian_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<String>>;
 }
 
 /// What one purge pass removed.

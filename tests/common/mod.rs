@@ -303,3 +303,22 @@ pub fn siecle_sample_dirs() -> Vec<std::path::PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// Exports written by the shared generator into a temporary folder.
+pub fn siecle_generated(schools: u32, pupils: u32, seed: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/fixtures/siecle/generate.py"),
+        )
+        .arg(dir.path())
+        .args(["--schools", &schools.to_string()])
+        .args(["--pupils-per-school", &pupils.to_string()])
+        .args(["--seed", &seed.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs the fixture generator");
+    assert!(status.success());
+    dir
+}

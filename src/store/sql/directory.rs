@@ -4,15 +4,19 @@
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
+use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch::{select_in, with_rows, Val};
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
+use crate::accounts::linking::{
+    AttachmentCode, CandidateAccount, LinkCandidate, Resolution, Resolved,
+};
 use crate::accounts::Account;
 use crate::provisioning::model::{
-    Changes, EnrolmentState, EstablishmentRow, KnownRecord, LinkState, LookupKeys, PersonState,
-    Snapshot,
+    Changes, EnrolmentState, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
+    LinkState, LookupKeys, PersonState, Snapshot,
 };
 use crate::store::{DirectoryStore, ImportTx};
 
@@ -138,6 +142,321 @@ impl DirectoryStore for SqlStore {
                 .await?
                 .map(|row| row.try_get("account_id"))
                 .transpose()?,
+        )
+    }
+
+    async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>> {
+        if !self.establishment_exists(uai).await? {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT id, kind, message, created_at, read_at FROM establishment_notices
+             WHERE uai = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(uai)
+        .fetch_all(&self.pool)
+        .await?;
+        let notices = rows
+            .iter()
+            .map(|row| {
+                Ok(EstablishmentNotice {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    message: row.try_get("message")?,
+                    created_at: row.try_get("created_at")?,
+                    read_at: row.try_get("read_at")?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(notices))
+    }
+
+    async fn mark_notice_read(&self, uai: &str, id: &str, now_ms: i64) -> anyhow::Result<bool> {
+        // A notice already read keeps the time it was first read.
+        let done = sqlx::query(
+            "UPDATE establishment_notices SET read_at = COALESCE(read_at, $1)
+             WHERE uai = $2 AND id = $3",
+        )
+        .bind(now_ms)
+        .bind(uai)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>> {
+        if !self.establishment_exists(uai).await? {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "SELECT id, source, export_date, imported_at, report FROM imports
+             WHERE uai = $1 ORDER BY imported_at DESC, id LIMIT $2",
+        )
+        .bind(uai)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let imports = rows
+            .iter()
+            .map(|row| {
+                Ok(ImportRecord {
+                    id: row.try_get("id")?,
+                    source: row.try_get("source")?,
+                    export_date: row.try_get("export_date")?,
+                    imported_at: row.try_get("imported_at")?,
+                    report: serde_json::from_str(&row.try_get::<String, _>("report")?)?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Some(imports))
+    }
+
+    async fn candidates_of_account(&self, account_id: &str) -> anyhow::Result<Vec<LinkCandidate>> {
+        let sql = format!(
+            "{CANDIDATES} AND (c.account_id = $1 OR c.other_account_id = $2)
+             ORDER BY c.created_at, c.account_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(account_id)
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
+        // Seen from the account: it comes first.
+        rows.iter()
+            .map(candidate)
+            .map(|c| {
+                c.map(|c| {
+                    if c.account.id == account_id {
+                        c
+                    } else {
+                        LinkCandidate {
+                            account: c.other,
+                            other: c.account,
+                            ..c
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    async fn candidates_of_establishment(
+        &self,
+        uai: &str,
+    ) -> anyhow::Result<Option<Vec<LinkCandidate>>> {
+        if !self.establishment_exists(uai).await? {
+            return Ok(None);
+        }
+        let sql = format!(
+            "{CANDIDATES} AND (c.account_id IN (SELECT account_id FROM persons WHERE uai = $1)
+                 OR c.other_account_id IN (SELECT account_id FROM persons WHERE uai = $2))
+             ORDER BY c.created_at, c.account_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(uai)
+            .bind(uai)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Some(
+            rows.iter().map(candidate).collect::<anyhow::Result<_>>()?,
+        ))
+    }
+
+    async fn resolve_candidate(
+        &self,
+        account_id: &str,
+        other_account_id: &str,
+        resolution: Resolution<'_>,
+        now_ms: i64,
+    ) -> anyhow::Result<Resolved> {
+        // Candidates are stored with the smaller id first.
+        let (first, second) = if account_id < other_account_id {
+            (account_id, other_account_id)
+        } else {
+            (other_account_id, account_id)
+        };
+        let mut tx = self.pool.begin().await?;
+        // Like an import: no import matches records against accounts being merged.
+        sqlx::query("UPDATE import_lock SET held_at = held_at + 1 WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let label = match resolution {
+            Resolution::Merge { .. } => "merged",
+            Resolution::Reject => "rejected",
+        };
+        let closed = sqlx::query(
+            "UPDATE link_candidates SET resolved_at = $1, resolution = $2
+             WHERE account_id = $3 AND other_account_id = $4 AND resolved_at IS NULL",
+        )
+        .bind(now_ms)
+        .bind(label)
+        .bind(first)
+        .bind(second)
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() == 0 {
+            return Ok(Resolved::NotFound);
+        }
+        if let Resolution::Merge { keep } = resolution {
+            let absorbed = if keep == first { second } else { first };
+            merge(&mut tx, keep, absorbed, now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(Resolved::Done)
+    }
+
+    async fn attach(
+        &self,
+        guardian_id: &str,
+        pupil_id: &str,
+        proof: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO attachments (guardian_id, pupil_id, proof, created_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+        )
+        .bind(guardian_id)
+        .bind(pupil_id)
+        .bind(proof)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_attachment_code(&self, code: &AttachmentCode) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO attachment_codes (digest, pupil_id, created_at, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&code.digest)
+        .bind(&code.pupil_id)
+        .bind(code.created_at)
+        .bind(code.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn use_attachment_code(
+        &self,
+        digest: &str,
+        guardian_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Option<String>> {
+        // One statement: of two guardians racing on one code, one gets the pupil.
+        Ok(sqlx::query(
+            "UPDATE attachment_codes SET used_at = $1, used_by = $2
+             WHERE digest = $3 AND used_at IS NULL AND expires_at > $4 RETURNING pupil_id",
+        )
+        .bind(now_ms)
+        .bind(guardian_id)
+        .bind(digest)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| row.try_get("pupil_id"))
+        .transpose()?)
+    }
+}
+
+/// Open candidates with both accounts' names; the caller adds its condition.
+const CANDIDATES: &str = "SELECT c.reason, c.created_at,
+        a.id AS a_id, a.login AS a_login, a.given_name AS a_given, a.family_name AS a_family,
+        b.id AS b_id, b.login AS b_login, b.given_name AS b_given, b.family_name AS b_family
+    FROM link_candidates c
+    JOIN accounts a ON a.id = c.account_id
+    JOIN accounts b ON b.id = c.other_account_id
+    WHERE c.resolved_at IS NULL";
+
+fn candidate(row: &AnyRow) -> anyhow::Result<LinkCandidate> {
+    let side = |p: &str| -> anyhow::Result<CandidateAccount> {
+        Ok(CandidateAccount {
+            id: row.try_get(format!("{p}_id").as_str())?,
+            login: row.try_get(format!("{p}_login").as_str())?,
+            given_name: row.try_get(format!("{p}_given").as_str())?,
+            family_name: row.try_get(format!("{p}_family").as_str())?,
+        })
+    };
+    Ok(LinkCandidate {
+        account: side("a")?,
+        other: side("b")?,
+        reason: row.try_get("reason")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// `absorbed` becomes part of `keep`: its establishments' records and the children attached to
+/// it move over, it is disabled and points to `keep`, its grants are revoked, and its other open
+/// candidates are closed (they now concern `keep`, and the next import proposes them again if
+/// they still hold).
+async fn merge(
+    tx: &mut Transaction<'static, Any>,
+    keep: &str,
+    absorbed: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    for sql in [
+        "UPDATE persons SET account_id = $1 WHERE account_id = $2",
+        "INSERT INTO attachments (guardian_id, pupil_id, proof, created_at)
+         SELECT $1, pupil_id, proof, created_at FROM attachments WHERE guardian_id = $2
+         ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+    ] {
+        sqlx::query(sql)
+            .bind(keep)
+            .bind(absorbed)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM attachments WHERE guardian_id = $1")
+        .bind(absorbed)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE accounts SET state = 'disabled', merged_into = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(keep)
+    .bind(now_ms)
+    .bind(absorbed)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE link_candidates SET resolved_at = $1, resolution = 'superseded'
+         WHERE (account_id = $2 OR other_account_id = $3) AND resolved_at IS NULL",
+    )
+    .bind(now_ms)
+    .bind(absorbed)
+    .bind(absorbed)
+    .execute(&mut **tx)
+    .await?;
+    // Not indexed by account: merges are rare, grants many; a scan here spares every login
+    // the upkeep of one more index.
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1
+         WHERE revoked_at IS NULL AND grant_id IN (SELECT id FROM grants WHERE account_id = $2)",
+    )
+    .bind(now_ms)
+    .bind(absorbed)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE grants SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+        .bind(now_ms)
+        .bind(absorbed)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl SqlStore {
+    async fn establishment_exists(&self, uai: &str) -> anyhow::Result<bool> {
+        Ok(
+            sqlx::query("SELECT 1 AS one FROM establishments WHERE uai = $1")
+                .bind(uai)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
         )
     }
 }

@@ -1,0 +1,399 @@
+//! The administration API, for the establishments' back-office and the national operators: a
+//! Siècle import of one establishment (the same checks and the same transaction as `educonnect
+//! import siecle`), the establishment's notices and import history, the linking candidates to
+//! confirm, and codes to attach a pupil by hand. Bearer tokens whose digests are in
+//! `admin.token_digests`; JSON in and out, errors as `{error, error_description}`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::authorize::client_address;
+use super::error::no_store;
+use crate::accounts::linking::{self, Resolution, Resolved};
+use crate::accounts::{throttle, Profile};
+use crate::app::{App, AppState};
+use crate::provisioning::{accept, import_establishment, Outcome};
+use crate::secrets::{constant_time_eq, digest};
+use crate::siecle::{Ine, Uai};
+
+/// Imports listed by `GET .../imports`.
+const HISTORY: i64 = 50;
+
+pub fn routes(app: &App) -> Router<AppState> {
+    Router::new()
+        .route("/admin/imports/siecle", post(import_siecle))
+        .route("/admin/establishments/{uai}/notices", get(notices))
+        .route(
+            "/admin/establishments/{uai}/notices/{id}/read",
+            post(notice_read),
+        )
+        .route("/admin/establishments/{uai}/imports", get(imports))
+        .route(
+            "/admin/establishments/{uai}/link-candidates",
+            get(establishment_candidates),
+        )
+        .route("/admin/link-candidates/merge", post(merge_candidate))
+        .route("/admin/link-candidates/reject", post(reject_candidate))
+        .route("/admin/pupils/{ine}/attachment-code", post(attachment_code))
+        // Exports are megabytes, where the protocol endpoints take a few kilobytes.
+        .layer(DefaultBodyLimit::max(app.config.admin.max_import_bytes))
+}
+
+/// An error of the administration API.
+pub struct AdminError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl AdminError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> AdminError {
+        AdminError {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn not_found(description: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+}
+
+impl From<anyhow::Error> for AdminError {
+    fn from(error: anyhow::Error) -> AdminError {
+        tracing::error!(error = %error, "internal error");
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "erreur interne",
+        )
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.code, "error_description": self.description });
+        let mut response = (self.status, no_store(), Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"educonnect-admin\""),
+            );
+        }
+        response
+    }
+}
+
+/// The caller holds one of the configured tokens. Failures are throttled per address (a token
+/// is 256 random bits, but a client sending wrong ones is told to stop, and logged).
+async fn authorize(app: &App, headers: &HeaderMap, address: &str) -> Result<(), AdminError> {
+    let digests = &app.config.admin.token_digests;
+    if digests.is_empty() {
+        return Err(AdminError::not_found("API d'administration désactivée"));
+    }
+    let throttle_key = format!("admin:{address}");
+    let throttle = &app.config.throttle;
+    if throttle::is_throttled(&*app.ephemeral, throttle, &throttle_key, address).await? {
+        return Err(AdminError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "trop de jetons refusés depuis cette adresse, réessayez plus tard",
+        ));
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(token) = presented.filter(|t| !t.is_empty()) else {
+        return Err(AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "jeton d'administration (Authorization: Bearer) manquant",
+        ));
+    };
+    let presented = digest(token.as_bytes());
+    // Every digest is compared, in constant time: the time tells nothing of which one is near.
+    let known = digests
+        .iter()
+        .fold(false, |found, d| found | constant_time_eq(d, &presented));
+    if !known {
+        throttle::record_failure(&*app.ephemeral, throttle, &throttle_key, address).await?;
+        tracing::warn!(%address, "administration API: token refused");
+        return Err(AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "jeton d'administration inconnu",
+        ));
+    }
+    Ok(())
+}
+
+fn uai(value: &str) -> Result<Uai, AdminError> {
+    Uai::parse(value).map_err(|e| AdminError::invalid_request(format!("UAI {value} : {e}")))
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    #[serde(default)]
+    skip_invalid: bool,
+}
+
+/// `multipart/form-data` with the parts `eleves` (ElevesSansAdresses.xml) and `responsables`
+/// (ResponsablesAvecAdresses.xml). 200 with the report, 422 with the problems when refused
+/// (nothing written).
+async fn import_siecle(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<ImportQuery>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let mut multipart = multipart.map_err(|e| {
+        AdminError::invalid_request(format!("corps multipart/form-data attendu : {e}"))
+    })?;
+    let (mut pupils, mut guardians) = (None, None);
+    while let Some(field) = multipart.next_field().await.map_err(too_large_or_invalid)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let slot = match name.as_str() {
+            "eleves" => &mut pupils,
+            "responsables" => &mut guardians,
+            other => {
+                return Err(AdminError::invalid_request(format!(
+                    "partie inattendue « {other} » : seules eleves et responsables sont lues"
+                )))
+            }
+        };
+        if slot.is_some() {
+            return Err(AdminError::invalid_request(format!(
+                "la partie {name} est envoyée deux fois"
+            )));
+        }
+        *slot = Some(field.bytes().await.map_err(too_large_or_invalid)?);
+    }
+    let (Some(pupils), Some(guardians)) = (pupils, guardians) else {
+        return Err(AdminError::invalid_request(
+            "il faut les deux fichiers : eleves (ElevesSansAdresses.xml) et responsables \
+             (ResponsablesAvecAdresses.xml)",
+        ));
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        accept(
+            "envoi".to_owned(),
+            crate::siecle::read_establishment_bytes(&pupils, &guardians),
+            query.skip_invalid,
+        )
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let outcome = match read {
+        Err(refused) => *refused,
+        Ok(export) => Outcome::Imported(
+            import_establishment(&*app.durable, &export, "api", app.now_ms()).await?,
+        ),
+    };
+    let status = match outcome {
+        Outcome::Imported(_) => StatusCode::OK,
+        Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, no_store(), Json(outcome)).into_response())
+}
+
+fn too_large_or_invalid(error: axum::extract::multipart::MultipartError) -> AdminError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AdminError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "envoi trop volumineux (admin.max_import_bytes)",
+        )
+    } else {
+        AdminError::invalid_request(format!("corps multipart illisible : {error}"))
+    }
+}
+
+async fn notices(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let uai = uai(&code)?;
+    let notices = app
+        .durable
+        .notices(uai.as_str())
+        .await?
+        .ok_or_else(|| unknown_establishment(&uai))?;
+    Ok((no_store(), Json(json!({ "notices": notices }))).into_response())
+}
+
+async fn notice_read(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((code, id)): Path<(String, String)>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let uai = uai(&code)?;
+    if !app
+        .durable
+        .mark_notice_read(uai.as_str(), &id, app.now_ms())
+        .await?
+    {
+        return Err(AdminError::not_found(format!(
+            "pas de notification {id} pour l'établissement {uai}"
+        )));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn imports(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let uai = uai(&code)?;
+    let imports = app
+        .durable
+        .imports(uai.as_str(), HISTORY)
+        .await?
+        .ok_or_else(|| unknown_establishment(&uai))?;
+    Ok((no_store(), Json(json!({ "imports": imports }))).into_response())
+}
+
+async fn establishment_candidates(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let uai = uai(&code)?;
+    let candidates = app
+        .durable
+        .candidates_of_establishment(uai.as_str())
+        .await?
+        .ok_or_else(|| unknown_establishment(&uai))?;
+    Ok((no_store(), Json(json!({ "candidates": candidates }))).into_response())
+}
+
+fn unknown_establishment(uai: &Uai) -> AdminError {
+    AdminError::not_found(format!("l'établissement {uai} n'a jamais été importé"))
+}
+
+#[derive(Deserialize)]
+struct MergeBody {
+    /// The account that stays.
+    keep: String,
+    /// The account absorbed into it.
+    merge: String,
+}
+
+/// The two accounts are one guardian: `merge` becomes part of `keep`.
+async fn merge_candidate(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<MergeBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    let resolution = Resolution::Merge { keep: &body.keep };
+    resolve(&app, &body.keep, &body.merge, resolution).await
+}
+
+#[derive(Deserialize)]
+struct RejectBody {
+    account_id: String,
+    other_account_id: String,
+}
+
+/// The two accounts are two people.
+async fn reject_candidate(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<RejectBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    resolve(
+        &app,
+        &body.account_id,
+        &body.other_account_id,
+        Resolution::Reject,
+    )
+    .await
+}
+
+async fn resolve(
+    app: &App,
+    account_id: &str,
+    other_account_id: &str,
+    resolution: Resolution<'_>,
+) -> Result<Response, AdminError> {
+    match app
+        .durable
+        .resolve_candidate(account_id, other_account_id, resolution, app.now_ms())
+        .await?
+    {
+        Resolved::Done => {
+            tracing::info!(
+                account_id,
+                other_account_id,
+                ?resolution,
+                "linking candidate resolved"
+            );
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        Resolved::NotFound => Err(AdminError::not_found(
+            "pas de rapprochement en attente entre ces deux comptes",
+        )),
+    }
+}
+
+/// A single-use code the establishment hands a guardian to attach this pupil (shown once).
+async fn attachment_code(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(value): Path<String>,
+) -> Result<Response, AdminError> {
+    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let ine = Ine::parse(&value)
+        .map_err(|e| AdminError::invalid_request(format!("INE {value} : {e}")))?;
+    let pupil = match app.durable.pupil_account(ine.as_str()).await? {
+        Some(id) => app.durable.account(&id).await?,
+        None => None,
+    };
+    let Some(pupil) = pupil.filter(|a| a.profile == Profile::Pupil) else {
+        return Err(AdminError::not_found(format!("aucun élève d'INE {ine}")));
+    };
+    let (code, stored) = linking::new_code(&pupil.id, app.now_ms());
+    app.durable.insert_attachment_code(&stored).await?;
+    tracing::info!(pupil = %pupil.id, "attachment code issued");
+    Ok((
+        no_store(),
+        Json(
+            json!({ "code": code, "expires_at": stored.expires_at, "pupil": {
+            "given_name": pupil.given_name, "family_name": pupil.family_name,
+        } }),
+        ),
+    )
+        .into_response())
+}
