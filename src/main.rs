@@ -14,7 +14,7 @@ use educonnect::config::Config;
 use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
 use educonnect::secrets::Secret;
 use educonnect::store::sql::SqlStore;
-use educonnect::store::{AccountStore, ClientStore, DurableStore};
+use educonnect::store::{AccountStore, ClientStore, DirectoryStore, DurableStore};
 use educonnect::tokens::SigningAlg;
 
 #[derive(Parser)]
@@ -464,6 +464,19 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
     )
     .await?;
     bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    // A large import leaves the planner's statistics behind (autovacuum may be late, or off).
+    const STATISTICS_AFTER: u64 = 10_000;
+    let written: u64 = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Imported(r) => r.created() + r.arrived + r.updated + r.linked + r.left,
+            Outcome::Refused { .. } => 0,
+        })
+        .sum();
+    if written >= STATISTICS_AFTER {
+        store.refresh_statistics().await?;
+    }
     const SHOWN: usize = 50;
     let show = |title: String, lines: &[String]| {
         println!("{title}");
@@ -486,7 +499,7 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
             Outcome::Imported(_) => {}
         }
     }
-    let summary = Summary::of(&outcomes, started.elapsed());
+    let summary = Summary::of(&outcomes, elapsed);
     println!("{summary}");
     if summary.refused_for_records > 0 {
         println!(

@@ -17,9 +17,7 @@ use serde_json::Value;
 use chromium::Chromium;
 use common::{siecle_generated, Backend, TestOp};
 use educonnect::accounts::linking;
-use educonnect::accounts::{Account, AccountState};
-use educonnect::provisioning::{import_exports, Outcome};
-use educonnect::secrets::Secret;
+use educonnect::accounts::AccountState;
 
 on_both_backends!(
     demo_relying_party_signs_a_pupil_in_and_logout_ends_the_session,
@@ -359,27 +357,6 @@ async fn login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone(bac
 
 const FAMILY_PASSWORD: &str = "Famille-Mot-2026";
 
-/// Gives an imported account a password, as activation will; returns it as stored.
-async fn activated(op: &TestOp, account_id: &str) -> Account {
-    let store = &op.app.durable;
-    let hash = op
-        .app
-        .passwords
-        .hash(&Secret::from_presented(FAMILY_PASSWORD))
-        .await
-        .unwrap();
-    let now = op.app.now_ms();
-    store
-        .set_password_hash(account_id, &hash, now)
-        .await
-        .unwrap();
-    store
-        .set_state(account_id, AccountState::Active, now)
-        .await
-        .unwrap();
-    store.account(account_id).await.unwrap().unwrap()
-}
-
 /// The names of the children listed on the account page.
 async fn listed_children(browser: &Chromium) -> Vec<String> {
     let mut names = Vec::new();
@@ -417,40 +394,17 @@ async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_accou
 ) {
     let op = demo_op(backend).await;
     let generated = siecle_generated(4, 150, 11);
-    let pairs = educonnect::siecle::find_exports(&[generated.path().to_path_buf()]).unwrap();
-    let exports: Vec<_> = pairs
-        .iter()
-        .map(|(p, g)| educonnect::siecle::read_establishment(p, g).unwrap())
-        .collect();
-    import_exports(
-        &*op.app.durable,
-        pairs,
-        false,
-        "test",
-        &educonnect::clock::SystemClock,
-        &mut |_: &Outcome| {},
-    )
-    .await
-    .unwrap();
+    let exports = op.import_siecle(generated.path()).await;
     let store = &op.app.durable;
     // A guardian the import could not tell apart from a second account (a misspelled given name).
-    let mut candidate = None;
-    for export in &exports {
-        if let Some(c) = store
-            .candidates_of_establishment(export.uai.as_str())
-            .await
-            .unwrap()
-            .unwrap()
-            .into_iter()
-            .next()
-        {
-            candidate = Some(c);
-            break;
-        }
-    }
-    let candidate = candidate.expect("the fixtures hold misspelled guardians");
-    let guardian = activated(&op, &candidate.account.id).await;
-    let second = activated(&op, &candidate.other.id).await;
+    let candidate = op
+        .candidates(&exports)
+        .await
+        .into_iter()
+        .next()
+        .expect("the fixtures hold misspelled guardians");
+    let guardian = op.activate(&candidate.account.id, FAMILY_PASSWORD).await;
+    let second = op.activate(&candidate.other.id, FAMILY_PASSWORD).await;
     let own = store.affiliations(&guardian.id).await.unwrap().children;
     let theirs = store.affiliations(&second.id).await.unwrap().children;
     // A pupil of another family, with a password; another one, with a code.
@@ -470,17 +424,24 @@ async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_accou
             others.push(id);
         }
     }
-    let child = activated(&op, &others[0]).await;
+    let child = op.activate(&others[0], FAMILY_PASSWORD).await;
     let coded = store.account(&others[1]).await.unwrap().unwrap();
     let (code, stored) = linking::new_code(&coded.id, op.app.now_ms());
     store.insert_attachment_code(&stored).await.unwrap();
     // Another adult, with a password.
-    let adult_id = store
-        .person_account(exports[0].uai.as_str(), &exports[0].persons[0].personne_id)
-        .await
-        .unwrap()
-        .unwrap();
-    let adult = activated(&op, &adult_id).await;
+    let mut adult_id = None;
+    for person in &exports[0].persons {
+        let id = store
+            .person_account(exports[0].uai.as_str(), &person.personne_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if id != guardian.id && id != second.id {
+            adult_id = Some(id);
+            break;
+        }
+    }
+    let adult = op.activate(&adult_id.unwrap(), FAMILY_PASSWORD).await;
 
     let browser = Chromium::start().await;
     // Not signed in yet: the page says so.

@@ -47,6 +47,15 @@ pub enum Resolved {
     NotFound,
 }
 
+/// What using an attachment code did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeOutcome {
+    /// The pupil's account, now attached.
+    Attached(String),
+    AlreadyAttached,
+    Invalid,
+}
+
 /// A code to attach a pupil, as stored (the code itself is shown once, never kept).
 pub struct AttachmentCode {
     pub digest: String,
@@ -84,7 +93,7 @@ pub fn new_code(pupil_id: &str, now_ms: i64) -> (String, AttachmentCode) {
 }
 
 /// The digest of a code as typed: case, spaces and dashes do not matter.
-fn code_digest(typed: &str) -> String {
+pub fn code_digest(typed: &str) -> String {
     let normalized: String = typed
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
@@ -130,47 +139,71 @@ pub async fn attach_child(
     if guardian.profile == Profile::Pupil {
         return Ok(Err(Refusal::NotAGuardian));
     }
-    let (child, how) = match proof {
+    let attached = match proof {
         Proof::Credentials { login, password } => {
-            match checked_credentials(app, &login, &password, address).await? {
-                Ok(child) => (child, "password"),
-                Err(refusal) => return Ok(Err(refusal)),
-            }
+            by_password(app, guardian, &login, &password, address).await?
         }
-        Proof::Code(code) => {
-            // Codes are guessed per guardian account and per address, like passwords.
-            let key = format!("code:{}", guardian.id);
-            if throttle::is_throttled(&*app.ephemeral, &app.config.throttle, &key, address).await? {
-                return Ok(Err(Refusal::Throttled));
-            }
-            let used = app
-                .durable
-                .use_attachment_code(&code_digest(&code), &guardian.id, app.now_ms())
-                .await?;
-            let child = match used {
-                Some(pupil_id) => app.durable.account(&pupil_id).await?,
-                None => None,
-            };
-            let Some(child) = child else {
-                throttle::record_failure(&*app.ephemeral, &app.config.throttle, &key, address)
-                    .await?;
-                return Ok(Err(Refusal::InvalidCode));
-            };
-            (child, "code")
-        }
+        Proof::Code(code) => by_code(app, guardian, &code, address).await?,
+    };
+    if let Ok(child) = &attached {
+        tracing::info!(guardian = %guardian.id, pupil = %child.id, "child attached");
+    }
+    Ok(attached)
+}
+
+async fn by_password(
+    app: &App,
+    guardian: &Account,
+    login: &str,
+    password: &Secret,
+    address: &str,
+) -> anyhow::Result<Result<Account, Refusal>> {
+    let child = match checked_credentials(app, login, password, address).await? {
+        Ok(child) => child,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     if child.profile != Profile::Pupil {
         return Ok(Err(Refusal::NotAPupil));
     }
+    let now = app.now_ms();
     if !app
         .durable
-        .attach(&guardian.id, &child.id, how, app.now_ms())
+        .attach(&guardian.id, &child.id, "password", now)
         .await?
     {
         return Ok(Err(Refusal::AlreadyAttached));
     }
-    tracing::info!(guardian = %guardian.id, pupil = %child.id, proof = how, "child attached");
     Ok(Ok(child))
+}
+
+async fn by_code(
+    app: &App,
+    guardian: &Account,
+    code: &str,
+    address: &str,
+) -> anyhow::Result<Result<Account, Refusal>> {
+    // Codes are guessed per guardian account and per address, like passwords.
+    let key = format!("code:{}", guardian.id);
+    let throttle = &app.config.throttle;
+    if throttle::is_throttled(&*app.ephemeral, throttle, &key, address).await? {
+        return Ok(Err(Refusal::Throttled));
+    }
+    let outcome = app
+        .durable
+        .attach_with_code(&code_digest(code), &guardian.id, app.now_ms())
+        .await?;
+    let pupil_id = match outcome {
+        CodeOutcome::Attached(pupil_id) => pupil_id,
+        CodeOutcome::AlreadyAttached => return Ok(Err(Refusal::AlreadyAttached)),
+        CodeOutcome::Invalid => {
+            throttle::record_failure(&*app.ephemeral, throttle, &key, address).await?;
+            return Ok(Err(Refusal::InvalidCode));
+        }
+    };
+    let child = app.durable.account(&pupil_id).await?;
+    Ok(Ok(child.ok_or_else(|| {
+        anyhow::anyhow!("attached pupil {pupil_id} vanished")
+    })?))
 }
 
 /// The guardian `account` confirms that `other_login` is also theirs, with that account's
@@ -182,6 +215,11 @@ pub async fn confirm_candidate(
     password: &Secret,
     address: &str,
 ) -> anyhow::Result<Result<(), Refusal>> {
+    // Only an account proposed for this one: the page is no oracle for anyone's password.
+    let candidates = app.durable.candidates_of_account(&account.id).await?;
+    if !candidates.iter().any(|c| c.other.login == other_login) {
+        return Ok(Err(Refusal::NotACandidate));
+    }
     let other = match checked_credentials(app, other_login, password, address).await? {
         Ok(other) => other,
         Err(refusal) => return Ok(Err(refusal)),
@@ -200,6 +238,32 @@ pub async fn confirm_candidate(
             tracing::info!(kept = %account.id, merged = %other.id, "accounts merged by the guardian");
             Ok(())
         }
+        Resolved::NotFound => Err(Refusal::NotACandidate),
+    })
+}
+
+/// The guardian says the account `other_login` is someone else: no proof is needed to keep two
+/// accounts apart.
+pub async fn decline_candidate(
+    app: &App,
+    account: &Account,
+    other_login: &str,
+) -> anyhow::Result<Result<(), Refusal>> {
+    let candidates = app.durable.candidates_of_account(&account.id).await?;
+    let Some(candidate) = candidates.iter().find(|c| c.other.login == other_login) else {
+        return Ok(Err(Refusal::NotACandidate));
+    };
+    let resolved = app
+        .durable
+        .resolve_candidate(
+            &account.id,
+            &candidate.other.id,
+            Resolution::Reject,
+            app.now_ms(),
+        )
+        .await?;
+    Ok(match resolved {
+        Resolved::Done => Ok(()),
         Resolved::NotFound => Err(Refusal::NotACandidate),
     })
 }

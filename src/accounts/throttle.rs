@@ -47,3 +47,23 @@ pub async fn record_failure(
 pub async fn record_success(store: &dyn EphemeralStore, login: &str) -> anyhow::Result<()> {
     store.delete(&account_key(login)).await
 }
+
+/// A count of failures of some other check (an administration token), on its own key: true once
+/// it reached `failures_per_account` within the window.
+pub async fn is_blocked(
+    store: &dyn EphemeralStore,
+    config: &ThrottleConfig,
+    key: &str,
+) -> anyhow::Result<bool> {
+    Ok(store.counter(&format!("throttle:{key}")).await? >= config.failures_per_account)
+}
+
+pub async fn count_failure(
+    store: &dyn EphemeralStore,
+    config: &ThrottleConfig,
+    key: &str,
+) -> anyhow::Result<()> {
+    let window = Duration::from_secs(config.window_seconds);
+    store.incr(&format!("throttle:{key}"), window).await?;
+    Ok(())
+}

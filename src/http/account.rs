@@ -2,14 +2,15 @@
 //! tell apart from this one (confirmed with the other account's password, or declined), and
 //! attaching a child with the child's login and password or an establishment's code. Reached
 //! with the SSO session (after signing in to any service); forms carry a CSRF token derived from
-//! the session.
+//! the session. A form that succeeds redirects (303) back to the page, so reloading it never
+//! sends a password again; one that fails shows the page again with the reason.
 
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
@@ -19,7 +20,7 @@ use super::error::internal_page;
 use super::pages;
 use super::session_cookie;
 use crate::accounts::affiliations::Child;
-use crate::accounts::linking::{self, LinkCandidate, Proof, Refusal, Resolution};
+use crate::accounts::linking::{self, LinkCandidate, Proof, Refusal};
 use crate::accounts::{Account, Profile};
 use crate::app::{App, AppState};
 use crate::oidc::session::Session;
@@ -29,6 +30,18 @@ const NOT_SIGNED_IN: &str = "Vous n'êtes pas connecté. Connectez-vous d'abord 
     ligne avec EduConnect (votre espace numérique de travail, par exemple), puis revenez sur cette \
     page.";
 const EXPIRED: &str = "Le formulaire a expiré. Rechargez la page et recommencez.";
+
+/// What the page says after a form succeeded (`?fait=`).
+fn done_message(done: &str) -> Option<&'static str> {
+    match done {
+        "rattache" => Some("L'enfant est maintenant rattaché à votre compte."),
+        "reuni" => {
+            Some("Les deux comptes n'en font plus qu'un : ses enfants sont rattachés à celui-ci.")
+        }
+        "distinct" => Some("C'est noté : ce compte reste distinct du vôtre."),
+        _ => None,
+    }
+}
 
 #[derive(Template)]
 #[template(path = "account.html")]
@@ -40,7 +53,7 @@ struct AccountPage<'a> {
     children: Vec<Child>,
     candidates: Vec<LinkCandidate>,
     csrf: String,
-    success: Option<String>,
+    success: Option<&'a str>,
     error: Option<String>,
 }
 
@@ -60,7 +73,8 @@ async fn render(
     session: &Session,
     account: &Account,
     status: StatusCode,
-    outcome: Result<Option<String>, String>,
+    success: Option<&str>,
+    error: Option<String>,
 ) -> anyhow::Result<Response> {
     let guardian = account.profile != Profile::Pupil;
     let (children, candidates) = if guardian {
@@ -70,32 +84,49 @@ async fn render(
     } else {
         (Vec::new(), Vec::new())
     };
-    let (success, error) = match outcome {
-        Ok(success) => (success, None),
-        Err(error) => (None, Some(error)),
+    let page = AccountPage {
+        given_name: &account.given_name,
+        family_name: &account.family_name,
+        login: &account.login,
+        guardian,
+        children,
+        candidates,
+        csrf: session.csrf_token(),
+        success,
+        error,
     };
-    Ok(pages::render(
-        status,
-        &AccountPage {
-            given_name: &account.given_name,
-            family_name: &account.family_name,
-            login: &account.login,
-            guardian,
-            children,
-            candidates,
-            csrf: session.csrf_token(),
-            success,
-            error,
-        },
-    ))
+    Ok(private(pages::render(status, &page)))
 }
 
-pub async fn page(State(app): State<AppState>, jar: CookieJar) -> Response {
+/// Names of children and a CSRF token: never cached.
+fn private(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn not_signed_in() -> Response {
+    private(pages::error_page(StatusCode::FORBIDDEN, NOT_SIGNED_IN))
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<PageQuery>,
+) -> Response {
     let result = async {
         Ok::<_, anyhow::Error>(match signed_in(&app, &jar).await? {
-            None => pages::error_page(StatusCode::UNAUTHORIZED, NOT_SIGNED_IN),
+            None => not_signed_in(),
             Some((session, account)) => {
-                render(&app, &session, &account, StatusCode::OK, Ok(None)).await?
+                let success = done_message(&query.fait);
+                render(&app, &session, &account, StatusCode::OK, success, None).await?
             }
         })
     };
@@ -122,13 +153,9 @@ pub async fn attach(
     Form(form): Form<AttachForm>,
 ) -> Response {
     let address = client_address(&app, peer, &headers);
-    let result = async {
-        let Some((session, account)) = signed_in(&app, &jar).await? else {
-            return Ok(pages::error_page(StatusCode::UNAUTHORIZED, NOT_SIGNED_IN));
-        };
-        if !constant_time_eq(&form.csrf, &session.csrf_token()) {
-            return Ok(pages::error_page(StatusCode::BAD_REQUEST, EXPIRED));
-        }
+    let acting = app.clone();
+    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+        let app = acting;
         let proof = match form.proof.as_str() {
             "code" => Proof::Code(form.code),
             _ => Proof::Credentials {
@@ -136,20 +163,10 @@ pub async fn attach(
                 password: Secret::from_presented(&form.child_password),
             },
         };
-        let outcome = linking::attach_child(&app, &account, proof, &address).await?;
-        let (status, outcome) = match outcome {
-            Ok(child) => (
-                StatusCode::OK,
-                Ok(Some(format!(
-                    "{} {} est maintenant rattaché(e) à votre compte.",
-                    child.given_name, child.family_name
-                ))),
-            ),
-            Err(refusal) => (refusal_status(refusal), Err(refusal.to_string())),
-        };
-        render(&app, &session, &account, status, outcome).await
-    };
-    result.await.unwrap_or_else(internal_page)
+        let attached = linking::attach_child(&app, &account, proof, &address).await?;
+        Ok(attached.map(|_| "rattache"))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -169,62 +186,60 @@ pub async fn candidate(
     Form(form): Form<CandidateForm>,
 ) -> Response {
     let address = client_address(&app, peer, &headers);
-    let result = async {
-        let Some((session, account)) = signed_in(&app, &jar).await? else {
-            return Ok(pages::error_page(StatusCode::UNAUTHORIZED, NOT_SIGNED_IN));
-        };
-        if !constant_time_eq(&form.csrf, &session.csrf_token()) {
-            return Ok(pages::error_page(StatusCode::BAD_REQUEST, EXPIRED));
-        }
-        let outcome = if form.action == "reject" {
-            decline(&app, &account, &form.other_login).await?
+    let acting = app.clone();
+    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+        let app = acting;
+        Ok(if form.action == "reject" {
+            linking::decline_candidate(&app, &account, &form.other_login)
+                .await?
+                .map(|()| "distinct")
         } else {
             let password = Secret::from_presented(&form.password);
             linking::confirm_candidate(&app, &account, &form.other_login, &password, &address)
                 .await?
-                .map(|()| {
-                    format!(
-                        "Le compte {} est réuni avec celui-ci : ses enfants y sont rattachés.",
-                        form.other_login
-                    )
-                })
-        };
-        let (status, outcome) = match outcome {
-            Ok(message) => (StatusCode::OK, Ok(Some(message))),
-            Err(refusal) => (refusal_status(refusal), Err(refusal.to_string())),
-        };
-        render(&app, &session, &account, status, outcome).await
-    };
-    result.await.unwrap_or_else(internal_page)
+                .map(|()| "reuni")
+        })
+    })
+    .await
 }
 
-/// "Ce n'est pas moi": no proof needed to keep two accounts apart.
-async fn decline(
-    app: &App,
-    account: &Account,
-    other_login: &str,
-) -> anyhow::Result<Result<String, Refusal>> {
-    let candidates = app.durable.candidates_of_account(&account.id).await?;
-    let Some(candidate) = candidates.iter().find(|c| c.other.login == other_login) else {
-        return Ok(Err(Refusal::NotACandidate));
+/// A form of the page: the session and its CSRF token checked, then `act` on the account;
+/// success redirects to the page with what was done, a refusal shows the page with its reason.
+async fn submitted<F, Fut>(app: &App, jar: &CookieJar, csrf: &str, act: F) -> Response
+where
+    F: FnOnce(Account) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Result<&'static str, Refusal>>>,
+{
+    let result = async {
+        let Some((session, account)) = signed_in(app, jar).await? else {
+            return Ok(not_signed_in());
+        };
+        if !constant_time_eq(csrf, &session.csrf_token()) {
+            return Ok(private(pages::error_page(StatusCode::BAD_REQUEST, EXPIRED)));
+        }
+        match act(account.clone()).await? {
+            Ok(done) => Ok(Redirect::to(&format!("/compte?fait={done}")).into_response()),
+            Err(refusal) => {
+                let status = refusal_status(refusal);
+                render(
+                    app,
+                    &session,
+                    &account,
+                    status,
+                    None,
+                    Some(refusal.to_string()),
+                )
+                .await
+            }
+        }
     };
-    app.durable
-        .resolve_candidate(
-            &account.id,
-            &candidate.other.id,
-            Resolution::Reject,
-            app.now_ms(),
-        )
-        .await?;
-    Ok(Ok(format!(
-        "C'est noté : le compte {other_login} reste distinct du vôtre."
-    )))
+    result.await.unwrap_or_else(internal_page)
 }
 
 fn refusal_status(refusal: Refusal) -> StatusCode {
     match refusal {
         Refusal::Throttled => StatusCode::TOO_MANY_REQUESTS,
-        Refusal::WrongCredentials | Refusal::InvalidCode => StatusCode::UNAUTHORIZED,
+        Refusal::WrongCredentials | Refusal::InvalidCode => StatusCode::BAD_REQUEST,
         Refusal::NotAPupil | Refusal::NotAGuardian | Refusal::NotACandidate => {
             StatusCode::FORBIDDEN
         }

@@ -6,13 +6,17 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use super::authorize::client_address;
 use super::error::no_store;
@@ -26,9 +30,12 @@ use crate::siecle::{Ine, Uai};
 /// Imports listed by `GET .../imports`.
 const HISTORY: i64 = 50;
 
-pub fn routes(app: &App) -> Router<AppState> {
-    Router::new()
+pub fn routes(app: &AppState) -> Router<AppState> {
+    let upload = Router::new()
         .route("/admin/imports/siecle", post(import_siecle))
+        // Exports are megabytes, where everything else takes a few kilobytes.
+        .layer(DefaultBodyLimit::max(app.config.admin.max_import_bytes));
+    Router::new()
         .route("/admin/establishments/{uai}/notices", get(notices))
         .route(
             "/admin/establishments/{uai}/notices/{id}/read",
@@ -42,8 +49,23 @@ pub fn routes(app: &App) -> Router<AppState> {
         .route("/admin/link-candidates/merge", post(merge_candidate))
         .route("/admin/link-candidates/reject", post(reject_candidate))
         .route("/admin/pupils/{ine}/attachment-code", post(attachment_code))
-        // Exports are megabytes, where the protocol endpoints take a few kilobytes.
-        .layer(DefaultBodyLimit::max(app.config.admin.max_import_bytes))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .merge(upload)
+        // The token is checked before any handler reads a body.
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token))
+}
+
+async fn require_token(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let address = client_address(&app, peer, request.headers());
+    match authorize(&app, request.headers(), &address).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
 }
 
 /// An error of the administration API.
@@ -96,49 +118,56 @@ impl IntoResponse for AdminError {
     }
 }
 
-/// The caller holds one of the configured tokens. Failures are throttled per address (a token
-/// is 256 random bits, but a client sending wrong ones is told to stop, and logged).
+/// The caller holds one of the configured tokens. Wrong tokens are counted per address, on a
+/// counter of their own (logins from the same school address are not affected): after
+/// `throttle.failures_per_account` of them the address gets 429 until the window ends. A right
+/// token always passes (256 random bits are not guessed; the throttle is there to stop trying).
 async fn authorize(app: &App, headers: &HeaderMap, address: &str) -> Result<(), AdminError> {
     let digests = &app.config.admin.token_digests;
     if digests.is_empty() {
         return Err(AdminError::not_found("API d'administration désactivée"));
     }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if let Some(token) = presented {
+        let presented = digest(token.as_bytes());
+        // Every digest is compared, in constant time.
+        let known = digests
+            .iter()
+            .fold(false, |found, d| found | constant_time_eq(d, &presented));
+        if known {
+            return Ok(());
+        }
+    }
     let throttle_key = format!("admin:{address}");
     let throttle = &app.config.throttle;
-    if throttle::is_throttled(&*app.ephemeral, throttle, &throttle_key, address).await? {
+    if throttle::is_blocked(&*app.ephemeral, throttle, &throttle_key).await? {
         return Err(AdminError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
             "trop de jetons refusés depuis cette adresse, réessayez plus tard",
         ));
     }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(token) = presented.filter(|t| !t.is_empty()) else {
-        return Err(AdminError::new(
+    throttle::count_failure(&*app.ephemeral, throttle, &throttle_key).await?;
+    Err(match presented {
+        None => AdminError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_token",
             "jeton d'administration (Authorization: Bearer) manquant",
-        ));
-    };
-    let presented = digest(token.as_bytes());
-    // Every digest is compared, in constant time: the time tells nothing of which one is near.
-    let known = digests
-        .iter()
-        .fold(false, |found, d| found | constant_time_eq(d, &presented));
-    if !known {
-        throttle::record_failure(&*app.ephemeral, throttle, &throttle_key, address).await?;
-        tracing::warn!(%address, "administration API: token refused");
-        return Err(AdminError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "jeton d'administration inconnu",
-        ));
-    }
-    Ok(())
+        ),
+        Some(_) => {
+            tracing::warn!(%address, "administration API: token refused");
+            AdminError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "jeton d'administration inconnu",
+            )
+        }
+    })
 }
 
 fn uai(value: &str) -> Result<Uai, AdminError> {
@@ -156,12 +185,10 @@ struct ImportQuery {
 /// (nothing written).
 async fn import_siecle(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<ImportQuery>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
+    let Query(query) = query.map_err(|e| AdminError::invalid_request(e.body_text()))?;
     let mut multipart = multipart.map_err(|e| {
         AdminError::invalid_request(format!("corps multipart/form-data attendu : {e}"))
     })?;
@@ -226,11 +253,8 @@ fn too_large_or_invalid(error: axum::extract::multipart::MultipartError) -> Admi
 
 async fn notices(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let uai = uai(&code)?;
     let notices = app
         .durable
@@ -242,11 +266,8 @@ async fn notices(
 
 async fn notice_read(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path((code, id)): Path<(String, String)>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let uai = uai(&code)?;
     if !app
         .durable
@@ -262,11 +283,8 @@ async fn notice_read(
 
 async fn imports(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let uai = uai(&code)?;
     let imports = app
         .durable
@@ -278,11 +296,8 @@ async fn imports(
 
 async fn establishment_candidates(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let uai = uai(&code)?;
     let candidates = app
         .durable
@@ -307,11 +322,8 @@ struct MergeBody {
 /// The two accounts are one guardian: `merge` becomes part of `keep`.
 async fn merge_candidate(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     body: Result<Json<MergeBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
     let resolution = Resolution::Merge { keep: &body.keep };
     resolve(&app, &body.keep, &body.merge, resolution).await
@@ -326,11 +338,8 @@ struct RejectBody {
 /// The two accounts are two people.
 async fn reject_candidate(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     body: Result<Json<RejectBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
     resolve(
         &app,
@@ -370,11 +379,8 @@ async fn resolve(
 /// A single-use code the establishment hands a guardian to attach this pupil (shown once).
 async fn attachment_code(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(value): Path<String>,
 ) -> Result<Response, AdminError> {
-    authorize(&app, &headers, &client_address(&app, peer, &headers)).await?;
     let ine = Ine::parse(&value)
         .map_err(|e| AdminError::invalid_request(format!("INE {value} : {e}")))?;
     let pupil = match app.durable.pupil_account(ine.as_str()).await? {

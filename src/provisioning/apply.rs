@@ -501,7 +501,7 @@ fn new_account(
     phone: Option<String>,
 ) -> String {
     let account = Account {
-        id: crate::secrets::random_b64(18),
+        id: crate::accounts::new_account_id(now_ms),
         login: String::new(),
         password_hash: None,
         profile,

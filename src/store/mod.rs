@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 
 use crate::accounts::affiliations::Affiliations;
-use crate::accounts::linking::{AttachmentCode, LinkCandidate, Resolution, Resolved};
+use crate::accounts::linking::{AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved};
 use crate::accounts::{Account, AccountState};
 use crate::oidc::client::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
@@ -168,6 +168,9 @@ pub trait DirectoryStore: Send + Sync {
     async fn pupil_account(&self, ine: &str) -> anyhow::Result<Option<String>>;
     /// The account an establishment's guardian record (`PERSONNE_ID`) belongs to.
     async fn person_account(&self, uai: &str, personne_id: &str) -> anyhow::Result<Option<String>>;
+    /// Brings the planner's statistics of the directory tables up to date, after an import
+    /// that wrote many rows (PostgreSQL's autovacuum may be late, or off).
+    async fn refresh_statistics(&self) -> anyhow::Result<()>;
     /// An establishment's notices, newest first; `None` for an establishment never imported.
     async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>>;
     /// Marks a notice read; false when the establishment has no such notice.
@@ -200,13 +203,15 @@ pub trait DirectoryStore: Send + Sync {
         now_ms: i64,
     ) -> anyhow::Result<bool>;
     async fn insert_attachment_code(&self, code: &AttachmentCode) -> anyhow::Result<()>;
-    /// Uses a code once: the pupil it attaches, or `None` for a code unknown, expired or used.
-    async fn use_attachment_code(
+    /// Uses a code: in one transaction, the code is spent and its pupil attached to the
+    /// guardian. A code unknown, expired, used, or whose pupil can no longer be attached (a
+    /// disabled account) is `Invalid`; a pupil already attached leaves the code unspent.
+    async fn attach_with_code(
         &self,
         digest: &str,
         guardian_id: &str,
         now_ms: i64,
-    ) -> anyhow::Result<Option<String>>;
+    ) -> anyhow::Result<CodeOutcome>;
 }
 
 /// What one purge pass removed.

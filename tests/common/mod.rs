@@ -229,6 +229,72 @@ impl TestOp {
             .expect("store account");
         account
     }
+
+    /// Gives an imported account a password and makes it active, as activation will; returns
+    /// the account as stored.
+    pub async fn activate(&self, account_id: &str, password: &str) -> Account {
+        let store = &self.app.durable;
+        let hash = self
+            .app
+            .passwords
+            .hash(&Secret::from_presented(password))
+            .await
+            .unwrap();
+        let now = self.app.now_ms();
+        store
+            .set_password_hash(account_id, &hash, now)
+            .await
+            .unwrap();
+        store
+            .set_state(account_id, AccountState::Active, now)
+            .await
+            .unwrap();
+        store.account(account_id).await.unwrap().unwrap()
+    }
+
+    /// Imports the establishments under `root` (as `educonnect import siecle` would) and
+    /// returns their exports.
+    pub async fn import_siecle(&self, root: &std::path::Path) -> Vec<educonnect::siecle::Export> {
+        let pairs = educonnect::siecle::find_exports(&[root.to_path_buf()]).unwrap();
+        let exports = pairs
+            .iter()
+            .map(|(p, g)| educonnect::siecle::read_establishment(p, g).unwrap())
+            .collect();
+        educonnect::provisioning::import_exports(
+            &*self.app.durable,
+            pairs,
+            false,
+            "test",
+            &educonnect::clock::SystemClock,
+            &mut |_: &educonnect::provisioning::Outcome| {},
+        )
+        .await
+        .unwrap();
+        exports
+    }
+
+    /// Every open linking candidate of the establishments of `exports`, each once.
+    pub async fn candidates(
+        &self,
+        exports: &[educonnect::siecle::Export],
+    ) -> Vec<educonnect::accounts::linking::LinkCandidate> {
+        let mut all = Vec::new();
+        for export in exports {
+            let found = self
+                .app
+                .durable
+                .candidates_of_establishment(export.uai.as_str())
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            for candidate in found {
+                if !all.contains(&candidate) {
+                    all.push(candidate);
+                }
+            }
+        }
+        all
+    }
 }
 
 /// Another replica (see `TestOp::replica`); `base` is where it listens.

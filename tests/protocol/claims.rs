@@ -11,9 +11,6 @@ use crate::common::browser::{param, Browser};
 use crate::common::{registration, siecle_samples as samples, Backend, TestOp};
 use crate::fixture::{access, http, pending, rp_for};
 use crate::on_both_backends;
-use educonnect::accounts::AccountState;
-use educonnect::clock::SystemClock;
-use educonnect::provisioning::import_exports;
 use educonnect::provisioning::names::Traits;
 use educonnect::secrets::Secret;
 use educonnect::siecle::{self, Export};
@@ -46,38 +43,8 @@ async fn provider(backend: Backend) -> (TestOp, Secret) {
         .map(|s| s.to_string())
         .collect();
     let (_, secret) = op.register(registration).await;
-    let pairs = siecle::find_exports(&[samples()]).unwrap();
-    import_exports(
-        &*op.app.durable,
-        pairs,
-        false,
-        "test",
-        &SystemClock,
-        &mut |_: &educonnect::provisioning::Outcome| {},
-    )
-    .await
-    .unwrap();
+    op.import_siecle(&samples()).await;
     (op, secret.unwrap())
-}
-
-/// Gives the account a password, as activation will, and returns its login.
-async fn activate(op: &TestOp, account_id: &str) -> String {
-    let hash = op
-        .app
-        .passwords
-        .hash(&Secret::from_presented(PASSWORD))
-        .await
-        .unwrap();
-    let store = &op.app.durable;
-    store
-        .set_password_hash(account_id, &hash, op.app.now_ms())
-        .await
-        .unwrap();
-    store
-        .set_state(account_id, AccountState::Active, op.app.now_ms())
-        .await
-        .unwrap();
-    store.account(account_id).await.unwrap().unwrap().login
 }
 
 /// Logs in with every directory scope; returns the ID token's claims and userinfo's.
@@ -143,7 +110,7 @@ async fn a_guardian_of_children_in_two_establishments_gets_both_in_the_claims(ba
         .await
         .unwrap()
         .unwrap();
-    let login = activate(&op, &account).await;
+    let login = op.activate(&account, PASSWORD).await.login;
     let (id_claims, userinfo) = log_in(&op, &secret, &login).await;
 
     let mut expected_vectors = Vec::new();
@@ -201,7 +168,7 @@ async fn a_pupil_gets_the_ine_class_and_vector(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let login = activate(&op, &account).await;
+    let login = op.activate(&account, PASSWORD).await.login;
     let (id_claims, userinfo) = log_in(&op, &secret, &login).await;
     for claims in [&id_claims, &userinfo] {
         assert_eq!(claims["educonnect_ine"], json!(pupil.ine.as_str()));

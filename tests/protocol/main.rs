@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod account;
 mod admin;
 mod authorize;
 mod claims;

@@ -11,7 +11,7 @@ use super::batch::{select_in, with_rows, Val};
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
 use crate::accounts::linking::{
-    AttachmentCode, CandidateAccount, LinkCandidate, Resolution, Resolved,
+    AttachmentCode, CandidateAccount, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::Account;
 use crate::provisioning::model::{
@@ -145,6 +145,17 @@ impl DirectoryStore for SqlStore {
         )
     }
 
+    async fn refresh_statistics(&self) -> anyhow::Result<()> {
+        let sql = match self.dialect {
+            super::Dialect::Postgres => {
+                "ANALYZE accounts, pupils, enrolments, persons, links, link_candidates"
+            }
+            super::Dialect::Sqlite => "PRAGMA optimize",
+        };
+        sqlx::query(sql).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>> {
         if !self.establishment_exists(uai).await? {
             return Ok(None);
@@ -271,6 +282,12 @@ impl DirectoryStore for SqlStore {
         now_ms: i64,
     ) -> anyhow::Result<Resolved> {
         // Candidates are stored with the smaller id first.
+        if let Resolution::Merge { keep } = resolution {
+            anyhow::ensure!(
+                keep == account_id || keep == other_account_id,
+                "the account kept by a merge must be one of the pair"
+            );
+        }
         let (first, second) = if account_id < other_account_id {
             (account_id, other_account_id)
         } else {
@@ -340,14 +357,15 @@ impl DirectoryStore for SqlStore {
         Ok(())
     }
 
-    async fn use_attachment_code(
+    async fn attach_with_code(
         &self,
         digest: &str,
         guardian_id: &str,
         now_ms: i64,
-    ) -> anyhow::Result<Option<String>> {
-        // One statement: of two guardians racing on one code, one gets the pupil.
-        Ok(sqlx::query(
+    ) -> anyhow::Result<CodeOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // One statement spends the code: of two guardians racing on it, one gets the pupil.
+        let pupil: Option<String> = sqlx::query(
             "UPDATE attachment_codes SET used_at = $1, used_by = $2
              WHERE digest = $3 AND used_at IS NULL AND expires_at > $4 RETURNING pupil_id",
         )
@@ -355,10 +373,38 @@ impl DirectoryStore for SqlStore {
         .bind(guardian_id)
         .bind(digest)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .map(|row| row.try_get("pupil_id"))
-        .transpose()?)
+        .transpose()?;
+        let Some(pupil) = pupil else {
+            return Ok(CodeOutcome::Invalid);
+        };
+        let attachable = sqlx::query(
+            "SELECT 1 AS one FROM accounts WHERE id = $1 AND profile = 'pupil' AND state <> 'disabled'",
+        )
+        .bind(&pupil)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if !attachable {
+            return Ok(CodeOutcome::Invalid);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO attachments (guardian_id, pupil_id, proof, created_at)
+             VALUES ($1, $2, 'code', $3) ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+        )
+        .bind(guardian_id)
+        .bind(&pupil)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // Rolled back: the code stays usable.
+            return Ok(CodeOutcome::AlreadyAttached);
+        }
+        tx.commit().await?;
+        Ok(CodeOutcome::Attached(pupil))
     }
 }
 
@@ -410,10 +456,22 @@ async fn merge(
             .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("DELETE FROM attachments WHERE guardian_id = $1")
-        .bind(absorbed)
-        .execute(&mut **tx)
-        .await?;
+    for sql in [
+        "DELETE FROM attachments WHERE guardian_id = $1",
+        // Consents were given by the absorbed account: the kept one is asked again.
+        "DELETE FROM consents WHERE account_id = $1",
+    ] {
+        sqlx::query(sql).bind(absorbed).execute(&mut **tx).await?;
+    }
+    // A legal guardian in one establishment's records is a guardian, whichever account stays.
+    sqlx::query(
+        "UPDATE accounts SET profile = 'guardian'
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND profile = 'guardian')",
+    )
+    .bind(keep)
+    .bind(absorbed)
+    .execute(&mut **tx)
+    .await?;
     sqlx::query(
         "UPDATE accounts SET state = 'disabled', merged_into = $1, updated_at = $2 WHERE id = $3",
     )
@@ -666,7 +724,13 @@ impl ImportTx for SqlImport {
              email = COALESCE(v.c3, accounts.email), phone = COALESCE(v.c4, accounts.phone),
              profile = COALESCE(v.c5, accounts.profile), updated_at = v.c6
              FROM (",
-            ") AS v WHERE accounts.id = v.c0",
+            // Only accounts that change: a recognized guardian's account usually does not, and
+            // an unchanged row is not rewritten (nor logged, nor its indexes touched).
+            ") AS v WHERE accounts.id = v.c0 AND (accounts.given_name <> v.c1
+                 OR accounts.family_name <> v.c2
+                 OR (v.c3 IS NOT NULL AND accounts.email IS DISTINCT FROM v.c3)
+                 OR (v.c4 IS NOT NULL AND accounts.phone IS DISTINCT FROM v.c4)
+                 OR (v.c5 IS NOT NULL AND accounts.profile <> v.c5))",
             c.account_updates
                 .iter()
                 .map(|u| {
