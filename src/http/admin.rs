@@ -36,6 +36,10 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         // Exports are megabytes, where everything else takes a few kilobytes.
         .layer(DefaultBodyLimit::max(app.config.admin.max_import_bytes));
     Router::new()
+        .route(
+            "/admin/establishments/{uai}",
+            get(establishment).put(name_establishment),
+        )
         .route("/admin/establishments/{uai}/notices", get(notices))
         .route(
             "/admin/establishments/{uai}/notices/{id}/read",
@@ -249,6 +253,48 @@ fn too_large_or_invalid(error: axum::extract::multipart::MultipartError) -> Admi
     } else {
         AdminError::invalid_request(format!("corps multipart illisible : {error}"))
     }
+}
+
+async fn establishment(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, AdminError> {
+    let uai = uai(&code)?;
+    let establishment = app
+        .durable
+        .establishment(uai.as_str())
+        .await?
+        .ok_or_else(|| unknown_establishment(&uai))?;
+    Ok((no_store(), Json(establishment)).into_response())
+}
+
+#[derive(Deserialize)]
+struct NameBody {
+    name: String,
+}
+
+/// The establishment's name, which the Siècle exports do not carry.
+async fn name_establishment(
+    State(app): State<AppState>,
+    Path(code): Path<String>,
+    body: Result<Json<NameBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AdminError> {
+    let uai = uai(&code)?;
+    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AdminError::invalid_request(
+            "nom d'établissement attendu : 1 à 200 caractères, sans caractère de contrôle",
+        ));
+    }
+    if !app
+        .durable
+        .set_establishment_name(uai.as_str(), name)
+        .await?
+    {
+        return Err(unknown_establishment(&uai));
+    }
+    establishment(State(app), Path(code)).await
 }
 
 async fn notices(

@@ -45,6 +45,7 @@ pub async fn import_establishment(
     tx.upsert_establishment(
         &EstablishmentRow {
             uai: uai.to_owned(),
+            academy: export.uai.academy().map(str::to_owned),
             school_year: export.school_year.clone(),
             export_date: export.export_date.map(|d| d.to_string()),
         },

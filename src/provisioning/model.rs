@@ -64,8 +64,22 @@ pub struct KnownRecord {
 #[derive(Debug, Clone)]
 pub struct EstablishmentRow {
     pub uai: String,
+    pub academy: Option<String>,
     pub school_year: Option<String>,
     pub export_date: Option<String>,
+}
+
+/// An establishment as the directory knows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Establishment {
+    pub uai: String,
+    /// Not in the Siècle exports: set through the administration API.
+    pub name: Option<String>,
+    /// From the UAI's département.
+    pub academy: Option<String>,
+    pub school_year: Option<String>,
+    pub last_export_date: Option<String>,
+    pub last_import_at: Option<i64>,
 }
 
 /// A pupil, nationally (inserted, or its birth date updated).

@@ -34,7 +34,54 @@ impl Uai {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The académie of the establishment, from the département its UAI starts with (`075` Paris,
+    /// `620`/`720` Corse, `971`... overseas); `None` for a code that is no département.
+    pub fn academy(&self) -> Option<&'static str> {
+        let code = &self.0[..3];
+        ACADEMIES
+            .iter()
+            .find(|(_, departements)| departements.contains(&code))
+            .map(|(academy, _)| *academy)
+    }
 }
+
+/// The académies (since the 2020 Normandie merger) and the département codes of their UAIs.
+const ACADEMIES: &[(&str, &[&str])] = &[
+    ("Aix-Marseille", &["004", "005", "013", "084"]),
+    ("Amiens", &["002", "060", "080"]),
+    ("Besançon", &["025", "039", "070", "090"]),
+    ("Bordeaux", &["024", "033", "040", "047", "064"]),
+    ("Clermont-Ferrand", &["003", "015", "043", "063"]),
+    ("Corse", &["620", "720"]),
+    ("Créteil", &["077", "093", "094"]),
+    ("Dijon", &["021", "058", "071", "089"]),
+    ("Grenoble", &["007", "026", "038", "073", "074"]),
+    ("Lille", &["059", "062"]),
+    ("Limoges", &["019", "023", "087"]),
+    ("Lyon", &["001", "042", "069"]),
+    ("Montpellier", &["011", "030", "034", "048", "066"]),
+    ("Nancy-Metz", &["054", "055", "057", "088"]),
+    ("Nantes", &["044", "049", "053", "072", "085"]),
+    ("Nice", &["006", "083"]),
+    ("Normandie", &["014", "027", "050", "061", "076"]),
+    ("Orléans-Tours", &["018", "028", "036", "037", "041", "045"]),
+    ("Paris", &["075"]),
+    ("Poitiers", &["016", "017", "079", "086"]),
+    ("Reims", &["008", "010", "051", "052"]),
+    ("Rennes", &["022", "029", "035", "056"]),
+    ("Strasbourg", &["067", "068"]),
+    (
+        "Toulouse",
+        &["009", "012", "031", "032", "046", "065", "081", "082"],
+    ),
+    ("Versailles", &["078", "091", "092", "095"]),
+    ("Guadeloupe", &["971"]),
+    ("Martinique", &["972"]),
+    ("Guyane", &["973"]),
+    ("La Réunion", &["974"]),
+    ("Mayotte", &["976"]),
+];
 
 impl fmt::Display for Uai {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -83,6 +130,30 @@ impl fmt::Display for Ine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_departement_belongs_to_one_academie() {
+        let uai = |code: &str| {
+            let number: usize = format!("{code}0001").parse().unwrap();
+            Uai::parse(&format!(
+                "{code}0001{}",
+                UAI_CHECK_LETTERS[number % 23] as char
+            ))
+            .unwrap()
+        };
+        for departement in (1..=95).filter(|d| *d != 20) {
+            let code = format!("{departement:03}");
+            let found: Vec<_> = ACADEMIES
+                .iter()
+                .filter(|(_, d)| d.contains(&code.as_str()))
+                .collect();
+            assert_eq!(found.len(), 1, "{code}");
+        }
+        assert_eq!(uai("075").academy(), Some("Paris"));
+        assert_eq!(uai("620").academy(), Some("Corse"));
+        assert_eq!(uai("974").academy(), Some("La Réunion"));
+        assert_eq!(uai("999").academy(), None);
+    }
 
     #[test]
     fn a_uai_has_seven_digits_and_its_check_letter() {

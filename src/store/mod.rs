@@ -15,7 +15,8 @@ use crate::accounts::{Account, AccountState};
 use crate::oidc::client::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::provisioning::model::{
-    Changes, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord, LookupKeys, Snapshot,
+    Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
+    LookupKeys, Snapshot,
 };
 use crate::tokens::keyring::StoredKey;
 
@@ -171,6 +172,9 @@ pub trait DirectoryStore: Send + Sync {
     /// Brings the planner's statistics of the directory tables up to date, after an import
     /// that wrote many rows (PostgreSQL's autovacuum may be late, or off).
     async fn refresh_statistics(&self) -> anyhow::Result<()>;
+    async fn establishment(&self, uai: &str) -> anyhow::Result<Option<Establishment>>;
+    /// Sets the name (not in the exports); false for an establishment never imported.
+    async fn set_establishment_name(&self, uai: &str, name: &str) -> anyhow::Result<bool>;
     /// An establishment's notices, newest first; `None` for an establishment never imported.
     async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>>;
     /// Marks a notice read; false when the establishment has no such notice.

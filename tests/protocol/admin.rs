@@ -216,6 +216,36 @@ async fn an_uploaded_export_is_imported_with_its_notice_and_history(backend: Bac
         .find(|h| h["report"]["pupils_created"] != 0)
         .unwrap();
     assert_eq!(first["report"]["pupils_created"].as_u64(), Some(created));
+
+    // The establishment: académie from its UAI, school year and export date from the export,
+    // the name (not in the exports) set by hand.
+    let path = format!("/admin/establishments/{uai}");
+    let (status, shown) = get(&op, &token, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let expected = educonnect::siecle::Uai::parse(&uai).unwrap().academy();
+    assert_eq!(shown["academy"].as_str(), expected);
+    assert_eq!(shown["last_export_date"], "2026-09-01");
+    assert!(shown["name"].is_null());
+    let named = reqwest::Client::new()
+        .put(op.url(&path))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "Collège Jean Moulin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status(), StatusCode::OK);
+    let (_, shown) = get(&op, &token, &path).await;
+    assert_eq!(shown["name"], "Collège Jean Moulin");
+    let blank = reqwest::Client::new()
+        .put(op.url(&path))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "  " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blank.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = get(&op, &token, "/admin/establishments/0750001U").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 /// The attachment-code path of the export's first pupil.

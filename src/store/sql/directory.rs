@@ -15,8 +15,8 @@ use crate::accounts::linking::{
 };
 use crate::accounts::Account;
 use crate::provisioning::model::{
-    Changes, EnrolmentState, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
-    LinkState, LookupKeys, PersonState, Snapshot,
+    Changes, EnrolmentState, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord,
+    KnownRecord, LinkState, LookupKeys, PersonState, Snapshot,
 };
 use crate::store::{DirectoryStore, ImportTx};
 
@@ -154,6 +154,36 @@ impl DirectoryStore for SqlStore {
         };
         sqlx::query(sql).execute(&self.pool).await?;
         Ok(())
+    }
+
+    async fn establishment(&self, uai: &str) -> anyhow::Result<Option<Establishment>> {
+        let row = sqlx::query(
+            "SELECT uai, name, academy, school_year, last_export_date, last_import_at
+             FROM establishments WHERE uai = $1",
+        )
+        .bind(uai)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Establishment {
+                uai: row.try_get("uai")?,
+                name: row.try_get("name")?,
+                academy: row.try_get("academy")?,
+                school_year: row.try_get("school_year")?,
+                last_export_date: row.try_get("last_export_date")?,
+                last_import_at: row.try_get("last_import_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_establishment_name(&self, uai: &str, name: &str) -> anyhow::Result<bool> {
+        let done = sqlx::query("UPDATE establishments SET name = $1 WHERE uai = $2")
+            .bind(name)
+            .bind(uai)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn notices(&self, uai: &str) -> anyhow::Result<Option<Vec<EstablishmentNotice>>> {
@@ -527,12 +557,15 @@ impl ImportTx for SqlImport {
         now_ms: i64,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO establishments (uai, school_year, last_export_date, last_import_at, created_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (uai) DO UPDATE SET school_year = excluded.school_year,
-                 last_export_date = excluded.last_export_date, last_import_at = excluded.last_import_at",
+            "INSERT INTO establishments (uai, academy, school_year, last_export_date,
+                 last_import_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (uai) DO UPDATE SET academy = excluded.academy,
+                 school_year = excluded.school_year, last_export_date = excluded.last_export_date,
+                 last_import_at = excluded.last_import_at",
         )
         .bind(&e.uai)
+        .bind(&e.academy)
         .bind(&e.school_year)
         .bind(&e.export_date)
         .bind(now_ms)
