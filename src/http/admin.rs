@@ -260,12 +260,7 @@ async fn establishment(
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
     let uai = uai(&code)?;
-    let establishment = app
-        .durable
-        .establishment(uai.as_str())
-        .await?
-        .ok_or_else(|| unknown_establishment(&uai))?;
-    Ok((no_store(), Json(establishment)).into_response())
+    answer(&uai, None, app.durable.establishment(uai.as_str()).await?)
 }
 
 #[derive(Deserialize)]
@@ -302,12 +297,11 @@ async fn notices(
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
     let uai = uai(&code)?;
-    let notices = app
-        .durable
-        .notices(uai.as_str())
-        .await?
-        .ok_or_else(|| unknown_establishment(&uai))?;
-    Ok((no_store(), Json(json!({ "notices": notices }))).into_response())
+    answer(
+        &uai,
+        Some("notices"),
+        app.durable.notices(uai.as_str()).await?,
+    )
 }
 
 async fn notice_read(
@@ -332,12 +326,11 @@ async fn imports(
     Path(code): Path<String>,
 ) -> Result<Response, AdminError> {
     let uai = uai(&code)?;
-    let imports = app
-        .durable
-        .imports(uai.as_str(), HISTORY)
-        .await?
-        .ok_or_else(|| unknown_establishment(&uai))?;
-    Ok((no_store(), Json(json!({ "imports": imports }))).into_response())
+    answer(
+        &uai,
+        Some("imports"),
+        app.durable.imports(uai.as_str(), HISTORY).await?,
+    )
 }
 
 async fn establishment_candidates(
@@ -348,9 +341,23 @@ async fn establishment_candidates(
     let candidates = app
         .durable
         .candidates_of_establishment(uai.as_str())
-        .await?
-        .ok_or_else(|| unknown_establishment(&uai))?;
-    Ok((no_store(), Json(json!({ "candidates": candidates }))).into_response())
+        .await?;
+    answer(&uai, Some("candidates"), candidates)
+}
+
+/// What the store found about an establishment, as JSON (under `key` when given); 404 for an
+/// establishment never imported.
+fn answer<T: serde::Serialize>(
+    uai: &Uai,
+    key: Option<&str>,
+    found: Option<T>,
+) -> Result<Response, AdminError> {
+    let found = found.ok_or_else(|| unknown_establishment(uai))?;
+    let body = match key {
+        Some(key) => json!({ key: found }),
+        None => json!(found),
+    };
+    Ok((no_store(), Json(body)).into_response())
 }
 
 fn unknown_establishment(uai: &Uai) -> AdminError {

@@ -226,23 +226,18 @@ async fn an_uploaded_export_is_imported_with_its_notice_and_history(backend: Bac
     assert_eq!(shown["academy"].as_str(), expected);
     assert_eq!(shown["last_export_date"], "2026-09-01");
     assert!(shown["name"].is_null());
-    let named = reqwest::Client::new()
-        .put(op.url(&path))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "Collège Jean Moulin" }))
-        .send()
-        .await
-        .unwrap();
+    let name = |name: &'static str| {
+        reqwest::Client::new()
+            .put(op.url(&path))
+            .bearer_auth(&token)
+            .json(&json!({ "name": name }))
+            .send()
+    };
+    let named = name("Collège Jean Moulin").await.unwrap();
     assert_eq!(named.status(), StatusCode::OK);
     let (_, shown) = get(&op, &token, &path).await;
     assert_eq!(shown["name"], "Collège Jean Moulin");
-    let blank = reqwest::Client::new()
-        .put(op.url(&path))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "  " }))
-        .send()
-        .await
-        .unwrap();
+    let blank = name("  ").await.unwrap();
     assert_eq!(blank.status(), StatusCode::BAD_REQUEST);
     let (status, _) = get(&op, &token, "/admin/establishments/0750001U").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
