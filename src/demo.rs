@@ -9,7 +9,9 @@ use crate::store::InsertAccountError;
 use crate::tokens::SigningAlg;
 
 pub const DEMO_CLIENT_ID: &str = "demo-ent";
-pub const DEMO_SCOPE: &str = "openid profile email";
+/// Every scope, the directory's included: an account imported from Siècle shows its
+/// establishments, children and identity vectors on the demo page.
+pub const DEMO_SCOPE: &str = "openid profile email establishments ine children fr_edu_vecteur";
 
 /// (login, password, profile, given name, family name)
 pub const DEMO_ACCOUNTS: [(&str, &str, Profile, &str, &str); 2] = [
@@ -30,7 +32,9 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Profile, &str, &str); 2] = [
 ];
 
 pub async fn seed(app: &App) -> anyhow::Result<()> {
-    if app.durable.client(DEMO_CLIENT_ID).await?.is_none() {
+    // Registered again at every start, so a data folder from an older version gets the
+    // current registration (a public client: no secret to keep).
+    {
         let registration = Registration {
             id: Some(DEMO_CLIENT_ID.into()),
             name: "ENT de démonstration".into(),

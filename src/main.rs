@@ -161,6 +161,15 @@ enum AccountsCommand {
         #[arg(long, env = "EDUCONNECT_ACCOUNT_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Give an account (an imported one, say) a password and make it active: what the
+    /// notification letter and activation will do, by hand (support, trying the service out).
+    SetPassword {
+        #[arg(long)]
+        login: String,
+        /// Read from EDUCONNECT_ACCOUNT_PASSWORD, so it stays out of the shell history.
+        #[arg(long, env = "EDUCONNECT_ACCOUNT_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 #[tokio::main]
@@ -399,31 +408,53 @@ async fn clients(command: ClientsCommand, config: Config) -> anyhow::Result<()> 
 }
 
 async fn accounts(command: AccountsCommand, config: Config) -> anyhow::Result<()> {
-    let AccountsCommand::Add {
-        login,
-        profile,
-        given_name,
-        family_name,
-        email,
-        password,
-    } = command;
-    let login = LoginId::parse(&login)
-        .context("a login is 1 to 64 lower-case ASCII letters, digits, . - _")?;
-    let profile =
-        Profile::parse(&profile).context("profile must be pupil, guardian or person_in_charge")?;
+    let password = match &command {
+        AccountsCommand::Add { password, .. } | AccountsCommand::SetPassword { password, .. } => {
+            password
+        }
+    };
     if password.chars().count() < 8 {
         bail!("the password must have at least 8 characters");
     }
     let hasher = educonnect::accounts::password::PasswordHasher::new(&config.password)?;
+    let hash = hasher.hash(&Secret::from_presented(password)).await?;
     let store = SqlStore::connect(&config.database_url, 2).await?;
     store.migrate().await?;
     let now = educonnect::clock::Clock::now_ms(&SystemClock);
-    let mut account = Account::new(login, profile, &given_name, &family_name, now);
-    account.state = AccountState::Active;
-    account.email = email;
-    account.password_hash = Some(hasher.hash(&Secret::from_presented(&password)).await?);
-    store.insert_account(&account).await?;
-    println!("account {} created (sub {})", account.login, account.id);
+    match command {
+        AccountsCommand::Add {
+            login,
+            profile,
+            given_name,
+            family_name,
+            email,
+            ..
+        } => {
+            let login = LoginId::parse(&login)
+                .context("a login is 1 to 64 lower-case ASCII letters, digits, . - _")?;
+            let profile = Profile::parse(&profile)
+                .context("profile must be pupil, guardian or person_in_charge")?;
+            let mut account = Account::new(login, profile, &given_name, &family_name, now);
+            account.state = AccountState::Active;
+            account.email = email;
+            account.password_hash = Some(hash);
+            store.insert_account(&account).await?;
+            println!("account {} created (sub {})", account.login, account.id);
+        }
+        AccountsCommand::SetPassword { login, .. } => {
+            let Some(account) = store.account_by_login(&login).await? else {
+                bail!("no account {login}");
+            };
+            if account.state == AccountState::Disabled {
+                bail!("account {login} is disabled");
+            }
+            store.set_password_hash(&account.id, &hash, now).await?;
+            store
+                .set_state(&account.id, AccountState::Active, now)
+                .await?;
+            println!("account {} is active with the new password", account.login);
+        }
+    }
     Ok(())
 }
 

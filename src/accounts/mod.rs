@@ -116,14 +116,15 @@ pub struct Account {
 const ORDERED_DIGITS: &[u8; 64] =
     b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
-/// A new account id (the `sub`): the creation time in milliseconds as 8 `ORDERED_DIGITS`, then
-/// 96 random bits; 24 base64url characters. Accounts created together sit side by side in every
-/// index on account ids, so a national import appends to those indexes instead of writing all
-/// over them (docs/benchmarks.md). Opaque to relying parties all the same: nothing to guess (the
-/// random part), nothing to read but an approximate creation date.
+/// A new account id (the `sub`): the creation time in milliseconds as 7 `ORDERED_DIGITS` (42
+/// bits: until the year 2109), then 96 random bits; 23 base64url characters. Accounts created
+/// together sit side by side in every index on account ids, so a national import appends to
+/// those indexes instead of writing all over them (docs/benchmarks.md, ADR 0007). Opaque to
+/// relying parties all the same: nothing to guess (the random part), nothing to read but an
+/// approximate creation date.
 pub fn new_account_id(now_ms: i64) -> String {
     let time = u64::try_from(now_ms).unwrap_or(0);
-    let mut id: String = (0..8)
+    let mut id: String = (0..7)
         .rev()
         .map(|i| ORDERED_DIGITS[((time >> (6 * i)) & 63) as usize] as char)
         .collect();
@@ -173,7 +174,7 @@ mod tests {
         for pair in ids.windows(2) {
             assert!(pair[0] < pair[1], "{pair:?}");
         }
-        assert!(ids.iter().all(|id| id.len() == 24
+        assert!(ids.iter().all(|id| id.len() == 23
             && id
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')));
