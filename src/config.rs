@@ -34,7 +34,8 @@ pub struct Config {
     pub demo: Option<bool>,
     /// `text` or `json`.
     pub log_format: String,
-    /// Trust the left-most `X-Forwarded-For` address (set when behind a reverse proxy).
+    /// Take the client address from the right-most `X-Forwarded-For` entry, the one the reverse
+    /// proxy in front added (set only behind such a proxy).
     pub trust_forwarded_for: bool,
     /// How long a replica keeps a relying party's registration in memory (0: read it from the
     /// database every time); a change made with `clients` reaches every replica within it.

@@ -210,18 +210,43 @@ pub async fn consent_submit(
     }
 }
 
-/// The peer address, or the left-most `X-Forwarded-For` entry behind a trusted proxy.
+/// The peer address, or behind a trusted proxy the address that proxy saw.
 pub fn client_address(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
     if app.config.trust_forwarded_for {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
-        if let Some(address) = forwarded {
-            return address.to_owned();
+        let header = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if let Some(address) = header.and_then(forwarded_client) {
+            return address;
         }
     }
     peer.ip().to_string()
+}
+
+/// The right-most `X-Forwarded-For` entry: the one the proxy in front of us added. Entries to
+/// its left come from the client and can say anything (a throttle keyed on them is dodged by
+/// changing the header).
+fn forwarded_client(header: &str) -> Option<String> {
+    let last = header.rsplit(',').next()?.trim();
+    last.parse::<std::net::IpAddr>()
+        .ok()
+        .map(|ip| ip.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_proxy_s_own_entry_is_taken_not_the_client_s() {
+        use super::forwarded_client;
+        assert_eq!(forwarded_client("203.0.113.7"), Some("203.0.113.7".into()));
+        // The client sent "1.2.3.4"; the proxy appended the address it saw.
+        assert_eq!(
+            forwarded_client("1.2.3.4, 203.0.113.7"),
+            Some("203.0.113.7".into())
+        );
+        assert_eq!(
+            forwarded_client("1.2.3.4, 2001:db8::1 "),
+            Some("2001:db8::1".into())
+        );
+        assert_eq!(forwarded_client("1.2.3.4, not-an-address"), None);
+        assert_eq!(forwarded_client(""), None);
+    }
 }
