@@ -7,6 +7,7 @@
 //! while the current one is written.
 
 mod apply;
+mod guardians;
 pub mod import;
 mod matching;
 pub mod model;

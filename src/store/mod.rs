@@ -181,6 +181,11 @@ pub trait DirectoryStore: Send + Sync {
     async fn mark_notice_read(&self, uai: &str, id: &str, now_ms: i64) -> anyhow::Result<bool>;
     /// The last `limit` imports of an establishment, newest first; `None` as for `notices`.
     async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>>;
+}
+
+/// Linking accounts by hand after the import (`accounts::linking`).
+#[async_trait]
+pub trait LinkingStore: Send + Sync {
     /// Open linking candidates involving the account.
     async fn candidates_of_account(&self, account_id: &str) -> anyhow::Result<Vec<LinkCandidate>>;
     /// Open linking candidates involving a guardian the establishment records; `None` as for
@@ -231,7 +236,7 @@ pub struct Purged {
 /// Everything that must survive a restart.
 #[async_trait]
 pub trait DurableStore:
-    ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore + DirectoryStore
+    ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore + DirectoryStore + LinkingStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

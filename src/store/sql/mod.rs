@@ -8,7 +8,9 @@ mod clients;
 mod consents;
 mod directory;
 mod grants;
+mod import_tx;
 mod keys;
+mod linking;
 mod purge;
 
 use std::str::FromStr;
