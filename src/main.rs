@@ -472,18 +472,36 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
     let bar = ProgressBar::new(pairs.len() as u64).with_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} établissements  {msg}  [{elapsed_precise}, reste {eta}]",
     )?);
-    let started = std::time::Instant::now();
-    let mut records = 0u64;
-    let mut progress = |outcome: &Outcome| {
-        match outcome {
-            Outcome::Imported(r) => records += r.records,
-            Outcome::Refused { source, .. } => bar.println(format!("refusé : {source}")),
+    /// The bar: establishments done, records per second.
+    struct Bar {
+        bar: ProgressBar,
+        started: std::time::Instant,
+        records: u64,
+    }
+    impl educonnect::provisioning::Progress for Bar {
+        fn done(&mut self, outcome: &Outcome) {
+            match outcome {
+                Outcome::Imported(r) => self.records += r.records,
+                Outcome::Refused { source, .. } => self.bar.println(format!("refusé : {source}")),
+            }
+            self.bar.inc(1);
+            self.bar.set_message(format!(
+                "{:.0} fiches/s",
+                self.records as f64 / self.started.elapsed().as_secs_f64()
+            ));
         }
-        bar.inc(1);
-        bar.set_message(format!(
-            "{:.0} fiches/s",
-            records as f64 / started.elapsed().as_secs_f64()
-        ));
+        fn writing(&mut self) {
+            self.bar.set_message(format!(
+                "premier chargement : écriture des {} fiches...",
+                self.records
+            ));
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut progress = Bar {
+        bar,
+        started,
+        records: 0,
     };
     let outcomes = import_exports(
         &store,
@@ -492,8 +510,10 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
         "cli",
         &SystemClock,
         &mut progress,
+        educonnect::provisioning::FIRST_LOAD_FROM,
     )
     .await?;
+    let bar = progress.bar;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     // A large import leaves the planner's statistics behind (autovacuum may be late, or off).

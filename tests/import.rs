@@ -83,6 +83,21 @@ impl Directory {
     }
 
     async fn import(&self, paths: &[PathBuf], skip_invalid: bool) -> Vec<Outcome> {
+        self.import_with(
+            paths,
+            skip_invalid,
+            educonnect::provisioning::FIRST_LOAD_FROM,
+        )
+        .await
+    }
+
+    /// A first load from `first_load_from` establishments (`usize::MAX`: never).
+    async fn import_with(
+        &self,
+        paths: &[PathBuf],
+        skip_invalid: bool,
+        first_load_from: usize,
+    ) -> Vec<Outcome> {
         let pairs = siecle::find_exports(paths).unwrap();
         import_exports(
             &*self.store,
@@ -91,6 +106,7 @@ impl Directory {
             "test",
             &SystemClock,
             &mut |_: &Outcome| {},
+            first_load_from,
         )
         .await
         .unwrap()
@@ -134,6 +150,71 @@ impl Directory {
             ));
         }
         rows
+    }
+
+    /// Every row of the directory, each as text, account ids replaced by their logins (the ids
+    /// are random), only whether a row left rather than when (`now` differs).
+    async fn contents(&self) -> Vec<String> {
+        let mut rows = Vec::new();
+        for sql in [
+            "SELECT CAST(ROW('account', login, profile, given_name, family_name, email, phone,
+                 state, password_hash IS NULL, merged_into) AS TEXT) FROM accounts",
+            "SELECT CAST(ROW('pupil', p.ine, a.login, p.birth_date) AS TEXT)
+             FROM pupils p JOIN accounts a ON a.id = p.account_id",
+            "SELECT CAST(ROW('enrolment', e.uai, e.eleve_id, a.login, e.division, e.entry_date,
+                 e.exit_date, e.digest, e.left_at IS NULL) AS TEXT)
+             FROM enrolments e JOIN accounts a ON a.id = e.account_id",
+            "SELECT CAST(ROW('person', p.uai, p.personne_id, a.login, p.civility, p.family_name,
+                 p.given_name, p.mobile, p.email, p.address, p.given_key, p.mobile_key,
+                 p.email_key, p.address_key, p.digest, p.left_at IS NULL) AS TEXT)
+             FROM persons p JOIN accounts a ON a.id = p.account_id",
+            "SELECT CAST(ROW('link', uai, eleve_id, personne_id, legal, relationship) AS TEXT)
+             FROM links",
+            "SELECT CAST(ROW('candidate', LEAST(a.login, b.login), GREATEST(a.login, b.login),
+                 c.reason, c.resolution) AS TEXT)
+             FROM link_candidates c JOIN accounts a ON a.id = c.account_id
+             JOIN accounts b ON b.id = c.other_account_id",
+            "SELECT CAST(ROW('establishment', uai, name, academy, school_year, last_export_date)
+                 AS TEXT) FROM establishments",
+            "SELECT CAST(ROW('stem', stem, last) AS TEXT) FROM login_stems",
+            "SELECT CAST(ROW('notice', uai, kind, message, read_at) AS TEXT)
+             FROM establishment_notices",
+            "SELECT CAST(ROW('import', uai, source, export_date, report) AS TEXT) FROM imports",
+        ] {
+            for row in sqlx::query(sql).fetch_all(self.store.pool()).await.unwrap() {
+                rows.push(row.get::<String, _>(0));
+            }
+        }
+        rows.sort_unstable();
+        rows
+    }
+
+    /// The schema's indexes and constraints, as the catalog defines them.
+    async fn indexes(&self) -> Vec<String> {
+        sqlx::query(
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes
+             WHERE schemaname = current_schema()
+             UNION ALL
+             SELECT conrelid::regclass::text || '.' || conname || ': '
+                 || pg_get_constraintdef(oid)
+             FROM pg_constraint WHERE connamespace = CAST(current_schema() AS regnamespace)
+             ORDER BY 1",
+        )
+        .fetch_all(self.store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>(0))
+        .collect()
+    }
+
+    /// The storage of an index: a new one once the index is built again.
+    async fn index_storage(&self, index: &str) -> i64 {
+        self.count(&format!(
+            "SELECT CAST(relfilenode AS BIGINT) FROM pg_class WHERE relname = '{index}'
+             AND relnamespace = CAST(current_schema() AS regnamespace)"
+        ))
+        .await
     }
 
     async fn account_of_person(&self, uai: &str, personne_id: &str) -> String {
@@ -662,4 +743,79 @@ async fn concurrent_imports_never_duplicate_a_guardian(backend: Backend) {
         )
         .await;
     assert_eq!(accounts_with_records_in_both as u64, recognized);
+}
+
+/// A first load (the whole run applied in memory, written with `COPY`, the indexes built after
+/// the rows) leaves exactly the directory one transaction per establishment leaves, with the
+/// same indexes and constraints, around an account made by hand whose login it must skip; the
+/// next import finds the directory filled and takes the usual path, changing nothing.
+#[tokio::test]
+async fn a_first_load_writes_what_one_transaction_per_establishment_writes() {
+    let generated = generated(6, 40, 11);
+    let mut paths = sample_dirs();
+    paths.push(generated.path().to_path_buf());
+    let usual = Directory::new(Backend::Production).await;
+    let first = Directory::new(Backend::Production).await;
+    for directory in [&usual, &first] {
+        // The sample's first guardian would get a.morel01.
+        let mut taken = educonnect::accounts::Account::new(
+            educonnect::accounts::LoginId::parse("a.morel01").unwrap(),
+            educonnect::accounts::Profile::Guardian,
+            "Anne",
+            "Morel",
+            0,
+        );
+        taken.state = educonnect::accounts::AccountState::Active;
+        directory.store.insert_account(&taken).await.unwrap();
+    }
+    let indexes = first.indexes().await;
+    let storage = first.index_storage("persons_account").await;
+    let usual_storage = usual.index_storage("persons_account").await;
+
+    let reports = |outcomes: Vec<Outcome>| -> Vec<EstablishmentReport> {
+        outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Imported(report) => report,
+                refused => panic!("refused: {refused:?}"),
+            })
+            .collect()
+    };
+    let one_by_one = reports(usual.import_with(&paths, false, usize::MAX).await);
+    let loaded = reports(first.import_with(&paths, false, 1).await);
+    assert_eq!(loaded, one_by_one);
+    assert!(loaded.iter().map(|r| r.recognized).sum::<u64>() > 0);
+    assert!(loaded.iter().map(|r| r.candidates).sum::<u64>() > 0);
+    let contents = first.contents().await;
+    assert_eq!(contents, usual.contents().await);
+    assert!(contents.iter().any(|row| row.contains("a.morel02")));
+    assert_eq!(
+        first.indexes().await,
+        indexes,
+        "every index and constraint is back"
+    );
+    assert_ne!(
+        first.index_storage("persons_account").await,
+        storage,
+        "the first load built the index again"
+    );
+    assert_eq!(
+        usual.index_storage("persons_account").await,
+        usual_storage,
+        "one transaction per establishment inserts into the index"
+    );
+
+    // Filled now: the usual path, and nothing changes.
+    let again = reports(first.import_with(&paths, false, 1).await);
+    for (report, before) in again.iter().zip(&loaded) {
+        assert_eq!(
+            report.created() + report.arrived + report.updated,
+            0,
+            "{report:?}"
+        );
+        assert_eq!(report.unchanged, before.records, "{report:?}");
+    }
+    let storage = first.index_storage("persons_account").await;
+    first.import_with(&paths, false, 1).await;
+    assert_eq!(first.index_storage("persons_account").await, storage);
 }

@@ -40,9 +40,28 @@ pub async fn import_establishment(
     source: &str,
     now_ms: i64,
 ) -> anyhow::Result<EstablishmentReport> {
+    let mut tx = store.begin_import().await?;
+    let report = apply(&mut *tx, export, source, now_ms).await?;
+    let started = std::time::Instant::now();
+    tx.commit().await?;
+    tracing::debug!(
+        uai = export.uai.as_str(),
+        commit_ms = started.elapsed().as_millis() as u64,
+        "establishment committed"
+    );
+    Ok(report)
+}
+
+/// One establishment's export applied in `tx`, not committed: its own transaction
+/// (`import_establishment`), or a first load's (`import::import_exports`).
+pub(super) async fn apply(
+    tx: &mut dyn ImportTx,
+    export: &Export,
+    source: &str,
+    now_ms: i64,
+) -> anyhow::Result<EstablishmentReport> {
     let uai = export.uai.as_str();
     let started = std::time::Instant::now();
-    let mut tx = store.begin_import().await?;
     tx.upsert_establishment(
         &EstablishmentRow {
             uai: uai.to_owned(),
@@ -77,26 +96,23 @@ pub async fn import_establishment(
     let reference = export
         .export_date
         .unwrap_or_else(|| Date::from_epoch_ms(now_ms));
-    let enrolled = pupils(&mut *tx, &mut work, reference).await?;
+    let enrolled = pupils(tx, &mut work, reference).await?;
     let t_pupils = started.elapsed();
-    let recorded = guardians::persons(&mut *tx, &mut work, &enrolled).await?;
+    let recorded = guardians::persons(tx, &mut work, &enrolled).await?;
     let t_persons = started.elapsed();
     links(&mut work, &enrolled, &recorded);
-    insert_accounts(&mut *tx, &mut work.new_accounts).await?;
+    insert_accounts(tx, &mut work.new_accounts).await?;
     let t_accounts = started.elapsed();
     work.changes.notice = new_identifiers_notice(&work.report);
     work.changes.report = serde_json::to_string(&work.report)?;
     tx.write(uai, &work.changes, now_ms).await?;
-    let t_write = started.elapsed();
-    tx.commit().await?;
     tracing::debug!(
         uai,
         snapshot_ms = t_snapshot.as_millis() as u64,
         pupils_ms = (t_pupils - t_snapshot).as_millis() as u64,
         persons_ms = (t_persons - t_pupils).as_millis() as u64,
         accounts_ms = (t_accounts - t_persons).as_millis() as u64,
-        write_ms = (t_write - t_accounts).as_millis() as u64,
-        commit_ms = (started.elapsed() - t_write).as_millis() as u64,
+        write_ms = (started.elapsed() - t_accounts).as_millis() as u64,
         "establishment imported"
     );
     Ok(work.report)

@@ -1,18 +1,24 @@
 //! Importing many establishments: each export is read and checked on a blocking thread, a few
 //! establishments ahead, while the current one is written; each establishment is accepted or
-//! refused on its own.
+//! refused on its own. Into a directory that holds no pupil and no guardian yet, a run of
+//! `FIRST_LOAD_FROM` establishments or more is a first load: all of them applied in one
+//! transaction written at the end (`DirectoryStore::begin_first_load`), all or nothing.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::apply::apply;
 use super::{import_establishment, EstablishmentReport};
 use crate::siecle::{Export, FileError};
 use crate::store::DirectoryStore;
 
 /// Exports read ahead of the one being written.
 const READ_AHEAD: usize = 3;
+
+/// Establishments in a run from which an empty directory is filled by a first load.
+pub const FIRST_LOAD_FROM: usize = 10;
 
 /// What became of one establishment's export.
 #[derive(Clone, Debug, Serialize)]
@@ -33,6 +39,8 @@ pub enum Outcome {
 /// Called after each establishment, in order.
 pub trait Progress: Send {
     fn done(&mut self, outcome: &Outcome);
+    /// A first load has applied every establishment and now writes them all.
+    fn writing(&mut self) {}
 }
 
 impl<F: FnMut(&Outcome) + Send> Progress for F {
@@ -65,7 +73,8 @@ pub fn accept(
     }
 }
 
-/// Imports the establishments whose two files are `pairs` (see `siecle::find_exports`).
+/// Imports the establishments whose two files are `pairs` (see `siecle::find_exports`); a
+/// first load from `first_load_from` establishments (`FIRST_LOAD_FROM`, or `usize::MAX`: never).
 pub async fn import_exports(
     store: &dyn DirectoryStore,
     pairs: Vec<(PathBuf, PathBuf)>,
@@ -73,7 +82,13 @@ pub async fn import_exports(
     source: &str,
     clock: &dyn crate::clock::Clock,
     progress: &mut dyn Progress,
+    first_load_from: usize,
 ) -> anyhow::Result<Vec<Outcome>> {
+    let mut first_load = if pairs.len() >= first_load_from {
+        store.begin_first_load().await?
+    } else {
+        None
+    };
     let (sender, mut receiver) = mpsc::channel(READ_AHEAD);
     let reader = tokio::spawn(async move {
         for (pupils, guardians) in pairs {
@@ -96,13 +111,18 @@ pub async fn import_exports(
     while let Some(read) = receiver.recv().await {
         let outcome = match read.await? {
             Err(refused) => *refused,
-            Ok(export) => Outcome::Imported(
-                import_establishment(store, &export, source, clock.now_ms()).await?,
-            ),
+            Ok(export) => Outcome::Imported(match &mut first_load {
+                Some(load) => apply(&mut **load, &export, source, clock.now_ms()).await?,
+                None => import_establishment(store, &export, source, clock.now_ms()).await?,
+            }),
         };
         progress.done(&outcome);
         outcomes.push(outcome);
     }
     reader.await?;
+    if let Some(load) = first_load {
+        progress.writing();
+        load.commit().await?;
+    }
     Ok(outcomes)
 }

@@ -17,7 +17,7 @@ mod summary;
 use serde::Serialize;
 
 pub use apply::import_establishment;
-pub use import::{accept, import_exports, Outcome, Progress};
+pub use import::{accept, import_exports, Outcome, Progress, FIRST_LOAD_FROM};
 pub use summary::Summary;
 
 /// What importing one establishment's export did.

@@ -163,6 +163,10 @@ pub trait ImportTx: Send {
 pub trait DirectoryStore: Send + Sync {
     /// Starts an import, waiting for any other import to finish.
     async fn begin_import(&self) -> anyhow::Result<Box<dyn ImportTx>>;
+    /// Starts a first load (`import_exports`): many establishments in one transaction, written
+    /// at its commit, while the directory holds no pupil and no guardian yet. `None` when it
+    /// does, or when the store has no such load (SQLite): one transaction per establishment.
+    async fn begin_first_load(&self) -> anyhow::Result<Option<Box<dyn ImportTx>>>;
     /// Where the account belongs (empty for an account no establishment records).
     async fn affiliations(&self, account_id: &str) -> anyhow::Result<Affiliations>;
     /// The account of the pupil with this INE.

@@ -267,6 +267,7 @@ impl TestOp {
             "test",
             &educonnect::clock::SystemClock,
             &mut |_: &educonnect::provisioning::Outcome| {},
+            educonnect::provisioning::FIRST_LOAD_FROM,
         )
         .await
         .unwrap();

@@ -364,6 +364,7 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
         "test",
         &SystemClock,
         &mut |_: &Outcome| {},
+        educonnect::provisioning::FIRST_LOAD_FROM,
     )
     .await
     .unwrap();
@@ -472,6 +473,7 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
         "test",
         &SystemClock,
         &mut |_: &Outcome| {},
+        educonnect::provisioning::FIRST_LOAD_FROM,
     )
     .await
     .unwrap();

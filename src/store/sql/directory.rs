@@ -22,6 +22,13 @@ impl DirectoryStore for SqlStore {
         Ok(Box::new(SqlImport { tx }))
     }
 
+    async fn begin_first_load(&self) -> anyhow::Result<Option<Box<dyn ImportTx>>> {
+        match &self.native {
+            Some(pool) => super::first_load::begin(pool).await,
+            None => Ok(None),
+        }
+    }
+
     async fn affiliations(&self, account_id: &str) -> anyhow::Result<Affiliations> {
         let mut conn = self.pool.acquire().await?;
         let ine = sqlx::query("SELECT ine FROM pupils WHERE account_id = $1")

@@ -7,6 +7,7 @@ mod batch;
 mod clients;
 mod consents;
 mod directory;
+mod first_load;
 mod grants;
 mod import_tx;
 mod keys;
@@ -32,6 +33,9 @@ pub enum Dialect {
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
+    /// PostgreSQL's own driver, for what `sqlx::Any` cannot say (`COPY`: `first_load`); one
+    /// connection, opened when first used.
+    native: Option<sqlx::PgPool>,
 }
 
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -67,7 +71,20 @@ impl SqlStore {
                 .execute(&pool)
                 .await?;
         }
-        Ok(SqlStore { pool, dialect })
+        let native = match dialect {
+            Dialect::Postgres => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(1)
+                    .idle_timeout(std::time::Duration::from_secs(60))
+                    .connect_lazy(&url)?,
+            ),
+            Dialect::Sqlite => None,
+        };
+        Ok(SqlStore {
+            pool,
+            dialect,
+            native,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
