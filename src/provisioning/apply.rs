@@ -105,7 +105,8 @@ pub(super) async fn apply(
     let t_accounts = started.elapsed();
     work.changes.notice = new_identifiers_notice(&work.report);
     work.changes.report = serde_json::to_string(&work.report)?;
-    tx.write(uai, &work.changes, now_ms).await?;
+    tx.write(uai, std::mem::take(&mut work.changes), now_ms)
+        .await?;
     tracing::debug!(
         uai,
         snapshot_ms = t_snapshot.as_millis() as u64,
@@ -315,7 +316,7 @@ async fn insert_accounts(
             *number += 1;
         }
         let accounts: Vec<Account> = pending.iter().map(|p| p.account.clone()).collect();
-        let inserted = tx.insert_accounts(&accounts).await?;
+        let inserted = tx.insert_accounts(accounts).await?;
         pending.retain(|p| !inserted.contains(&p.account.id));
     }
     anyhow::bail!("no free login found for {} accounts", pending.len())

@@ -12,27 +12,32 @@ use super::FileError;
 
 /// One record: an element of a collection (`ELEVE`, `PERSONNE`...), its attributes, the text of
 /// its child elements, and its sub-records (`STRUCTURE` of a `STRUCTURES_ELEVE`).
+/// Attributes and fields are short lists (a dozen at most), read by name: a vector searched from
+/// its end (the last of two same-named elements wins) costs less than a map built per record.
 #[derive(Debug, Default, Clone)]
 pub struct RawRecord {
     pub line: usize,
-    pub attributes: HashMap<String, String>,
-    pub fields: HashMap<String, String>,
+    pub attributes: Vec<(String, String)>,
+    pub fields: Vec<(String, String)>,
     pub children: Vec<RawRecord>,
+}
+
+fn last<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|s| !s.is_empty())
 }
 
 impl RawRecord {
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        last(&self.attributes, name)
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        last(&self.fields, name)
     }
 }
 
@@ -133,18 +138,18 @@ fn attributes(
     file: &str,
     line: usize,
     e: &BytesStart<'_>,
-) -> Result<HashMap<String, String>, FileError> {
-    let mut out = HashMap::new();
+) -> Result<Vec<(String, String)>, FileError> {
+    let mut out = Vec::new();
     for attribute in e.attributes() {
         let attribute = attribute
             .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
         let value = attribute
             .unescape_value()
             .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
-        out.insert(
+        out.push((
             String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
             value.into_owned(),
-        );
+        ));
     }
     Ok(out)
 }
@@ -156,15 +161,54 @@ struct Open {
     collection: Option<&'static str>,
 }
 
+/// The element path while reading: the depth, and the path below the root (`DONNEES/ELEVES`)
+/// in one string, each element's name pushed on its start and cut off on its end.
+#[derive(Default)]
+struct Path {
+    relative: String,
+    /// The length of `relative` before each open element below the root.
+    starts: Vec<usize>,
+    /// Open elements, the root included.
+    depth: usize,
+}
+
+impl Path {
+    fn push(&mut self, name: &str) {
+        if self.depth > 0 {
+            self.starts.push(self.relative.len());
+            if !self.relative.is_empty() {
+                self.relative.push('/');
+            }
+            self.relative.push_str(name);
+        }
+        self.depth += 1;
+    }
+
+    fn pop(&mut self) {
+        if self.depth > 1 {
+            let start = self.starts.pop().expect("open element");
+            self.relative.truncate(start);
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// The innermost open element below the root.
+    fn last(&self) -> Option<&str> {
+        let start = *self.starts.last()?;
+        let name = &self.relative[start..];
+        Some(name.strip_prefix('/').unwrap_or(name))
+    }
+}
+
 /// Reads `text` (already decoded) as a file of `layout`.
 pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
     let mut out = RawFile::default();
-    let mut path: Vec<String> = Vec::new();
+    let mut path = Path::default();
+    let mut root: Option<String> = None;
     let mut open: Vec<Open> = Vec::new();
     let mut in_parameters = false;
-    let mut saw_root = false;
     let mut lines = Lines {
         text: text.as_bytes(),
         position: 0,
@@ -185,8 +229,8 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
         let line = lines.at(position);
         match event {
             Event::Start(e) => {
-                let name = name_of(&e);
-                if path.is_empty() {
+                let name = String::from_utf8_lossy(e.name().into_inner());
+                if path.depth == 0 {
                     if name != layout.root {
                         return Err(FileError::new(
                             file,
@@ -197,20 +241,19 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                             ),
                         ));
                     }
-                    saw_root = true;
+                    root = Some(name.clone().into_owned());
                 }
-                path.push(name.clone());
-                let relative = path[1..].join("/");
+                path.push(&name);
                 let collection = layout
                     .collections
                     .iter()
-                    .find(|c| **c == relative)
+                    .find(|c| **c == path.relative)
                     .map(|c| c.rsplit('/').next().expect("element"));
-                let sub_record = open.last().is_some_and(|o| o.depth + 1 == path.len())
-                    && layout.sub_records.contains(&name.as_str());
+                let sub_record = open.last().is_some_and(|o| o.depth + 1 == path.depth)
+                    && layout.sub_records.contains(&&*name);
                 if collection.is_some() || sub_record {
                     open.push(Open {
-                        depth: path.len(),
+                        depth: path.depth,
                         record: RawRecord {
                             line,
                             attributes: attributes(file, line, &e)?,
@@ -218,11 +261,11 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                         },
                         collection,
                     });
-                } else if relative == "PARAMETRES" {
+                } else if path.relative == "PARAMETRES" {
                     in_parameters = true;
                 }
             }
-            Event::Empty(e) if path.is_empty() => {
+            Event::Empty(e) if path.depth == 0 => {
                 return Err(FileError::new(
                     file,
                     line,
@@ -234,17 +277,17 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                     .unescape()
                     .map_err(|err| FileError::new(file, line, format!("texte mal formé : {err}")))?
                     .into_owned();
-                let Some(element) = path.last().cloned() else {
+                let Some(element) = path.last() else {
                     continue;
                 };
-                if let Some(o) = open.last_mut().filter(|o| o.depth + 1 == path.len()) {
-                    o.record.fields.insert(element, value);
-                } else if in_parameters && path.len() == 3 {
-                    out.parameters.fields.insert(element, value);
+                if let Some(o) = open.last_mut().filter(|o| o.depth + 1 == path.depth) {
+                    o.record.fields.push((element.to_owned(), value));
+                } else if in_parameters && path.depth == 3 {
+                    out.parameters.fields.push((element.to_owned(), value));
                 }
             }
             Event::End(_) => {
-                if open.last().is_some_and(|o| o.depth == path.len()) {
+                if open.last().is_some_and(|o| o.depth == path.depth) {
                     let done = open.pop().expect("open record");
                     match (done.collection, open.last_mut()) {
                         (Some(collection), _) => {
@@ -254,20 +297,21 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                         (None, None) => {}
                     }
                 }
-                if path.len() == 2 && path[1] == "PARAMETRES" {
+                if path.depth == 2 && path.relative == "PARAMETRES" {
                     in_parameters = false;
                 }
                 path.pop();
             }
             Event::Eof => {
-                if let Some(unclosed) = path.last() {
+                if path.depth > 0 {
+                    let unclosed = path.last().or(root.as_deref()).unwrap_or_default();
                     return Err(FileError::new(
                         file,
                         line_of(text, text.len()),
                         format!("fichier tronqué : l'élément <{unclosed}> n'est jamais fermé"),
                     ));
                 }
-                if !saw_root {
+                if root.is_none() {
                     return Err(FileError::new(
                         file,
                         1,

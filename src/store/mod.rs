@@ -151,10 +151,11 @@ pub trait ImportTx: Send {
         &mut self,
         stems: &[(String, i64)],
     ) -> anyhow::Result<HashMap<String, i64>>;
-    /// Inserts the accounts whose login is free; returns the ids of those inserted.
-    async fn insert_accounts(&mut self, accounts: &[Account]) -> anyhow::Result<HashSet<String>>;
+    /// Inserts the accounts whose login is free; returns the ids of those inserted. (By value,
+    /// like `write`'s changes: a first load keeps the rows rather than copies of them.)
+    async fn insert_accounts(&mut self, accounts: Vec<Account>) -> anyhow::Result<HashSet<String>>;
     /// Everything else the import changes, after the new accounts.
-    async fn write(&mut self, uai: &str, changes: &Changes, now_ms: i64) -> anyhow::Result<()>;
+    async fn write(&mut self, uai: &str, changes: Changes, now_ms: i64) -> anyhow::Result<()>;
     async fn commit(self: Box<Self>) -> anyhow::Result<()>;
 }
 

@@ -140,13 +140,30 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn refresh_statistics(&self) -> anyhow::Result<()> {
-        let sql = match self.dialect {
-            super::Dialect::Postgres => {
-                "ANALYZE accounts, pupils, enrolments, persons, links, link_candidates"
-            }
-            super::Dialect::Sqlite => "PRAGMA optimize",
-        };
-        sqlx::query(sql).execute(&self.pool).await?;
+        if self.dialect == super::Dialect::Sqlite {
+            sqlx::query("PRAGMA optimize").execute(&self.pool).await?;
+            return Ok(());
+        }
+        // One connection per table, at once: after a national import each takes seconds.
+        let mut analyzed = tokio::task::JoinSet::new();
+        for table in [
+            "accounts",
+            "pupils",
+            "enrolments",
+            "persons",
+            "links",
+            "link_candidates",
+        ] {
+            let pool = self.pool.clone();
+            analyzed.spawn(async move {
+                sqlx::query(&format!("ANALYZE {table}"))
+                    .execute(&pool)
+                    .await
+            });
+        }
+        while let Some(done) = analyzed.join_next().await {
+            done??;
+        }
         Ok(())
     }
 

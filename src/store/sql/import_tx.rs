@@ -164,7 +164,7 @@ impl ImportTx for SqlImport {
         .collect()
     }
 
-    async fn insert_accounts(&mut self, accounts: &[Account]) -> anyhow::Result<HashSet<String>> {
+    async fn insert_accounts(&mut self, accounts: Vec<Account>) -> anyhow::Result<HashSet<String>> {
         let rows = accounts
             .iter()
             .map(|a| {
@@ -195,7 +195,8 @@ impl ImportTx for SqlImport {
         .collect()
     }
 
-    async fn write(&mut self, uai: &str, c: &Changes, now_ms: i64) -> anyhow::Result<()> {
+    async fn write(&mut self, uai: &str, c: Changes, now_ms: i64) -> anyhow::Result<()> {
+        let c = &c;
         let tx = &mut self.tx;
         for (account_id, ine) in &c.ine_corrections {
             sqlx::query("UPDATE pupils SET ine = $1 WHERE account_id = $2")

@@ -1,5 +1,8 @@
 //! `COPY`'s text format, and tables loaded without their indexes.
 
+use std::io::Write;
+
+use sqlx::postgres::PgCopyIn;
 use sqlx::{PgConnection, Row};
 
 /// Rows in `COPY`'s text format, sent in one `COPY ... FROM STDIN`.
@@ -20,15 +23,21 @@ impl Copy {
             self.data.extend_from_slice(b"\\N");
             return;
         };
-        for byte in value.bytes() {
-            match byte {
-                b'\\' => self.data.extend_from_slice(b"\\\\"),
-                b'\t' => self.data.extend_from_slice(b"\\t"),
-                b'\n' => self.data.extend_from_slice(b"\\n"),
-                b'\r' => self.data.extend_from_slice(b"\\r"),
-                other => self.data.push(other),
-            }
+        let mut rest = value.as_bytes();
+        while let Some(at) = rest
+            .iter()
+            .position(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+        {
+            self.data.extend_from_slice(&rest[..at]);
+            self.data.extend_from_slice(match rest[at] {
+                b'\\' => b"\\\\",
+                b'\t' => b"\\t",
+                b'\n' => b"\\n",
+                _ => b"\\r",
+            });
+            rest = &rest[at + 1..];
         }
+        self.data.extend_from_slice(rest);
     }
 
     /// Text fields.
@@ -41,7 +50,16 @@ impl Copy {
     /// Integer fields.
     pub(super) fn ints(&mut self, values: impl IntoIterator<Item = Option<i64>>) {
         for value in values {
-            self.field(value.map(|v| v.to_string()).as_deref());
+            match value {
+                Some(v) => {
+                    if self.open {
+                        self.data.push(b'\t');
+                    }
+                    self.open = true;
+                    write!(self.data, "{v}").expect("writing to a vector");
+                }
+                None => self.field(None),
+            }
         }
     }
 
@@ -50,24 +68,66 @@ impl Copy {
         self.open = false;
     }
 
+    pub(super) fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
     pub(super) async fn send(self, tx: &mut PgConnection, target: &str) -> anyhow::Result<()> {
         if self.data.is_empty() {
             return Ok(());
         }
-        let mut copy = tx.copy_in_raw(&format!("COPY {target} FROM STDIN")).await?;
-        for chunk in self.data.chunks(1 << 20) {
-            copy.send(chunk).await?;
+        let mut copy = CopyIn::start(tx, target).await?;
+        copy.rows = self;
+        copy.finish().await
+    }
+}
+
+/// Rows sent to PostgreSQL as they are encoded, a megabyte at a time.
+const CHUNK: usize = 1 << 20;
+
+/// A `COPY ... FROM STDIN` under way: the rows encoded into `rows` go out a chunk at a time, so
+/// PostgreSQL takes one in while the next is encoded.
+pub(super) struct CopyIn<'c> {
+    copy: PgCopyIn<&'c mut PgConnection>,
+    pub(super) rows: Copy,
+}
+
+impl<'c> CopyIn<'c> {
+    pub(super) async fn start(tx: &'c mut PgConnection, target: &str) -> anyhow::Result<Self> {
+        Ok(CopyIn {
+            copy: tx.copy_in_raw(&format!("COPY {target} FROM STDIN")).await?,
+            rows: Copy::default(),
+        })
+    }
+
+    /// Ends the row encoded into `rows`, and sends what is encoded once a chunk is full.
+    pub(super) async fn end(&mut self) -> anyhow::Result<()> {
+        self.rows.end();
+        if self.rows.data.len() >= CHUNK {
+            let full = std::mem::replace(&mut self.rows.data, Vec::with_capacity(CHUNK + 4096));
+            self.copy.send(full).await?;
         }
-        copy.finish().await?;
+        Ok(())
+    }
+
+    pub(super) async fn finish(mut self) -> anyhow::Result<()> {
+        let rows = std::mem::take(&mut self.rows.data);
+        for chunk in rows.chunks(CHUNK) {
+            self.copy.send(chunk).await?;
+        }
+        self.copy.finish().await?;
         Ok(())
     }
 }
 
 /// The indexes and constraints of tables loaded without them: as the catalog defines them (the
 /// migrations stay the one place that does), dropped, then built again in the same transaction.
+#[derive(Default)]
 pub(super) struct Rebuild {
-    /// Statements that build them again, in order.
+    /// Statements that build the tables' own indexes and constraints again, in order.
     statements: Vec<String>,
+    /// Then the foreign keys that point at them.
+    foreign: Vec<String>,
 }
 
 impl Rebuild {
@@ -128,12 +188,21 @@ impl Rebuild {
         for statement in foreign_drops.iter().chain(&drops) {
             sqlx::query(statement).execute(&mut *tx).await?;
         }
-        builds.extend(foreign);
-        Ok(Rebuild { statements: builds })
+        Ok(Rebuild {
+            statements: builds,
+            foreign,
+        })
+    }
+
+    /// What `other` dropped too, built after this one's.
+    pub(super) fn and(mut self, other: Rebuild) -> Rebuild {
+        self.statements.extend(other.statements);
+        self.foreign.extend(other.foreign);
+        self
     }
 
     pub(super) async fn build(self, tx: &mut PgConnection) -> anyhow::Result<()> {
-        for statement in &self.statements {
+        for statement in self.statements.iter().chain(&self.foreign) {
             let started = std::time::Instant::now();
             sqlx::query(statement).execute(&mut *tx).await?;
             tracing::debug!(

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use sqlx::postgres::PgPool;
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::Row;
 
 use crate::accounts::Account;
 use crate::provisioning::model::{
@@ -21,10 +21,13 @@ use crate::provisioning::model::{
     Snapshot, KEY_SHARERS,
 };
 use crate::store::ImportTx;
+use copy::Rebuild;
 use stage::Stage;
+use stream::Stream;
 
 mod copy;
 mod stage;
+mod stream;
 mod write;
 
 /// Starts a first load, or `None` when the directory already holds pupils or guardians.
@@ -59,12 +62,25 @@ pub(super) async fn begin(pool: &PgPool) -> anyhow::Result<Option<Box<dyn Import
         .into_iter()
         .collect();
     stage.accounts_before = stage.logins.len();
-    Ok(Some(Box::new(FirstLoad { tx, stage })))
+    // Empty: their indexes go now, and their rows as each establishment is staged.
+    let tables = stream::DIRECTORY_TABLES.map(|table| (table, true));
+    let directory = Rebuild::drop(&mut tx, &tables).await?;
+    Ok(Some(Box::new(FirstLoad {
+        stream: Stream::start(tx),
+        stage,
+        directory,
+        streamed: HashSet::new(),
+    })))
 }
 
 struct FirstLoad {
-    tx: Transaction<'static, Postgres>,
+    /// The load's transaction, writing each establishment's rows as it is staged.
+    stream: Stream,
     stage: Stage,
+    /// What `begin` dropped from the directory tables, built again at the end.
+    directory: Rebuild,
+    /// The establishments whose rows were sent.
+    streamed: HashSet<String>,
 }
 
 #[async_trait]
@@ -189,27 +205,52 @@ impl ImportTx for FirstLoad {
             .collect())
     }
 
-    async fn insert_accounts(&mut self, accounts: &[Account]) -> anyhow::Result<HashSet<String>> {
+    async fn insert_accounts(&mut self, accounts: Vec<Account>) -> anyhow::Result<HashSet<String>> {
         let mut inserted = HashSet::new();
         for account in accounts {
             if self.stage.logins.insert(account.login.clone()) {
                 inserted.insert(account.id.clone());
-                self.stage
-                    .accounts
-                    .insert(account.id.clone(), account.clone());
+                self.stage.accounts.insert(account.id.clone(), account);
             }
         }
         Ok(inserted)
     }
 
-    async fn write(&mut self, uai: &str, c: &Changes, now_ms: i64) -> anyhow::Result<()> {
-        self.stage.apply(uai, c, now_ms)
+    async fn write(&mut self, uai: &str, c: Changes, now_ms: i64) -> anyhow::Result<()> {
+        self.stage.apply(uai, c, now_ms)?;
+        if !self.streamed.insert(uai.to_owned()) {
+            // The same establishment twice in a run: its rows as they stand now replace those sent.
+            self.stream.forget(uai).await?;
+        }
+        for (target, rows) in self.stage.directory_rows(uai) {
+            self.stream.copy(target, rows).await?;
+        }
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> anyhow::Result<()> {
-        let FirstLoad { mut tx, stage } = *self;
-        stage.write(&mut tx).await?;
+        let FirstLoad {
+            stream,
+            stage,
+            directory,
+            ..
+        } = *self;
+        let started = std::time::Instant::now();
+        let mut tx = stream.finish().await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "first load: the streamed rows are written"
+        );
+        stage.write(&mut tx, directory).await?;
+        // Millions of rows to free, seconds of work (each one a cache miss): on a thread of its
+        // own, which neither this import nor the runtime's shutdown waits for.
+        std::thread::spawn(move || drop(stage));
+        let started = std::time::Instant::now();
         tx.commit().await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "first load committed"
+        );
         Ok(())
     }
 }

@@ -43,24 +43,24 @@ pub(super) struct Establishment {
 
 impl Stage {
     /// `SqlImport::write`'s statements, on the staged rows.
-    pub(super) fn apply(&mut self, uai: &str, c: &Changes, now_ms: i64) -> anyhow::Result<()> {
-        for (account_id, ine) in &c.ine_corrections {
-            let old = self.ine_of.insert(account_id.clone(), ine.clone());
+    pub(super) fn apply(&mut self, uai: &str, c: Changes, now_ms: i64) -> anyhow::Result<()> {
+        for (account_id, ine) in c.ine_corrections {
+            let old = self.ine_of.insert(account_id, ine.clone());
             if let Some(mut pupil) = old.and_then(|old| self.pupils.remove(&old)) {
                 pupil.ine = ine.clone();
-                self.pupils.insert(ine.clone(), pupil);
+                self.pupils.insert(ine, pupil);
             }
         }
-        for p in &c.pupils {
+        for p in c.pupils {
             match self.pupils.get_mut(&p.ine) {
-                Some(known) => known.birth_date = p.birth_date.clone(),
+                Some(known) => known.birth_date = p.birth_date,
                 None => {
                     self.ine_of.insert(p.account_id.clone(), p.ine.clone());
-                    self.pupils.insert(p.ine.clone(), p.clone());
+                    self.pupils.insert(p.ine.clone(), p);
                 }
             }
         }
-        for u in &c.account_updates {
+        for u in c.account_updates {
             let Some(account) = self.accounts.get_mut(&u.id) else {
                 anyhow::bail!("first load: account {} was not staged by this run", u.id);
             };
@@ -73,13 +73,13 @@ impl Stage {
             if !changes {
                 continue;
             }
-            account.given_name = u.given_name.clone();
-            account.family_name = u.family_name.clone();
+            account.given_name = u.given_name;
+            account.family_name = u.family_name;
             if u.email.is_some() {
-                account.email = u.email.clone();
+                account.email = u.email;
             }
             if u.phone.is_some() {
-                account.phone = u.phone.clone();
+                account.phone = u.phone;
             }
             if let Some(profile) = u.profile {
                 account.profile = profile;
@@ -90,9 +90,8 @@ impl Stage {
         for key in &c.links_deleted {
             rows.links.remove(key);
         }
-        for e in &c.enrolments {
-            rows.enrolments
-                .insert(e.eleve_id.clone(), (e.clone(), now_ms));
+        for e in c.enrolments {
+            rows.enrolments.insert(e.eleve_id.clone(), (e, now_ms));
         }
         for eleve_id in &c.enrolments_left {
             if let Some((e, updated_at)) = rows.enrolments.get_mut(eleve_id) {
@@ -102,7 +101,7 @@ impl Stage {
                 }
             }
         }
-        for p in &c.persons {
+        for p in c.persons {
             let at = (uai.to_owned(), p.personne_id.clone());
             for (key, index) in [
                 (&p.mobile_key, &mut self.mobile_keys),
@@ -115,7 +114,7 @@ impl Stage {
                 }
             }
             rows.persons
-                .insert(p.personne_id.clone(), (p.clone(), None, now_ms));
+                .insert(p.personne_id.clone(), (p, None, now_ms));
         }
         for personne_id in &c.persons_left {
             if let Some((_, left_at, updated_at)) = rows.persons.get_mut(personne_id) {
@@ -125,25 +124,20 @@ impl Stage {
                 }
             }
         }
-        for l in &c.links {
-            rows.links
-                .insert((l.eleve_id.clone(), l.personne_id.clone()), l.state.clone());
+        for l in c.links {
+            rows.links.insert((l.eleve_id, l.personne_id), l.state);
         }
-        for k in &c.candidates {
+        for k in c.candidates {
             if self
                 .candidate_pairs
                 .insert((k.account_id.clone(), k.other_account_id.clone()))
             {
-                self.candidates.push((
-                    k.account_id.clone(),
-                    k.other_account_id.clone(),
-                    k.reason.clone(),
-                    now_ms,
-                ));
+                self.candidates
+                    .push((k.account_id, k.other_account_id, k.reason, now_ms));
             }
         }
-        if let Some(notice) = &c.notice {
-            self.notices.push((uai.to_owned(), notice.clone(), now_ms));
+        if let Some(notice) = c.notice {
+            self.notices.push((uai.to_owned(), notice, now_ms));
         }
         let export_date = self
             .establishments
@@ -153,9 +147,9 @@ impl Stage {
             [
                 Some(crate::secrets::random_b64(12)),
                 Some(uai.to_owned()),
-                Some(c.source.clone()),
+                Some(c.source),
                 export_date,
-                Some(c.report.clone()),
+                Some(c.report),
             ],
             now_ms,
         ));

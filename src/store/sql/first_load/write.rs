@@ -3,13 +3,89 @@
 
 use sqlx::PgConnection;
 
-use super::copy::{Copy, Rebuild};
+use super::copy::{Copy, CopyIn, Rebuild};
 use super::stage::Stage;
 use crate::accounts::Account;
 
 impl Stage {
-    /// Everything, in the load's transaction.
-    pub(super) async fn write(self, tx: &mut PgConnection) -> anyhow::Result<()> {
+    /// One establishment's rows of the directory tables (`stream::DIRECTORY_TABLES`), as they
+    /// stand staged: sent as soon as the establishment is (no other establishment changes them).
+    pub(super) fn directory_rows(&self, uai: &str) -> [(&'static str, Copy); 3] {
+        let mut enrolments = Copy::default();
+        let mut persons = Copy::default();
+        let mut links = Copy::default();
+        if let Some(rows) = self.directory.get(uai) {
+            for (e, updated_at) in rows.enrolments.values() {
+                enrolments.row([
+                    Some(uai),
+                    Some(e.eleve_id.as_str()),
+                    Some(e.account_id.as_str()),
+                    e.division.as_deref(),
+                    e.entry_date.as_deref(),
+                    e.exit_date.as_deref(),
+                    Some(e.digest.as_str()),
+                ]);
+                enrolments.ints([e.left_at, Some(*updated_at)]);
+                enrolments.end();
+            }
+            for (p, left_at, updated_at) in rows.persons.values() {
+                persons.row([
+                    Some(uai),
+                    Some(p.personne_id.as_str()),
+                    Some(p.account_id.as_str()),
+                    p.civility.as_deref(),
+                    Some(p.family_name.as_str()),
+                    Some(p.given_name.as_str()),
+                    p.mobile.as_deref(),
+                    p.email.as_deref(),
+                    p.address.as_deref(),
+                    Some(p.given_key.as_str()),
+                    p.mobile_key.as_deref(),
+                    p.email_key.as_deref(),
+                    p.address_key.as_deref(),
+                    Some(p.digest.as_str()),
+                ]);
+                persons.ints([*left_at, Some(*updated_at)]);
+                persons.end();
+            }
+            for ((eleve_id, personne_id), state) in &rows.links {
+                links.row([
+                    Some(uai),
+                    Some(eleve_id.as_str()),
+                    Some(personne_id.as_str()),
+                ]);
+                links.ints([Some(state.legal)]);
+                links.field(state.relationship.as_deref());
+                links.end();
+            }
+        }
+        [
+            (
+                "enrolments (uai, eleve_id, account_id, division, entry_date, exit_date, digest, \
+                 left_at, updated_at)",
+                enrolments,
+            ),
+            (
+                "persons (uai, personne_id, account_id, civility, family_name, given_name, \
+                 mobile, email, address, given_key, mobile_key, email_key, address_key, digest, \
+                 left_at, updated_at)",
+                persons,
+            ),
+            (
+                "links (uai, eleve_id, personne_id, legal, relationship)",
+                links,
+            ),
+        ]
+    }
+
+    /// The rest, in the load's transaction, once the directory tables' rows are in: the
+    /// establishments, the login stems, the accounts and pupils, every index and constraint
+    /// dropped (`directory`'s and the accounts' and pupils'), then the history.
+    pub(super) async fn write(
+        &self,
+        tx: &mut PgConnection,
+        directory: Rebuild,
+    ) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         // Index builds sort in memory rather than on disk.
         sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
@@ -65,20 +141,24 @@ impl Stage {
         let mut accounts: Vec<&Account> = self.accounts.values().collect();
         // Time-ordered ids: the primary key grows at its end.
         accounts.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        let rebuilt = Rebuild::drop(
+        // The directory tables' were dropped when the load began (`stream.rs`).
+        let rebuilt = directory.and(
+            Rebuild::drop(
+                tx,
+                &[
+                    ("accounts", self.accounts_before < accounts.len()),
+                    ("pupils", true),
+                ],
+            )
+            .await?,
+        );
+        let mut copy = CopyIn::start(
             tx,
-            &[
-                ("accounts", self.accounts_before < accounts.len()),
-                ("pupils", true),
-                ("enrolments", true),
-                ("persons", true),
-                ("links", true),
-            ],
+            &format!("accounts ({})", super::super::accounts::COLUMNS),
         )
         .await?;
-        let mut copy = Copy::default();
         for a in &accounts {
-            copy.row([
+            copy.rows.row([
                 Some(a.id.as_str()),
                 Some(a.login.as_str()),
                 a.password_hash.as_deref(),
@@ -89,95 +169,21 @@ impl Stage {
                 a.phone.as_deref(),
                 Some(a.state.as_str()),
             ]);
-            copy.ints([Some(a.created_at), Some(a.updated_at)]);
-            copy.end();
+            copy.rows.ints([Some(a.created_at), Some(a.updated_at)]);
+            copy.end().await?;
         }
-        copy.send(
-            tx,
-            &format!("accounts ({})", super::super::accounts::COLUMNS),
-        )
-        .await?;
+        copy.finish().await?;
         drop(accounts);
-        let mut copy = Copy::default();
+        let mut copy = CopyIn::start(tx, "pupils (ine, account_id, birth_date)").await?;
         for p in self.pupils.values() {
-            copy.row([
+            copy.rows.row([
                 Some(p.ine.as_str()),
                 Some(p.account_id.as_str()),
                 Some(p.birth_date.as_str()),
             ]);
-            copy.end();
+            copy.end().await?;
         }
-        copy.send(tx, "pupils (ine, account_id, birth_date)")
-            .await?;
-        let mut enrolments = Copy::default();
-        let mut persons = Copy::default();
-        let mut links = Copy::default();
-        for (uai, rows) in &self.directory {
-            for (e, updated_at) in rows.enrolments.values() {
-                enrolments.row([
-                    Some(uai.as_str()),
-                    Some(e.eleve_id.as_str()),
-                    Some(e.account_id.as_str()),
-                    e.division.as_deref(),
-                    e.entry_date.as_deref(),
-                    e.exit_date.as_deref(),
-                    Some(e.digest.as_str()),
-                ]);
-                enrolments.ints([e.left_at, Some(*updated_at)]);
-                enrolments.end();
-            }
-            for (p, left_at, updated_at) in rows.persons.values() {
-                persons.row([
-                    Some(uai.as_str()),
-                    Some(p.personne_id.as_str()),
-                    Some(p.account_id.as_str()),
-                    p.civility.as_deref(),
-                    Some(p.family_name.as_str()),
-                    Some(p.given_name.as_str()),
-                    p.mobile.as_deref(),
-                    p.email.as_deref(),
-                    p.address.as_deref(),
-                    Some(p.given_key.as_str()),
-                    p.mobile_key.as_deref(),
-                    p.email_key.as_deref(),
-                    p.address_key.as_deref(),
-                    Some(p.digest.as_str()),
-                ]);
-                persons.ints([*left_at, Some(*updated_at)]);
-                persons.end();
-            }
-            for ((eleve_id, personne_id), state) in &rows.links {
-                links.row([
-                    Some(uai.as_str()),
-                    Some(eleve_id.as_str()),
-                    Some(personne_id.as_str()),
-                ]);
-                links.ints([Some(state.legal)]);
-                links.field(state.relationship.as_deref());
-                links.end();
-            }
-        }
-        enrolments
-            .send(
-                tx,
-                "enrolments (uai, eleve_id, account_id, division, entry_date, exit_date, digest, \
-                 left_at, updated_at)",
-            )
-            .await?;
-        persons
-            .send(
-                tx,
-                "persons (uai, personne_id, account_id, civility, family_name, given_name, \
-                 mobile, email, address, given_key, mobile_key, email_key, address_key, digest, \
-                 left_at, updated_at)",
-            )
-            .await?;
-        links
-            .send(
-                tx,
-                "links (uai, eleve_id, personne_id, legal, relationship)",
-            )
-            .await?;
+        copy.finish().await?;
         let copied = started.elapsed();
         rebuilt.build(tx).await?;
         let indexed = started.elapsed();
