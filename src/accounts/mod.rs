@@ -128,7 +128,15 @@ pub fn new_account_id(now_ms: i64) -> String {
         .rev()
         .map(|i| ORDERED_DIGITS[((time >> (6 * i)) & 63) as usize] as char)
         .collect();
-    id.push_str(&crate::secrets::random_b64(12));
+    // Not a secret (the `sub` relying parties see): the thread's CSPRNG, seeded from the
+    // system, rather than a system call per account (a national import makes millions).
+    let mut random = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut random);
+    base64::Engine::encode_string(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        random,
+        &mut id,
+    );
     id
 }
 

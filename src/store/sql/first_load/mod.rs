@@ -127,7 +127,11 @@ impl ImportTx for FirstLoad {
                 },
             );
         }
-        snapshot.links = rows.links.clone();
+        snapshot.links = rows
+            .links
+            .iter()
+            .map(|(key, state)| (key.clone(), state.clone()))
+            .collect();
         Ok(snapshot)
     }
 
@@ -151,7 +155,7 @@ impl ImportTx for FirstLoad {
         type Column = fn(&PersonRow) -> &Option<String>;
         let columns: [(
             &Vec<String>,
-            &HashMap<String, Vec<(String, String)>>,
+            &stage::Map<String, Vec<(String, String)>>,
             Column,
         ); 3] = [
             (&keys.mobile, &stage.mobile_keys, |p| &p.mobile_key),

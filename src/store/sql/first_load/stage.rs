@@ -2,6 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// The stage's maps hash with foldhash: millions of short keys, hashed several times each, where
+/// the standard SipHash was a tenth of the run's main thread (keys from the exports, seeded per
+/// process).
+pub(super) type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(super) type Set<T> = HashSet<T, foldhash::fast::RandomState>;
+
 use crate::accounts::Account;
 use crate::provisioning::model::{
     Changes, EnrolmentRow, EstablishmentRow, LinkState, Notice, PersonRow, PupilRow,
@@ -11,22 +17,22 @@ use crate::provisioning::model::{
 #[derive(Default)]
 pub(super) struct Stage {
     pub(super) accounts_before: usize,
-    pub(super) stems: HashMap<String, i64>,
-    pub(super) logins: HashSet<String>,
-    pub(super) accounts: HashMap<String, Account>,
+    pub(super) stems: Map<String, i64>,
+    pub(super) logins: Set<String>,
+    pub(super) accounts: Map<String, Account>,
     /// By INE; `ine_of` goes the other way.
-    pub(super) pupils: HashMap<String, PupilRow>,
-    pub(super) ine_of: HashMap<String, String>,
+    pub(super) pupils: Map<String, PupilRow>,
+    pub(super) ine_of: Map<String, String>,
     /// With the first and the last import's time.
-    pub(super) establishments: HashMap<String, (EstablishmentRow, i64, i64)>,
-    pub(super) directory: HashMap<String, Establishment>,
+    pub(super) establishments: Map<String, (EstablishmentRow, i64, i64)>,
+    pub(super) directory: Map<String, Establishment>,
     /// Lookup key → guardian records (`uai`, `PERSONNE_ID`) that carried it when staged (a
     /// record staged again with other keys leaves a stale entry, checked on lookup).
-    pub(super) mobile_keys: HashMap<String, Vec<(String, String)>>,
-    pub(super) email_keys: HashMap<String, Vec<(String, String)>>,
-    pub(super) address_keys: HashMap<String, Vec<(String, String)>>,
+    pub(super) mobile_keys: Map<String, Vec<(String, String)>>,
+    pub(super) email_keys: Map<String, Vec<(String, String)>>,
+    pub(super) address_keys: Map<String, Vec<(String, String)>>,
     pub(super) candidates: Vec<(String, String, String, i64)>,
-    pub(super) candidate_pairs: HashSet<(String, String)>,
+    pub(super) candidate_pairs: Set<(String, String)>,
     pub(super) notices: Vec<(String, Notice, i64)>,
     /// The history: (id, uai, source, export date, report), and when.
     pub(super) imports: Vec<([Option<String>; 5], i64)>,
@@ -35,10 +41,10 @@ pub(super) struct Stage {
 /// One establishment's rows.
 #[derive(Default)]
 pub(super) struct Establishment {
-    pub(super) enrolments: HashMap<String, (EnrolmentRow, i64)>,
+    pub(super) enrolments: Map<String, (EnrolmentRow, i64)>,
     /// With `left_at` and `updated_at`.
-    pub(super) persons: HashMap<String, (PersonRow, Option<i64>, i64)>,
-    pub(super) links: HashMap<(String, String), LinkState>,
+    pub(super) persons: Map<String, (PersonRow, Option<i64>, i64)>,
+    pub(super) links: Map<(String, String), LinkState>,
 }
 
 impl Stage {
