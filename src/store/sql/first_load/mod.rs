@@ -1,13 +1,13 @@
 //! A first load: the national import of a directory that holds no pupil and no guardian yet
 //! (PostgreSQL only). Every establishment of the run is applied in memory (`Stage`, the same
 //! `ImportTx` steps as one establishment's transaction, answered from what the run has staged:
-//! an empty directory has nothing else to match against), then everything is written at the end
-//! in one transaction: each table's rows with `COPY`, and, for a table that had fewer rows than
-//! the load brings, its indexes and constraints dropped before and built again after. Building an
-//! index over a million rows costs a fraction of inserting a million rows one by one into it
-//! (docs/benchmarks.md: 53 s instead of 130 s for the same rows on this machine). The import
-//! lock is held from the start, so no other import runs meanwhile; a failure anywhere, a
-//! duplicate caught by a rebuilt unique index included, writes nothing.
+//! an empty directory has nothing else to match against), all in one transaction: the directory
+//! tables lose their indexes when the load begins and get each establishment's rows with `COPY`
+//! as soon as it is staged (`stream.rs`); at the end the accounts and pupils follow, and every
+//! index and constraint dropped is built again (`write.rs`). Building an index over a million
+//! rows costs a fraction of inserting a million rows one by one into it (docs/benchmarks.md).
+//! The import lock is held from the start, so no other import runs meanwhile; a failure
+//! anywhere, a duplicate caught by a rebuilt unique index included, writes nothing.
 
 use std::collections::{HashMap, HashSet};
 
