@@ -76,7 +76,13 @@ impl SqlStore {
                 sqlx::postgres::PgPoolOptions::new()
                     .max_connections(1)
                     .idle_timeout(std::time::Duration::from_secs(60))
-                    .connect_lazy(&url)?,
+                    // Its statements are a first load's `COPY`s and index builds: seconds each
+                    // by design, logged at `debug` (`first_load`) rather than warned about.
+                    .connect_lazy_with(sqlx::ConnectOptions::log_slow_statements(
+                        url.parse::<sqlx::postgres::PgConnectOptions>()?,
+                        tracing::log::LevelFilter::Debug,
+                        std::time::Duration::from_secs(1),
+                    )),
             ),
             Dialect::Sqlite => None,
         };
