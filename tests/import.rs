@@ -80,6 +80,21 @@ fn remove_pupil(pupils: &mut String, guardians: &mut String, eleve_id: &str) {
     );
 }
 
+/// Gives a guardian record of an export another mobile number.
+fn change_mobile(guardians: &mut String, personne_id: &str, mobile: &str) {
+    let person = element(
+        guardians,
+        &format!("<PERSONNE PERSONNE_ID=\"{personne_id}\""),
+        "PERSONNE",
+    )
+    .to_owned();
+    let old = element(&person, "<TEL_PORTABLE>", "TEL_PORTABLE").to_owned();
+    *guardians = guardians.replace(
+        &person,
+        &person.replace(&old, &format!("<TEL_PORTABLE>{mobile}</TEL_PORTABLE>")),
+    );
+}
+
 struct Directory {
     store: Arc<SqlStore>,
     _dir: tempfile::TempDir,
@@ -519,17 +534,7 @@ async fn a_new_export_applies_only_the_difference(backend: Backend) {
                 new_link.personne_id
             ),
         );
-        let person = element(
-            guardians,
-            &format!("<PERSONNE PERSONNE_ID=\"{}\"", guardian.personne_id),
-            "PERSONNE",
-        )
-        .to_owned();
-        let mobile = element(&person, "<TEL_PORTABLE>", "TEL_PORTABLE").to_owned();
-        *guardians = guardians.replace(
-            &person,
-            &person.replace(&mobile, "<TEL_PORTABLE>0712345678</TEL_PORTABLE>"),
-        );
+        change_mobile(guardians, &guardian.personne_id, "0712345678");
     });
     let report = directory.imported(&[next]).await.remove(0);
     assert_eq!(report.pupils_created, 1, "{report:?}");
@@ -758,17 +763,7 @@ async fn a_first_load_writes_what_one_transaction_per_establishment_writes() {
     let (_later, later) = edited(&samples[0], |pupils, guardians| {
         *pupils = pupils.replace("<DATE_EXPORT>01/09/2026", "<DATE_EXPORT>02/11/2026");
         remove_pupil(pupils, guardians, &gone.eleve_id);
-        let person = element(
-            guardians,
-            &format!("<PERSONNE PERSONNE_ID=\"{}\"", guardian.personne_id),
-            "PERSONNE",
-        )
-        .to_owned();
-        let mobile = element(&person, "<TEL_PORTABLE>", "TEL_PORTABLE").to_owned();
-        *guardians = guardians.replace(
-            &person,
-            &person.replace(&mobile, "<TEL_PORTABLE>0712345678</TEL_PORTABLE>"),
-        );
+        change_mobile(guardians, &guardian.personne_id, "0712345678");
     });
     let mut paths = samples.clone();
     paths.push(generated.path().to_path_buf());

@@ -14,11 +14,16 @@ pub(super) struct Copy {
 }
 
 impl Copy {
-    pub(super) fn field(&mut self, value: Option<&str>) {
+    /// The tab before every field but a line's first.
+    fn separate(&mut self) {
         if self.open {
             self.data.push(b'\t');
         }
         self.open = true;
+    }
+
+    pub(super) fn field(&mut self, value: Option<&str>) {
+        self.separate();
         let Some(value) = value else {
             self.data.extend_from_slice(b"\\N");
             return;
@@ -52,10 +57,7 @@ impl Copy {
         for value in values {
             match value {
                 Some(v) => {
-                    if self.open {
-                        self.data.push(b'\t');
-                    }
-                    self.open = true;
+                    self.separate();
                     write!(self.data, "{v}").expect("writing to a vector");
                 }
                 None => self.field(None),
@@ -66,10 +68,6 @@ impl Copy {
     pub(super) fn end(&mut self) {
         self.data.push(b'\n');
         self.open = false;
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.data.is_empty()
     }
 
     pub(super) async fn send(self, tx: &mut PgConnection, target: &str) -> anyhow::Result<()> {
@@ -122,7 +120,6 @@ impl<'c> CopyIn<'c> {
 
 /// The indexes and constraints of tables loaded without them: as the catalog defines them (the
 /// migrations stay the one place that does), dropped, then built again in the same transaction.
-#[derive(Default)]
 pub(super) struct Rebuild {
     /// Statements that build the tables' own indexes and constraints again, in order.
     statements: Vec<String>,

@@ -53,9 +53,6 @@ impl Stream {
     }
 
     pub(super) async fn copy(&mut self, target: &'static str, rows: Copy) -> anyhow::Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
         self.send(Job::Copy(target, rows)).await
     }
 
