@@ -172,11 +172,6 @@ enum AccountsCommand {
     },
 }
 
-/// mimalloc rather than the system allocator: the import allocates and frees millions of small
-/// strings, which glibc's allocator spends a third of the import's time on (docs/adr/0005).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
