@@ -414,6 +414,15 @@ async fn refresh_token_of_another_client_is_invalid_and_left_untouched(backend: 
         .await
         .unwrap();
     assert_eq!(outcome, Rotation::Invalid);
+    // What a refresh request is validated against: only its own client finds the grant.
+    assert_eq!(
+        d.refresh_token_grant("ent-b", &first.digest).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        d.refresh_token_grant("ent-a", &first.digest).await.unwrap(),
+        Some(g.clone())
+    );
     assert!(d
         .active_refresh_token(&first.digest, NOW)
         .await

@@ -87,6 +87,13 @@ pub trait GrantStore: Send + Sync {
         now_ms: i64,
         grace_ms: i64,
     ) -> anyhow::Result<Rotation>;
+    /// The grant of a refresh token of `client_id`, whatever the token's state (used, revoked,
+    /// expired): what a refresh request is validated against before anything is consumed.
+    async fn refresh_token_grant(
+        &self,
+        client_id: &str,
+        digest: &str,
+    ) -> anyhow::Result<Option<Grant>>;
     /// The grant of an active (unused, unrevoked, unexpired) refresh token.
     async fn active_refresh_token(
         &self,

@@ -18,6 +18,7 @@ on_both_backends!(
     bad_client_credentials_are_invalid_client_401,
     refresh_rotates_and_reuse_revokes_the_grant,
     refresh_token_is_bound_to_its_client,
+    refused_refresh_leaves_the_token_usable,
     refresh_reuse_within_grace_keeps_one_valid_child,
     concurrent_code_redemptions_yield_exactly_one_success,
     concurrent_refresh_redemptions_yield_exactly_one_success,
@@ -292,6 +293,33 @@ async fn refresh_rotates_and_reuse_revokes_the_grant(backend: Backend) {
         .is_err());
     assert_eq!(f.introspect(&second).await["active"], false);
     assert_eq!(f.userinfo_status(&access(&rotated)).await, 401);
+}
+
+/// Review #13.3: a refresh that will be refused (a wider scope) does not consume the token, so
+/// the next legitimate refresh is not taken for a reuse that revokes the grant.
+async fn refused_refresh_leaves_the_token_usable(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (code, pending) = code_of(&f).await;
+    let tokens = f.exchange(&code, &pending).await.unwrap();
+    let token = refresh(&tokens);
+    let (status, body) = f
+        .token_raw(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &token),
+            ("scope", "openid scolarite email"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, body) = f
+        .token_raw(&[("grant_type", "refresh_token"), ("refresh_token", &token)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let successor = body["refresh_token"].as_str().unwrap();
+    assert_eq!(f.introspect(successor).await["active"], true);
+    assert_eq!(f.userinfo_status(&access(&tokens)).await, 200);
 }
 
 async fn refresh_token_is_bound_to_its_client(backend: Backend) {

@@ -2,7 +2,7 @@
 //! presented token is consumed atomically and a successor issued; a reused token revokes the
 //! whole grant, except within the configured grace window (a lost response, not a theft).
 
-use super::{RefreshToken, TokenResponse};
+use super::{Grant, RefreshToken, TokenResponse};
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::access_token::{self, AccessToken};
@@ -24,6 +24,22 @@ pub async fn refresh(
     let presented = request
         .refresh_token
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    // Review #13.3: everything that can refuse the request is checked before the token is
+    // consumed. A request that will fail (a wider scope, an account no longer allowed to log
+    // in) must not rotate, or the next legitimate refresh would look like a reuse and revoke
+    // the grant. The grant's scope and account never change, so checking them first is safe.
+    let Some(known) = app
+        .durable
+        .refresh_token_grant(&client.id, &presented.digest())
+        .await?
+    else {
+        // Unknown, or another client's (left untouched).
+        return Err(OAuthError::invalid_grant(
+            "unknown, expired or revoked refresh token",
+        ));
+    };
+    let scopes = narrowed_scope(&known, request.scope.as_deref())?;
+    super::authorization_code::load_account(app, &known.account_id).await?;
     let now_ms = app.now_ms();
     let successor = Secret::generate();
     let successor_record = RefreshToken {
@@ -47,19 +63,6 @@ pub async fn refresh(
             return Err(OAuthError::invalid_grant("refresh token already used"));
         }
     };
-    let granted = Scopes::parse(&grant.scope);
-    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
-    let scopes = match request.scope.as_deref().map(Scopes::parse) {
-        Some(asked) if !asked.is_subset_of(&granted) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "scope exceeds the original grant",
-            ))
-        }
-        Some(asked) if !asked.is_empty() => asked,
-        _ => granted,
-    };
-    super::authorization_code::load_account(app, &grant.account_id).await?;
     let now = now_ms / 1000;
     let ttl = app.config.tokens.access_token_seconds;
     let access = access_token::issue(
@@ -84,6 +87,19 @@ pub async fn refresh(
         id_token: None,
         refresh_token: Some(successor.expose().to_owned()),
     })
+}
+
+/// RFC 6749 §6: a narrower scope may be asked for, never a wider one; none asked is the grant's.
+fn narrowed_scope(grant: &Grant, asked: Option<&str>) -> OAuthResult<Scopes> {
+    let granted = Scopes::parse(&grant.scope);
+    match asked.map(Scopes::parse) {
+        Some(asked) if !asked.is_subset_of(&granted) => Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "scope exceeds the original grant",
+        )),
+        Some(asked) if !asked.is_empty() => Ok(asked),
+        _ => Ok(granted),
+    }
 }
 
 async fn rotate(

@@ -211,6 +211,22 @@ impl GrantStore for SqlStore {
         Ok(Rotation::Reused { grant_id })
     }
 
+    async fn refresh_token_grant(
+        &self,
+        client_id: &str,
+        digest: &str,
+    ) -> anyhow::Result<Option<Grant>> {
+        let row = sqlx::query(&format!(
+            "SELECT {GRANT_COLUMNS} FROM grants
+             WHERE client_id = $1 AND id = (SELECT grant_id FROM refresh_tokens WHERE digest = $2)"
+        ))
+        .bind(client_id)
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(grant_from).transpose()
+    }
+
     async fn active_refresh_token(
         &self,
         digest: &str,
