@@ -60,6 +60,8 @@ pub struct TokenConfig {
     pub logout_token_seconds: u64,
     /// How long a login or consent transaction (the page between authorize and redirect) lives.
     pub login_transaction_seconds: u64,
+    /// Login and consent transactions one client address may start per minute.
+    pub transactions_per_address_per_minute: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -85,6 +87,9 @@ pub struct ThrottleConfig {
     pub window_seconds: u64,
     pub failures_per_account: u64,
     pub failures_per_address: u64,
+    /// How long a browser that logged in to an account keeps its own failure counter for it
+    /// (ADR 0008); 0 disables trusted browsers.
+    pub trusted_device_days: u64,
 }
 
 /// The administration API (`/admin/...`): Siècle imports, establishment notices.
@@ -142,6 +147,8 @@ impl Default for TokenConfig {
             refresh_reuse_grace_seconds: 0,
             logout_token_seconds: 120,
             login_transaction_seconds: 900,
+            // A school's whole morning arrives from one address: the bound is deliberately high.
+            transactions_per_address_per_minute: 600,
         }
     }
 }
@@ -174,6 +181,7 @@ impl Default for ThrottleConfig {
             window_seconds: 900,
             failures_per_account: 5,
             failures_per_address: 200,
+            trusted_device_days: 30,
         }
     }
 }

@@ -266,6 +266,16 @@ async fn counters_count_in_a_fixed_window(backend: Backend) {
         "each increment counted once"
     );
     assert_eq!(e.counter("fails").await.unwrap(), 64);
+    // An attempt given back; a missing counter stays missing, none goes below zero.
+    e.decr("fails").await.unwrap();
+    assert_eq!(e.counter("fails").await.unwrap(), 63);
+    assert_eq!(e.incr("fails", WINDOW).await.unwrap(), 64);
+    e.decr("never-counted").await.unwrap();
+    assert_eq!(e.counter("never-counted").await.unwrap(), 0);
+    assert_eq!(e.incr("never-counted", WINDOW).await.unwrap(), 1);
+    e.decr("never-counted").await.unwrap();
+    e.decr("never-counted").await.unwrap();
+    assert_eq!(e.incr("never-counted", WINDOW).await.unwrap(), 1);
     // Later increments do not extend the window: it ends WINDOW after the first one.
     tokio::time::sleep(WINDOW / 2).await;
     assert_eq!(e.incr("fails", WINDOW).await.unwrap(), 65);

@@ -1,9 +1,10 @@
-//! A login and password checked: throttled per account and per client address, one argon2
-//! verification whether or not the login exists (the timing tells nothing), disabled accounts
-//! refused, the hash renewed when its parameters are out of date. Used by the login page and by
-//! the proofs of `linking`.
+//! A login and password checked: throttled per account and per client address (or, from a
+//! browser that recently logged in to the account, per browser), the attempt counted before the
+//! password is checked; one argon2 verification whether or not the login exists (the timing
+//! tells nothing), disabled accounts refused, the hash renewed when its parameters are out of
+//! date. Used by the login page and by the proofs of `linking`.
 
-use crate::accounts::{throttle, Account, LoginId};
+use crate::accounts::{devices, throttle, Account, LoginId};
 use crate::app::App;
 use crate::secrets::Secret;
 
@@ -15,18 +16,27 @@ pub enum Checked {
     Throttled,
 }
 
+/// Checks `password` for `login`; `devices` are the trusted-browser tokens the browser
+/// presented (none for a proof of another person's account).
 pub async fn check(
     app: &App,
     login: &str,
     password: &Secret,
     address: &str,
+    devices: &[String],
 ) -> anyhow::Result<Checked> {
     let login = LoginId::parse(login);
     let throttle_key = login.as_ref().map(LoginId::as_str).unwrap_or("-");
-    let throttle = &app.config.throttle;
-    if throttle::is_throttled(&*app.ephemeral, throttle, throttle_key, address).await? {
+    let config = &app.config.throttle;
+    let store = &*app.ephemeral;
+    // ADR 0008: a browser that logged in to this account is counted apart from the rest.
+    let counters = match devices::recognized(store, throttle_key, devices).await? {
+        Some(device) => throttle::trusted_device(config, &device),
+        None => throttle::login(config, throttle_key, address),
+    };
+    let Some(attempt) = throttle::begin(store, config, counters).await? else {
         return Ok(Checked::Throttled);
-    }
+    };
     let account = match &login {
         Some(login) => app.durable.account_by_login(login.as_str()).await?,
         None => None,
@@ -40,10 +50,11 @@ pub async fn check(
         )
         .await?;
     let Some(account) = usable.filter(|_| verification.ok) else {
-        throttle::record_failure(&*app.ephemeral, throttle, throttle_key, address).await?;
+        attempt.failed();
         return Ok(Checked::Wrong);
     };
-    throttle::record_success(&*app.ephemeral, throttle_key).await?;
+    attempt.passed(store).await?;
+    throttle::clear_account(store, throttle_key).await?;
     if verification.needs_rehash {
         let hash = app.passwords.hash(password).await?;
         app.durable

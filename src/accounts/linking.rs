@@ -182,24 +182,29 @@ async fn by_code(
     code: &str,
     address: &str,
 ) -> anyhow::Result<Result<Account, Refusal>> {
-    // Codes are guessed per guardian account and per address, like passwords.
-    let key = format!("code:{}", guardian.id);
-    let throttle = &app.config.throttle;
-    if throttle::is_throttled(&*app.ephemeral, throttle, &key, address).await? {
+    // Codes are guessed per guardian account and per address, like passwords; the attempt is
+    // counted before the code is tried (review #13.1).
+    let config = &app.config.throttle;
+    let counters = throttle::subject(config, &format!("code:{}", guardian.id), address);
+    let Some(attempt) = throttle::begin(&*app.ephemeral, config, counters).await? else {
         return Ok(Err(Refusal::Throttled));
-    }
+    };
     let outcome = app
         .durable
         .attach_with_code(&code_digest(code), &guardian.id, app.now_ms())
         .await?;
     let pupil_id = match outcome {
         CodeOutcome::Attached(pupil_id) => pupil_id,
-        CodeOutcome::AlreadyAttached => return Ok(Err(Refusal::AlreadyAttached)),
+        CodeOutcome::AlreadyAttached => {
+            attempt.passed(&*app.ephemeral).await?;
+            return Ok(Err(Refusal::AlreadyAttached));
+        }
         CodeOutcome::Invalid => {
-            throttle::record_failure(&*app.ephemeral, throttle, &key, address).await?;
+            attempt.failed();
             return Ok(Err(Refusal::InvalidCode));
         }
     };
+    attempt.passed(&*app.ephemeral).await?;
     let child = app.durable.account(&pupil_id).await?;
     Ok(Ok(child.ok_or_else(|| {
         anyhow::anyhow!("attached pupil {pupil_id} vanished")
@@ -276,7 +281,7 @@ async fn checked_credentials(
     address: &str,
 ) -> anyhow::Result<Result<Account, Refusal>> {
     Ok(
-        match credentials::check(app, login, password, address).await? {
+        match credentials::check(app, login, password, address, &[]).await? {
             Checked::Valid(account) => Ok(account),
             Checked::Wrong => Err(Refusal::WrongCredentials),
             Checked::Throttled => Err(Refusal::Throttled),

@@ -4,6 +4,7 @@
 
 pub mod affiliations;
 pub mod credentials;
+pub mod devices;
 pub mod linking;
 pub mod password;
 pub mod throttle;

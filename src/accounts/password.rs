@@ -4,6 +4,7 @@
 //! the async workers free for every other endpoint; the reused area spares each verification
 //! the cost of mapping and zeroing fresh memory.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use anyhow::Context;
@@ -41,6 +42,9 @@ pub struct PasswordHasher {
     jobs: Mutex<mpsc::Sender<Job>>,
     /// Verified against when the account does not exist, so both cases cost the same.
     dummy_hash: OnceCell<String>,
+    /// Passwords verified since start (`educonnect_password_verifications_total`): what the
+    /// throttle bounds.
+    verifications: AtomicU64,
 }
 
 /// The memory area of one hashing thread, grown to the largest parameters it met.
@@ -141,6 +145,7 @@ impl PasswordHasher {
             permits: Arc::new(Semaphore::new(threads)),
             jobs: Mutex::new(sender),
             dummy_hash: OnceCell::new(),
+            verifications: AtomicU64::new(0),
         })
     }
 
@@ -183,6 +188,8 @@ impl PasswordHasher {
         };
         let needs_rehash = !PasswordHash::new(&hash).is_ok_and(|h| same_params(&h, &self.params));
         let password = password.clone();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("educonnect_password_verifications_total").increment(1);
         let ok = self
             .run(|reply| Job::Verify {
                 password,
@@ -194,6 +201,11 @@ impl PasswordHasher {
             ok: ok && exists,
             needs_rehash: ok && exists && needs_rehash,
         })
+    }
+
+    /// How many passwords this replica has verified since it started.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     async fn dummy_hash(&self) -> anyhow::Result<&str> {

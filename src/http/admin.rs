@@ -147,16 +147,18 @@ async fn authorize(app: &App, headers: &HeaderMap, address: &str) -> Result<(), 
             return Ok(());
         }
     }
-    let throttle_key = format!("admin:{address}");
+    // Wrong tokens from one address are counted, and refused past the bound, in one atomic
+    // step (review #13.1); a right token always passes and counts nothing.
     let throttle = &app.config.throttle;
-    if throttle::is_blocked(&*app.ephemeral, throttle, &throttle_key).await? {
+    let counters = throttle::single(throttle, &format!("admin:{address}"));
+    let Some(attempt) = throttle::begin(&*app.ephemeral, throttle, counters).await? else {
         return Err(AdminError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
             "trop de jetons refusés depuis cette adresse, réessayez plus tard",
         ));
-    }
-    throttle::count_failure(&*app.ephemeral, throttle, &throttle_key).await?;
+    };
+    attempt.failed();
     Err(match presented {
         None => AdminError::new(
             StatusCode::UNAUTHORIZED,

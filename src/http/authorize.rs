@@ -11,27 +11,42 @@ use serde::Deserialize;
 
 use super::error::internal_page;
 use super::pages::{self, ConsentPage, FormPostPage, LoginPage};
-use super::session_cookie;
+use super::{browser_cookies, session_cookie};
 use crate::app::{App, AppState};
-use crate::oidc::authorize::{self, transaction, Outcome, ResponseMode, Transaction};
+use crate::oidc::authorize::{self, transaction, Browser, Outcome, ResponseMode, Transaction};
 use crate::oidc::consent;
-use crate::oidc::login::{self, LoginResult, Submission};
+use crate::oidc::login::{self, LoginResult, Rejection, Submission};
 use crate::secrets::Secret;
 
 #[tracing::instrument(skip_all)]
 pub async fn authorize(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     RawForm(raw): RawForm,
 ) -> Response {
     let pairs = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let (jar, binding) = browser_cookies::ensure_binding(&app, jar);
+    let browser = Browser {
+        binding,
+        address: client_address(&app, peer, &headers),
+    };
     let result = async {
         let session = session_cookie::current(&app, &jar).await?;
-        authorize::authorize(&app, pairs, session).await
+        authorize::authorize(&app, pairs, session, &browser).await
     };
     match result.await {
-        Ok(outcome) => render_outcome(outcome),
+        Ok(outcome) => (jar, render_outcome(outcome)).into_response(),
         Err(e) => internal_page(e),
+    }
+}
+
+/// The browser of a request: its binding cookie and its address.
+fn browser_of(app: &App, peer: SocketAddr, headers: &HeaderMap, jar: &CookieJar) -> Browser {
+    Browser {
+        binding: browser_cookies::binding(jar),
+        address: client_address(app, peer, headers),
     }
 }
 
@@ -40,7 +55,7 @@ pub fn render_outcome(outcome: Outcome) -> Response {
     let response = match outcome {
         Outcome::ErrorPage(message) => pages::error_page(StatusCode::BAD_REQUEST, &message),
         Outcome::Reply(reply) => match reply.mode {
-            ResponseMode::Query => Redirect::to(reply.redirect_url().as_str()).into_response(),
+            ResponseMode::Query => Redirect::to(&reply.redirect_url()).into_response(),
             ResponseMode::FormPost => {
                 let fields = reply.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 pages::form_post(&FormPostPage {
@@ -50,6 +65,7 @@ pub fn render_outcome(outcome: Outcome) -> Response {
             }
         },
         Outcome::Login(tx) => login_redirect(&tx),
+        Outcome::TooManyRequests => pages::error_page(StatusCode::TOO_MANY_REQUESTS, TOO_MANY),
         Outcome::Consent(tx, client) => pages::render(
             StatusCode::OK,
             &ConsentPage {
@@ -91,10 +107,20 @@ pub struct TxQuery {
 
 const EXPIRED: &str =
     "Cette page de connexion a expiré. Retournez sur l'application pour vous connecter à nouveau.";
+const TOO_MANY: &str =
+    "Trop de demandes de connexion depuis votre réseau. Réessayez dans une minute.";
 
-pub async fn login_page(State(app): State<AppState>, Query(query): Query<TxQuery>) -> Response {
+pub async fn login_page(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(query): Query<TxQuery>,
+) -> Response {
+    let browser = browser_of(&app, peer, &headers, &jar);
     let tx = match transaction::load(&app, &query.tx).await {
-        Ok(Some(tx)) if tx.account_id.is_none() => tx,
+        // Review #13.2: another browser would learn the page's CSRF token.
+        Ok(Some(tx)) if tx.account_id.is_none() && tx.belongs_to(&browser) => tx,
         Ok(_) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
         Err(e) => return internal_page(e),
     };
@@ -150,14 +176,14 @@ pub async fn login_submit(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let address = client_address(&app, peer, &headers);
     let typed_login = form.login.clone();
     let submission = Submission {
         tx_id: form.tx,
         csrf: form.csrf,
         login: form.login,
         password: Secret::from_presented(&form.password),
-        address,
+        browser: browser_of(&app, peer, &headers, &jar),
+        devices: browser_cookies::devices(&jar),
     };
     let result = async {
         let previous = session_cookie::current(&app, &jar).await?;
@@ -165,16 +191,22 @@ pub async fn login_submit(
     };
     match result.await {
         Ok(LoginResult::Expired) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
-        Ok(LoginResult::Rejected { tx, message }) => {
-            let status = if message == login::THROTTLED {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
+        Ok(LoginResult::Rejected { tx, rejection }) => {
+            let status = match rejection {
+                Rejection::Throttled => StatusCode::TOO_MANY_REQUESTS,
+                Rejection::WrongCredentials => StatusCode::UNAUTHORIZED,
             };
-            render_login(&app, &tx, &typed_login, Some(message), status).await
+            render_login(&app, &tx, &typed_login, Some(rejection.message()), status).await
         }
-        Ok(LoginResult::Authenticated { cookie, outcome }) => {
-            let jar = session_cookie::set(&app, jar, &cookie);
+        Ok(LoginResult::Authenticated {
+            cookie,
+            devices,
+            outcome,
+        }) => {
+            let mut jar = session_cookie::set(&app, jar, &cookie);
+            if let Some(devices) = devices {
+                jar = browser_cookies::set_devices(&app, jar, &devices);
+            }
             (jar, render_outcome(outcome)).into_response()
         }
         Err(e) => internal_page(e),
@@ -190,9 +222,12 @@ pub struct ConsentForm {
 
 pub async fn consent_submit(
     State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<ConsentForm>,
 ) -> Response {
+    let browser = browser_of(&app, peer, &headers, &jar);
     let result = async {
         let session = session_cookie::current(&app, &jar).await?;
         consent::answer(
@@ -201,6 +236,7 @@ pub async fn consent_submit(
             &form.csrf,
             form.decision == "approve",
             session,
+            &browser,
         )
         .await
     };

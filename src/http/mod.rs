@@ -3,10 +3,12 @@
 mod account;
 mod admin;
 mod authorize;
+mod browser_cookies;
 mod demo;
 mod error;
 mod logout;
 pub mod ops;
+mod origin;
 mod pages;
 mod session_cookie;
 mod token;
@@ -29,11 +31,7 @@ pub fn router(app: AppState) -> Router {
             "/authorize",
             get(authorize::authorize).post(authorize::authorize),
         )
-        .route(
-            "/login",
-            get(authorize::login_page).post(authorize::login_submit),
-        )
-        .route("/consent", post(authorize::consent_submit))
+        .merge(browser_forms(app.clone()))
         .route("/token", post(token::token))
         .route(
             "/userinfo",
@@ -45,10 +43,6 @@ pub fn router(app: AppState) -> Router {
             "/logout",
             get(logout::end_session).post(logout::end_session),
         )
-        .route("/logout/confirm", post(logout::confirm))
-        .route("/compte", get(account::page))
-        .route("/compte/rattacher", post(account::attach))
-        .route("/compte/rapprochement", post(account::candidate))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -73,6 +67,25 @@ pub fn router(app: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(app)
+}
+
+/// The pages whose forms change something for the browser's person: accepted only from our own
+/// pages (review #13.2).
+fn browser_forms(app: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/login",
+            get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route("/consent", post(authorize::consent_submit))
+        .route("/logout/confirm", post(logout::confirm))
+        .route("/compte", get(account::page))
+        .route("/compte/rattacher", post(account::attach))
+        .route("/compte/rapprochement", post(account::candidate))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app,
+            origin::same_origin_forms,
+        ))
 }
 
 async fn stylesheet() -> impl axum::response::IntoResponse {

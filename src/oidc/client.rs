@@ -268,6 +268,21 @@ fn check_redirect_uri(uri: &str) -> Result<(), String> {
     if url.fragment().is_some() {
         return Err(format!("{uri}: a redirect URI must not have a fragment"));
     }
+    // Review #13.13: matching is exact, so a wildcard would only ever match itself, and a
+    // userinfo part (`user:pw@host`) is a phishing device (RFC 9700 §4.1.1, RFC 3986 §7.6).
+    if uri.contains('*') {
+        return Err(format!("{uri}: a redirect URI cannot hold a wildcard (*)"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{uri}: a redirect URI cannot hold a user name or password"
+        ));
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{uri}: a redirect URI cannot hold spaces or control characters"
+        ));
+    }
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => Ok(()),
@@ -328,5 +343,30 @@ mod tests {
         let mut reg = registration();
         reg.redirect_uris = vec!["https://ent.example/cb#x".into()];
         assert!(Client::register(reg, 0).is_err());
+    }
+
+    #[test]
+    fn wildcards_userinfo_and_spaces_are_refused() {
+        for uri in [
+            "https://*.ent.example/cb",
+            "https://ent.example/*",
+            "https://user:pw@ent.example/cb",
+            "https://user@ent.example/cb",
+            "https://ent.example/c b",
+            "https://ent.example/cb#",
+        ] {
+            let mut reg = registration();
+            reg.redirect_uris = vec![uri.into()];
+            assert!(Client::register(reg, 0).is_err(), "{uri}");
+            let mut reg = registration();
+            reg.post_logout_redirect_uris = vec![uri.into()];
+            assert!(Client::register(reg, 0).is_err(), "{uri}");
+        }
+        let mut reg = registration();
+        reg.redirect_uris = vec![
+            "http://127.0.0.1:9999".into(),
+            "https://écoles.example/cb".into(),
+        ];
+        assert!(Client::register(reg, 0).is_ok());
     }
 }

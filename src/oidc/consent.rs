@@ -2,7 +2,7 @@
 
 use crate::app::App;
 use crate::error::OAuthError;
-use crate::oidc::authorize::{self, transaction, AuthorizationResponse, Outcome};
+use crate::oidc::authorize::{self, transaction, AuthorizationResponse, Browser, Outcome};
 use crate::oidc::session::Session;
 
 const EXPIRED: &str =
@@ -14,16 +14,18 @@ pub async fn answer(
     csrf: &str,
     approve: bool,
     session: Option<Session>,
+    browser: &Browser,
 ) -> anyhow::Result<Outcome> {
     let Some(tx) = transaction::load(app, tx_id).await? else {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     };
-    // The consent belongs to the person who is logged in in this browser, and to this page.
+    // The consent belongs to the browser that was shown the page (review #13.2), to the person
+    // logged in there, and to this page.
     let Some(session) = session.filter(|s| tx.account_id.as_deref() == Some(s.account_id.as_str()))
     else {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     };
-    if !tx.csrf_matches(csrf) || !transaction::finish(app, &tx.id).await? {
+    if !tx.answered_by(browser, csrf) || !transaction::finish(app, &tx.id).await? {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     }
     if !approve {
@@ -45,5 +47,5 @@ pub async fn answer(
             app.now_ms(),
         )
         .await?;
-    authorize::continue_authenticated(app, tx.request, client, &session, true).await
+    authorize::continue_authenticated(app, tx.request, client, &session, true, browser).await
 }

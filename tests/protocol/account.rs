@@ -211,11 +211,9 @@ async fn a_guardian_declines_a_candidate_and_cannot_confirm_an_account_never_pro
             .unwrap()
             .unwrap();
     assert_eq!(unrelated_now.state, AccountState::Active);
-    assert!(!throttle::is_throttled(
+    assert!(!throttle::exhausted(
         &*f.op.app.ephemeral,
-        &f.op.app.config.throttle,
-        &unrelated.login,
-        "127.0.0.1"
+        &throttle::login(&f.op.app.config.throttle, &unrelated.login, "127.0.0.1")
     )
     .await
     .unwrap());
@@ -322,11 +320,13 @@ async fn codes_expire_are_throttled_and_serve_one_guardian_only(backend: Backend
     }
     let (status, body) = attach(good).await;
     assert_eq!(status, 429, "{body}");
-    assert!(throttle::is_throttled(
+    assert!(throttle::exhausted(
         &*f.op.app.ephemeral,
-        &f.op.app.config.throttle,
-        &format!("code:{}", f.guardian.id),
-        "127.0.0.1"
+        &throttle::subject(
+            &f.op.app.config.throttle,
+            &format!("code:{}", f.guardian.id),
+            "127.0.0.1"
+        )
     )
     .await
     .unwrap());

@@ -135,11 +135,9 @@ async fn the_api_answers_only_configured_tokens(backend: Backend) {
     let (status, _) = get(&op, &token, "/admin/establishments/2530829B/notices").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let throttle = &op.app.config.throttle;
-    assert!(!educonnect::accounts::throttle::is_throttled(
+    assert!(!educonnect::accounts::throttle::exhausted(
         &*op.app.ephemeral,
-        throttle,
-        "j.dupont01",
-        "127.0.0.1"
+        &educonnect::accounts::throttle::login(throttle, "j.dupont01", "127.0.0.1")
     )
     .await
     .unwrap());

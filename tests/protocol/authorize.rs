@@ -22,6 +22,7 @@ on_both_backends!(
     id_token_hint_of_another_person_requires_login,
     unknown_parameters_are_ignored,
     post_to_the_authorization_endpoint_works,
+    registered_redirect_uris_are_kept_character_for_character,
     form_post_response_mode_posts_the_code,
     failed_logins_are_throttled_without_revealing_the_login,
     session_id_is_renewed_at_login,
@@ -436,6 +437,63 @@ async fn post_to_the_authorization_endpoint_works(backend: Backend) {
         .exchange(&param(&back, "code").unwrap(), &pending)
         .await
         .is_ok());
+}
+
+/// Review #13.8: a redirect URI is compared, stored with the code and redirected to exactly as
+/// registered; a normalized form (`…:9999/`, no `:80`) would give a code the RP cannot redeem.
+async fn registered_redirect_uris_are_kept_character_for_character(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let registered = ["http://127.0.0.1:9999", "http://localhost:80/cb"];
+    let mut registration = crate::common::registration("ent-exact");
+    registration.redirect_uris = registered.map(String::from).to_vec();
+    let (_, secret) = f.op.register(registration).await;
+    let secret = secret.unwrap();
+    let browser = Browser::new();
+    for redirect_uri in registered {
+        let (challenge, verifier) = openidconnect::PkceCodeChallenge::new_random_sha256();
+        let mut url = url::Url::parse(&f.op.url("/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", "ent-exact")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid")
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("prompt", "login");
+        let Step::Page { body, .. } = browser.get(f.issuer(), url.as_str()).await else {
+            panic!("expected the login page")
+        };
+        let response = browser
+            .http
+            .post(f.op.url("/login"))
+            .form(&[
+                ("tx", hidden(&body, "tx").unwrap().as_str()),
+                ("csrf", hidden(&body, "csrf").unwrap().as_str()),
+                ("login", LOGIN),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let prefix = format!("{redirect_uri}?code=");
+        assert!(location.starts_with(&prefix), "{location}");
+        let code = param(&url::Url::parse(&location).unwrap(), "code").unwrap();
+        let response = f
+            .http
+            .post(f.op.url("/token"))
+            .basic_auth("ent-exact", Some(secret.expose()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier.secret().as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
 }
 
 async fn form_post_response_mode_posts_the_code(backend: Backend) {

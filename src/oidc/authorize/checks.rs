@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use url::Url;
-
 use super::request::{Prompt, ResponseMode};
 use crate::error::{ErrorCode, OAuthError};
 use crate::oidc::client::{Client, GrantType};
@@ -63,15 +61,16 @@ pub fn check_client_known(client: Option<Client>) -> Result<Client, PageError> {
     })
 }
 
-/// RFC 9700 §2.1: exact match against a registered URI, else no redirect at all.
-pub fn check_redirect_uri(params: &Params, client: &Client) -> Result<Url, PageError> {
+/// RFC 9700 §2.1: exact match against a registered URI, else no redirect at all. The string is
+/// kept as registered (review #13.8).
+pub fn check_redirect_uri(params: &Params, client: &Client) -> Result<String, PageError> {
     let refused =
         || PageError("L'adresse de retour de l'application n'est pas enregistrée.".into());
     let uri = params.get("redirect_uri").ok_or_else(refused)?;
     if !client.has_redirect_uri(uri) {
         return Err(refused());
     }
-    Url::parse(uri).map_err(|_| refused())
+    Ok(uri.to_owned())
 }
 
 pub fn check_response_mode(params: &Params) -> Result<ResponseMode, OAuthError> {

@@ -62,7 +62,7 @@ pub async fn issue(
     let ttl = app.config.tokens.authorization_code_seconds;
     let record = AuthorizationCode {
         client_id: request.client_id.clone(),
-        redirect_uri: request.redirect_uri.to_string(),
+        redirect_uri: request.redirect_uri.clone(),
         account_id: session.account_id.clone(),
         scope: request.scopes.to_string(),
         nonce: request.nonce.clone(),

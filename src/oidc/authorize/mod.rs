@@ -11,7 +11,7 @@ pub mod transaction;
 use checks::{PageError, Params};
 pub use request::{AuthorizationRequest, Prompt, ReplyTo, ResponseMode};
 pub use respond::AuthorizationResponse;
-pub use transaction::Transaction;
+pub use transaction::{Browser, Transaction};
 
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError};
@@ -30,6 +30,8 @@ pub enum Outcome {
     Reply(AuthorizationResponse),
     Login(Transaction),
     Consent(Transaction, Client),
+    /// The browser's address started too many transactions (review #13.5).
+    TooManyRequests,
 }
 
 enum Invalid {
@@ -43,6 +45,7 @@ pub async fn authorize(
     app: &App,
     pairs: Vec<(String, String)>,
     session: Option<Session>,
+    browser: &Browser,
 ) -> anyhow::Result<Outcome> {
     let (request, client) = match validate(app, pairs).await? {
         Ok(valid) => valid,
@@ -55,7 +58,7 @@ pub async fn authorize(
             )))
         }
     };
-    decide(app, request, client, session).await
+    decide(app, request, client, session, browser).await
 }
 
 async fn validate(
@@ -178,6 +181,7 @@ async fn decide(
     request: AuthorizationRequest,
     client: Client,
     session: Option<Session>,
+    browser: &Browser,
 ) -> anyhow::Result<Outcome> {
     let session = session.filter(|s| session_suffices(app, &request, s));
     let Some(session) = session else {
@@ -189,11 +193,14 @@ async fn decide(
                 &error,
             )));
         }
-        return Ok(Outcome::Login(
-            transaction::start(app, request, None).await?,
-        ));
+        return Ok(
+            match transaction::start(app, request, None, browser).await? {
+                Some(tx) => Outcome::Login(tx),
+                None => Outcome::TooManyRequests,
+            },
+        );
     };
-    continue_authenticated(app, request, client, &session, false).await
+    continue_authenticated(app, request, client, &session, false, browser).await
 }
 
 /// After authentication: ask for consent if needed, else issue the code. `consented` is set when
@@ -204,6 +211,7 @@ pub async fn continue_authenticated(
     client: Client,
     session: &Session,
     consented: bool,
+    browser: &Browser,
 ) -> anyhow::Result<Outcome> {
     if !consented && needs_consent(app, &request, &client, session).await? {
         if request.prompt.none {
@@ -214,8 +222,13 @@ pub async fn continue_authenticated(
                 &error,
             )));
         }
-        let tx = transaction::start(app, request, Some(session.account_id.clone())).await?;
-        return Ok(Outcome::Consent(tx, client));
+        let account = Some(session.account_id.clone());
+        return Ok(
+            match transaction::start(app, request, account, browser).await? {
+                Some(tx) => Outcome::Consent(tx, client),
+                None => Outcome::TooManyRequests,
+            },
+        );
     }
     let code = code::issue(app, &request, session).await?;
     session::add_client(app, session, &client.id).await?;

@@ -2,7 +2,6 @@
 //! the rest of the flow would have to re-check.
 
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use crate::oidc::scope::Scopes;
 
@@ -25,7 +24,9 @@ pub struct Prompt {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     pub client_id: String,
-    pub redirect_uri: Url,
+    /// Exactly as registered (review #13.8): compared and redirected to as that string, never
+    /// as a normalized URL (`http://host:80/cb` would become `http://host/cb`).
+    pub redirect_uri: String,
     pub response_mode: ResponseMode,
     pub scopes: Scopes,
     pub state: Option<String>,
@@ -45,7 +46,7 @@ pub struct AuthorizationRequest {
 /// Where and how the response goes back to the RP, known once the redirect URI is trusted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplyTo {
-    pub redirect_uri: Url,
+    pub redirect_uri: String,
     pub response_mode: ResponseMode,
     pub state: Option<String>,
 }

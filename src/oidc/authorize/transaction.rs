@@ -1,5 +1,14 @@
 //! Login and consent transactions: the authorization request parked in the ephemeral store while
-//! the person fills in a page, with the CSRF token of that page.
+//! the person fills in a page, with the CSRF token of that page and the browser it belongs to.
+//!
+//! Review #13.2 (login CSRF): the CSRF token alone belongs to the request, not to the browser:
+//! an attacker could take the `tx`/`csrf` of their own `/authorize` and have a victim's browser
+//! submit the login form with the attacker's credentials. A transaction is therefore bound, when
+//! it starts, to the browser that started it (the digest of a random cookie), and an answer from
+//! any other browser is refused.
+//!
+//! Review #13.5: new transactions are limited per client address, since each one parks a request
+//! in the ephemeral store until it expires.
 
 use std::time::Duration;
 
@@ -17,6 +26,16 @@ pub struct Transaction {
     pub csrf: String,
     /// Set once the person is authenticated and only consent is awaited.
     pub account_id: Option<String>,
+    /// The digest of the binding cookie of the browser that started the transaction.
+    #[serde(default)]
+    pub browser: String,
+}
+
+/// The browser a request comes from: the digest of its binding cookie, and its address.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    pub binding: String,
+    pub address: String,
 }
 
 fn key(id: &str) -> String {
@@ -24,24 +43,42 @@ fn key(id: &str) -> String {
 }
 
 impl Transaction {
-    pub fn csrf_matches(&self, presented: &str) -> bool {
-        constant_time_eq(&self.csrf, presented)
+    /// The page's token, presented by the browser the transaction belongs to.
+    pub fn answered_by(&self, browser: &Browser, csrf: &str) -> bool {
+        constant_time_eq(&self.browser, &browser.binding) & constant_time_eq(&self.csrf, csrf)
+    }
+
+    /// Shown only to the browser that started it (another one would learn its CSRF token).
+    pub fn belongs_to(&self, browser: &Browser) -> bool {
+        constant_time_eq(&self.browser, &browser.binding)
     }
 }
 
+/// Parks the request for `browser`; `None` when that address started too many transactions in
+/// the last minute.
 pub async fn start(
     app: &App,
     request: AuthorizationRequest,
     account_id: Option<String>,
-) -> anyhow::Result<Transaction> {
+    browser: &Browser,
+) -> anyhow::Result<Option<Transaction>> {
+    let rate_key = format!("tx-rate:{}", browser.address);
+    let started = app
+        .ephemeral
+        .incr(&rate_key, Duration::from_secs(60))
+        .await?;
+    if started > app.config.tokens.transactions_per_address_per_minute {
+        return Ok(None);
+    }
     let tx = Transaction {
         id: random_b64(18),
         request,
         csrf: random_b64(24),
         account_id,
+        browser: browser.binding.clone(),
     };
     save(app, &tx).await?;
-    Ok(tx)
+    Ok(Some(tx))
 }
 
 pub async fn save(app: &App, tx: &Transaction) -> anyhow::Result<()> {

@@ -184,6 +184,19 @@ impl EphemeralStore for MemoryStore {
         }))
     }
 
+    async fn decr(&self, key: &str) -> anyhow::Result<()> {
+        self.with(|m, now| {
+            if let Some(Entry {
+                value: Value::Counter(n),
+                ..
+            }) = live(m, key, now)
+            {
+                *n = n.saturating_sub(1);
+            }
+        });
+        Ok(())
+    }
+
     async fn counter(&self, key: &str) -> anyhow::Result<u64> {
         Ok(self.with(|m, now| match live(m, key, now) {
             Some(Entry {

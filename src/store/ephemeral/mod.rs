@@ -49,6 +49,9 @@ pub trait EphemeralStore: Send + Sync {
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
     /// Increments a counter; the TTL starts at the first increment (a fixed window).
     async fn incr(&self, key: &str, ttl: Duration) -> anyhow::Result<u64>;
+    /// Takes one back from a counter that still exists (never below zero; its TTL is kept): an
+    /// attempt counted before its check, given back when the check passed or was not run.
+    async fn decr(&self, key: &str) -> anyhow::Result<()>;
     /// Reads a counter (0 when absent).
     async fn counter(&self, key: &str) -> anyhow::Result<u64>;
     /// Adds to a set and (re)sets the set's TTL.

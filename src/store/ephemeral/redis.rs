@@ -18,6 +18,7 @@ pub struct RedisStore {
     prefix: String,
     take_with_tombstone: Script,
     incr_with_ttl: Script,
+    decr_if_positive: Script,
 }
 
 const TAKE_WITH_TOMBSTONE: &str = r"
@@ -38,6 +39,12 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
+const DECR_IF_POSITIVE: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n and n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+";
+
 impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> anyhow::Result<RedisStore> {
         let client = redis::Client::open(url).context("invalid REDIS_URL")?;
@@ -49,6 +56,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             take_with_tombstone: Script::new(TAKE_WITH_TOMBSTONE),
             incr_with_ttl: Script::new(INCR_WITH_TTL),
+            decr_if_positive: Script::new(DECR_IF_POSITIVE),
         })
     }
 
@@ -152,6 +160,15 @@ impl EphemeralStore for RedisStore {
             .arg(millis(ttl))
             .invoke_async(&mut conn)
             .await?)
+    }
+
+    async fn decr(&self, key: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        self.decr_if_positive
+            .key(self.key(key))
+            .invoke_async::<i64>(&mut conn)
+            .await?;
+        Ok(())
     }
 
     async fn counter(&self, key: &str) -> anyhow::Result<u64> {
