@@ -26,7 +26,7 @@ pub async fn authorize(
     jar: CookieJar,
     RawForm(raw): RawForm,
 ) -> Response {
-    let pairs = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let form = crate::oidc::form::decode(&raw);
     let (jar, binding) = browser_cookies::ensure_binding(&app, jar);
     let browser = Browser {
         binding,
@@ -34,7 +34,7 @@ pub async fn authorize(
     };
     let result = async {
         let session = session_cookie::current(&app, &jar).await?;
-        authorize::authorize(&app, pairs, session, &browser).await
+        authorize::authorize(&app, form, session, &browser).await
     };
     match result.await {
         Ok(outcome) => (jar, render_outcome(outcome)).into_response(),

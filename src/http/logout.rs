@@ -19,10 +19,10 @@ pub async fn end_session(
     jar: CookieJar,
     RawForm(raw): RawForm,
 ) -> Response {
-    let params = url::form_urlencoded::parse(&raw).into_owned().collect();
+    let form = crate::oidc::form::decode(&raw);
     let result = async {
         let session = session_cookie::current(&app, &jar).await?;
-        logout::end_session(&app, &params, session).await
+        logout::end_session(&app, form, session).await
     };
     match result.await {
         Ok(outcome) => render(&app, jar, outcome),
@@ -62,6 +62,7 @@ fn render(app: &crate::app::App, jar: CookieJar, outcome: LogoutOutcome) -> Resp
             pages::render(StatusCode::OK, &LoggedOutPage),
         )
             .into_response(),
+        LogoutOutcome::BadRequest(message) => pages::error_page(StatusCode::BAD_REQUEST, message),
         LogoutOutcome::Confirm { csrf } => {
             pages::render(StatusCode::OK, &LogoutConfirmPage { csrf: &csrf })
         }

@@ -12,6 +12,7 @@ use url::Url;
 use crate::app::App;
 use crate::oidc::access_token;
 use crate::oidc::backchannel;
+use crate::oidc::form::{self, FormPairs};
 use crate::oidc::session::{self, Session};
 use crate::secrets::{constant_time_eq, random_b64};
 use crate::store::ephemeral::{put_json, take_json};
@@ -26,6 +27,8 @@ pub enum LogoutOutcome {
         csrf: String,
     },
     LoggedOut,
+    /// A malformed request (a parameter repeated or not UTF-8): nothing done.
+    BadRequest(&'static str),
 }
 
 /// The confirmation form's token, bound to the browser's session.
@@ -40,9 +43,22 @@ fn pending_key(csrf: &str) -> String {
 
 pub async fn end_session(
     app: &Arc<App>,
-    params: &HashMap<String, String>,
+    form: FormPairs,
     session: Option<Session>,
 ) -> anyhow::Result<LogoutOutcome> {
+    // Review #13.13: a parameter repeated is ambiguous (which hint, which target?), one that is
+    // not UTF-8 could not be echoed untouched (`state`).
+    if !form::repeated(&form.pairs).is_empty() {
+        return Ok(LogoutOutcome::BadRequest(
+            "La demande de déconnexion contient plusieurs fois le même paramètre.",
+        ));
+    }
+    if !form.malformed.is_empty() {
+        return Ok(LogoutOutcome::BadRequest(
+            "La demande de déconnexion contient un paramètre illisible.",
+        ));
+    }
+    let params: HashMap<String, String> = form.pairs.into_iter().collect();
     let get = |name: &str| {
         params
             .get(name)
@@ -56,8 +72,10 @@ pub async fn end_session(
     let Some(hint) = hint else {
         return confirm(app, session).await;
     };
-    // The hint names someone else than the person logged in here: let them decide.
-    if session.as_ref().is_some_and(|s| s.account_id != hint.sub) {
+    // RP-Initiated Logout 1.0 §2: the hint must belong to the session of this browser, not
+    // only to its person (review #13.6: an ID token of an ended session would otherwise end the
+    // current one without asking). Otherwise the person decides.
+    if session.as_ref().is_some_and(|s| !hint.belongs_to(s)) {
         return confirm(app, session).await;
     }
     if let Some(session) = session {
@@ -118,7 +136,18 @@ async fn confirm(app: &App, session: Option<Session>) -> anyhow::Result<LogoutOu
 
 struct Hint {
     sub: String,
+    sid: Option<String>,
     client_id: String,
+}
+
+impl Hint {
+    fn belongs_to(&self, session: &Session) -> bool {
+        self.sub == session.account_id
+            && self
+                .sid
+                .as_deref()
+                .is_some_and(|sid| constant_time_eq(sid, &session.sid))
+    }
 }
 
 /// An ID token we issued (expired is fine), for `client_id` if one is given.
@@ -138,6 +167,7 @@ async fn verified_hint(
     }
     Ok(Some(Hint {
         sub: sub.to_owned(),
+        sid: claims["sid"].as_str().map(str::to_owned),
         client_id: aud.to_owned(),
     }))
 }

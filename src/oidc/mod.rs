@@ -9,6 +9,7 @@ pub mod client;
 pub mod client_auth;
 pub mod consent;
 pub mod discovery;
+pub mod form;
 pub mod grants;
 pub mod id_token;
 pub mod introspection;

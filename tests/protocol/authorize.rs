@@ -22,6 +22,8 @@ on_both_backends!(
     id_token_hint_of_another_person_requires_login,
     unknown_parameters_are_ignored,
     post_to_the_authorization_endpoint_works,
+    oversized_or_unreadable_parameters_are_refused_and_never_parked,
+    new_transactions_per_address_are_bounded,
     registered_redirect_uris_are_kept_character_for_character,
     form_post_response_mode_posts_the_code,
     failed_logins_are_throttled_without_revealing_the_login,
@@ -201,6 +203,78 @@ async fn errors_after_the_redirect_uri_is_trusted_go_back_with_state_and_iss(bac
         param(&redirect_of(&f, &url).await, "error").as_deref(),
         Some("invalid_request")
     );
+}
+
+/// The authorization URL of a fresh request with `name` set to the raw (already encoded) `value`.
+fn with_raw(f: &Fixture, name: &str, value: &str) -> String {
+    let mut url = f.request(&[], &[]).url;
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != name)
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(&kept);
+    format!("{url}&{name}={value}")
+}
+
+/// Review #13.5 and #13.13: each parked parameter has a bound; a `state` that is too long or
+/// not UTF-8 is refused and not echoed (it could not come back untouched).
+async fn oversized_or_unreadable_parameters_are_refused_and_never_parked(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    for (name, value, state_back) in [
+        ("state", "%FF%FEabc".to_owned(), false),
+        ("state", "s".repeat(2049), false),
+        ("nonce", "n".repeat(513), true),
+        ("login_hint", "l".repeat(257), true),
+        ("acr_values", "a".repeat(257), true),
+        ("ui_locales", "%C3%28".to_owned(), true),
+    ] {
+        let url = with_raw(&f, name, &value);
+        let back = redirect_of(&f, &url).await;
+        assert_eq!(
+            param(&back, "error").as_deref(),
+            Some("invalid_request"),
+            "{name}"
+        );
+        assert_eq!(
+            param(&back, "state").is_some(),
+            state_back,
+            "{name}: {back}"
+        );
+        assert_eq!(param(&back, "iss").as_deref(), Some(f.issuer()));
+    }
+    // At the bound, accepted.
+    let url = with_raw(&f, "state", &"s".repeat(2048));
+    let Step::Page { status, body, .. } = f.browser.get(f.issuer(), &url).await else {
+        panic!("expected the login page")
+    };
+    assert_eq!(status, 200);
+    assert!(body.contains("name=\"password\""));
+}
+
+async fn new_transactions_per_address_are_bounded(backend: Backend) {
+    let f = Fixture::with(backend, |c| {
+        c.tokens.transactions_per_address_per_minute = 5
+    })
+    .await;
+    for _ in 0..5 {
+        let step = f
+            .browser
+            .get(f.issuer(), f.request(&[], &[]).url.as_str())
+            .await;
+        let Step::Page { status, .. } = step else {
+            panic!()
+        };
+        assert_eq!(status, 200);
+    }
+    let response = f
+        .http
+        .get(f.request(&[], &[]).url.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.text().await.unwrap().contains("Trop de demandes"));
 }
 
 async fn redirect_of(f: &Fixture, url: &str) -> url::Url {

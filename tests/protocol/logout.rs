@@ -17,6 +17,8 @@ on_both_backends!(
     logout_with_query_added_to_post_logout_uri_does_not_redirect,
     logout_with_only_state_asks_for_confirmation,
     logout_without_hint_asks_for_confirmation,
+    an_id_token_of_an_ended_session_asks_for_confirmation,
+    logout_refuses_repeated_or_unreadable_parameters,
     logout_revokes_session_tokens_but_not_offline_ones,
     backchannel_logout_posts_a_signed_logout_token_to_each_rp,
 );
@@ -60,6 +62,65 @@ async fn logout_with_valid_hint_redirects_with_state_and_ends_the_session(backen
         panic!()
     };
     assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+}
+
+/// Review #13.6 (RP-Initiated Logout 1.0 §2): a hint of the same person but of a session that has
+/// ended does not end the current session without asking.
+async fn an_id_token_of_an_ended_session_asks_for_confirmation(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let old_hint = logged_in(&f).await;
+    let Step::Left(_) = f
+        .browser
+        .get(
+            f.issuer(),
+            &logout_url(&f, Some(&old_hint), Some(POST_LOGOUT_URI)),
+        )
+        .await
+    else {
+        panic!("the hint of the current session logs out at once")
+    };
+    // Logged in again: a new session, of the same person.
+    let _current_hint = logged_in(&f).await;
+    let step = f
+        .browser
+        .get(
+            f.issuer(),
+            &logout_url(&f, Some(&old_hint), Some(POST_LOGOUT_URI)),
+        )
+        .await;
+    let Step::Page { status, body, .. } = step else {
+        panic!("an old session's hint must not redirect")
+    };
+    assert_eq!(status, 200);
+    assert!(body.contains("Se déconnecter d'EduConnect"), "{body}");
+    // The current session is still there.
+    let pending = f.request(&[], &[("prompt", "none")]);
+    let Step::Left(back) = f.browser.get(f.issuer(), pending.url.as_str()).await else {
+        panic!()
+    };
+    assert!(param(&back, "code").is_some(), "{back}");
+}
+
+/// Review #13.13: `/logout?state=a&state=b` or a value that is not UTF-8 is a malformed request.
+async fn logout_refuses_repeated_or_unreadable_parameters(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let hint = logged_in(&f).await;
+    let base = logout_url(&f, Some(&hint), Some(POST_LOGOUT_URI));
+    for url in [
+        format!("{base}&state=again"),
+        format!("{base}&ui_locales=%FF"),
+    ] {
+        let Step::Page { status, .. } = f.browser.get(f.issuer(), &url).await else {
+            panic!("{url} must not redirect")
+        };
+        assert_eq!(status, 400, "{url}");
+    }
+    // Nothing was done: the session is still there.
+    let pending = f.request(&[], &[("prompt", "none")]);
+    let Step::Left(back) = f.browser.get(f.issuer(), pending.url.as_str()).await else {
+        panic!()
+    };
+    assert!(param(&back, "code").is_some(), "{back}");
 }
 
 async fn logout_with_bad_or_modified_id_token_hint_does_not_redirect(backend: Backend) {

@@ -16,6 +16,7 @@ pub use transaction::{Browser, Transaction};
 use crate::app::App;
 use crate::error::{ErrorCode, OAuthError};
 use crate::oidc::client::Client;
+use crate::oidc::form::FormPairs;
 use crate::oidc::scope::Scopes;
 use crate::oidc::session::{self, Session};
 use crate::tokens::jwt;
@@ -43,11 +44,11 @@ enum Invalid {
 /// session of the browser, if any.
 pub async fn authorize(
     app: &App,
-    pairs: Vec<(String, String)>,
+    form: FormPairs,
     session: Option<Session>,
     browser: &Browser,
 ) -> anyhow::Result<Outcome> {
-    let (request, client) = match validate(app, pairs).await? {
+    let (request, client) = match validate(app, form).await? {
         Ok(valid) => valid,
         Err(Invalid::Page(PageError(message))) => return Ok(Outcome::ErrorPage(message)),
         Err(Invalid::Reply(reply, error)) => {
@@ -63,12 +64,13 @@ pub async fn authorize(
 
 async fn validate(
     app: &App,
-    pairs: Vec<(String, String)>,
+    form: FormPairs,
 ) -> anyhow::Result<Result<(AuthorizationRequest, Client), Invalid>> {
-    let (params, repeated) = Params::new(pairs);
+    let malformed = form.malformed;
+    let (params, repeated) = Params::new(form.pairs);
     let page = |e: PageError| Ok(Err(Invalid::Page(e)));
     // Until the redirect URI is trusted, nothing goes back to the RP.
-    if let Err(e) = checks::check_no_repeated_identity(&repeated) {
+    if let Err(e) = checks::check_no_repeated_identity(&repeated, &malformed) {
         return page(e);
     }
     let client_id = match checks::check_client_id(&params) {
@@ -83,7 +85,12 @@ async fn validate(
         Ok(uri) => uri,
         Err(e) => return page(e),
     };
-    let state = params.get("state").map(str::to_owned);
+    // `state` is echoed untouched or not at all: one too long (or not UTF-8, then absent from
+    // `params`) is refused below without being sent back.
+    let state = params
+        .get("state")
+        .filter(|s| checks::max_length("state").is_none_or(|max| s.len() <= max))
+        .map(str::to_owned);
     let mut reply = ReplyTo {
         redirect_uri,
         response_mode: ResponseMode::Query,
@@ -96,7 +103,9 @@ async fn validate(
     }
     // From here on, every failure is an error response to the trusted redirect URI.
     let checked = (|| {
+        checks::check_utf8(&malformed)?;
         checks::check_no_repeated_parameters(&repeated)?;
+        checks::check_lengths(&params)?;
         checks::check_no_request_object(&params)?;
         checks::check_response_type(&params)?;
         checks::check_client_may_use_code(&client)?;
