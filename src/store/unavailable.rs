@@ -1,7 +1,7 @@
 //! A store that does not answer (a restart, an outage): the error the backends return for it, and
 //! the one test the HTTP layer makes to answer 503 with `Retry-After` rather than 500.
 
-/// The database did not answer, even after the retry the backend allows itself.
+/// The database or Redis did not answer, even after the retry the backend allows itself.
 #[derive(Debug, thiserror::Error)]
 #[error("the {store} is unavailable")]
 pub struct StoreUnavailable {
@@ -31,6 +31,9 @@ impl StoreUnavailable {
                 || cause
                     .downcast_ref::<sqlx::Error>()
                     .is_some_and(super::sql::is_connection_failure)
+                || cause
+                    .downcast_ref::<redis::RedisError>()
+                    .is_some_and(super::ephemeral::is_connection_failure)
         })
     }
 }
