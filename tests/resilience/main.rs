@@ -80,7 +80,8 @@ async fn load(f: &Fixture, token: &str, stop: &AtomicBool) -> Vec<Answer> {
 }
 
 /// Runs the load while `outage` runs (it returns when the store answers again), then two
-/// seconds more; checks the answers and returns (failed before `up`, failed after).
+/// seconds more: no request fails after `up`, and before only with a 503 and `Retry-After`.
+/// Returns (failed before `up`, failed after).
 async fn under_load(
     f: &Fixture,
     token: &str,
@@ -97,29 +98,30 @@ async fn under_load(
     let failed = |a: &&&Answer| a.status >= 500;
     let (during, after): (Vec<&Answer>, Vec<&Answer>) =
         answers.iter().partition(|a| a.started < up);
-    for a in during.iter().filter(failed) {
-        assert!(
-            a.status == 503 && a.retry_after,
-            "while the store was down, {} answered {} (retry-after: {})",
-            a.what,
-            a.status,
-            a.retry_after
-        );
-    }
-    assert!(after.len() > 20, "the load ran after the restart");
-    let failed_after: Vec<String> = after
+    let describe =
+        |a: &&Answer| format!("{} {} (retry-after: {})", a.what, a.status, a.retry_after);
+    let not_503: Vec<String> = during
         .iter()
         .filter(failed)
-        .map(|a| format!("{} {}", a.what, a.status))
+        .filter(|a| !(a.status == 503 && a.retry_after))
+        .map(describe)
         .collect();
+    let failed_after: Vec<String> = after.iter().filter(failed).map(describe).collect();
     let counts = (during.iter().filter(failed).count(), failed_after.len());
     eprintln!(
-        "{} requests before the store answered again ({} failed, 503), {} after ({} failed)",
+        "{} requests before the store answered again: {} failed, {} of them not a 503 with \
+         Retry-After; {} after: {} failed",
         during.len(),
         counts.0,
+        not_503.len(),
         after.len(),
         counts.1
     );
+    assert!(
+        not_503.is_empty(),
+        "while the store was down, requests answered {not_503:?}"
+    );
+    assert!(after.len() > 20, "the load ran after the restart");
     assert!(
         failed_after.is_empty(),
         "{} of {} requests failed after the store answered again: {failed_after:?}",
@@ -129,8 +131,56 @@ async fn under_load(
     counts
 }
 
+/// The load for `duration`.
+async fn load_for(f: &Fixture, token: &str, duration: Duration) -> Vec<Answer> {
+    let stop = AtomicBool::new(false);
+    let (answers, ()) = tokio::join!(load(f, token, &stop), async {
+        tokio::time::sleep(duration).await;
+        stop.store(true, Ordering::Relaxed);
+    });
+    answers
+}
+
+/// Fills the pool with connections, lets them sit while `restart` runs (it returns when the
+/// store answers again), then checks the next requests; returns how many failed.
+async fn after_a_quiet_restart(
+    f: &Fixture,
+    token: &str,
+    restart: impl std::future::Future<Output = ()>,
+) -> usize {
+    let warm = load_for(f, token, Duration::from_secs(1)).await;
+    assert!(warm.iter().all(|a| a.status < 500), "the load runs");
+    restart.await;
+    let answers = load_for(f, token, Duration::from_millis(1500)).await;
+    let failed: Vec<String> = answers
+        .iter()
+        .filter(|a| a.status >= 500)
+        .map(|a| format!("{} {}", a.what, a.status))
+        .collect();
+    eprintln!(
+        "{} requests after the restart: {} failed",
+        answers.len(),
+        failed.len()
+    );
+    assert!(answers.len() > 20, "the load ran after the restart");
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed after the store answered again: {failed:?}",
+        failed.len(),
+        answers.len()
+    );
+    failed.len()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_database_restart_under_load_no_request_fails() {
+async fn after_a_database_restart_no_request_fails() {
+    let (pg, redis) = (Postgres::start().await, Redis::start().await);
+    let (f, token) = provider(&pg, &redis).await;
+    after_a_quiet_restart(&f, &token, pg.restart()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_database_restart_under_load_requests_answer_503_never_500() {
     let (pg, redis) = (Postgres::start().await, Redis::start().await);
     let (f, token) = provider(&pg, &redis).await;
     under_load(&f, &token, async {
@@ -141,7 +191,18 @@ async fn after_a_database_restart_under_load_no_request_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_redis_restart_under_load_no_request_fails() {
+async fn after_a_redis_restart_no_request_fails() {
+    let (pg, mut redis) = (Postgres::start().await, Redis::start().await);
+    let (f, token) = provider(&pg, &redis).await;
+    after_a_quiet_restart(&f, &token, async {
+        redis.kill();
+        redis.start_again().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn during_a_redis_restart_under_load_requests_answer_503_never_500() {
     let (pg, mut redis) = (Postgres::start().await, Redis::start().await);
     let (f, token) = provider(&pg, &redis).await;
     under_load(&f, &token, async {
