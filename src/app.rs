@@ -33,14 +33,23 @@ pub type AppState = Arc<App>;
 impl App {
     /// Connects the stores, runs the migrations, loads (or creates) the signing keys.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+        let timeout = std::time::Duration::from_secs(config.store_timeout_seconds);
         let durable: Arc<dyn DurableStore> = Arc::new(
-            SqlStore::connect(&config.database_url, config.database_max_connections).await?,
+            SqlStore::connect_with_timeout(
+                &config.database_url,
+                config.database_max_connections,
+                timeout,
+            )
+            .await?,
         );
         durable.migrate().await?;
         let ephemeral: Arc<dyn EphemeralStore> = if config.redis_url.is_empty() {
             Arc::new(MemoryStore::new())
         } else {
-            Arc::new(RedisStore::connect(&config.redis_url, &config.redis_prefix).await?)
+            Arc::new(
+                RedisStore::connect_with_timeout(&config.redis_url, &config.redis_prefix, timeout)
+                    .await?,
+            )
         };
         let kek = Kek::load_or_create(config.key_encryption_key.as_deref(), &config.keys_dir)?;
         let keys = KeyRing::load(durable.clone(), kek, clock.clone()).await?;

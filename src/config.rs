@@ -25,6 +25,9 @@ pub struct Config {
     pub redis_url: String,
     /// Prefix of every Redis key (several deployments may share one Redis).
     pub redis_prefix: String,
+    /// How long a request waits for a store (a database connection, a Redis connection or
+    /// answer) before it is answered 503.
+    pub store_timeout_seconds: u64,
     /// Where the key-encryption key is kept when `EDUCONNECT_KEY_ENCRYPTION_KEY` is not set.
     pub keys_dir: PathBuf,
     /// Key-encryption key (base64url of 32 bytes); takes precedence over `keys_dir/kek`.
@@ -112,6 +115,7 @@ impl Default for Config {
             database_max_connections: 16,
             redis_url: String::new(),
             redis_prefix: "educonnect:".into(),
+            store_timeout_seconds: 5,
             keys_dir: "keys".into(),
             key_encryption_key: None,
             demo: None,
@@ -243,6 +247,11 @@ impl Config {
         if !redis_ok {
             return Err(ConfigError(
                 "redis_url must be empty or start with redis://".into(),
+            ));
+        }
+        if self.store_timeout_seconds == 0 {
+            return Err(ConfigError(
+                "store_timeout_seconds must be at least 1".into(),
             ));
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

@@ -4,6 +4,7 @@
 
 pub mod ephemeral;
 pub mod sql;
+mod unavailable;
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +22,7 @@ use crate::provisioning::model::{
 use crate::tokens::keyring::StoredKey;
 
 pub use ephemeral::{EphemeralStore, Taken};
+pub use unavailable::StoreUnavailable;
 
 /// Relying parties.
 #[async_trait]

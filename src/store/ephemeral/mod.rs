@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub use self::redis::RedisStore;
+pub use self::redis::{is_connection_failure, RedisStore};
 pub use memory::MemoryStore;
 
 /// What `take_leaving_tombstone` found.

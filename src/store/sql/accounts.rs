@@ -34,40 +34,43 @@ fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn account(&self, id: &str) -> anyhow::Result<Option<Account>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+        let row = self
+            .retry(|| sqlx::query(&sql).bind(id).fetch_optional(&self.pool))
             .await?;
         row.as_ref().map(account_from).transpose()
     }
 
     async fn account_by_login(&self, login: &str) -> anyhow::Result<Option<Account>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE login = $1"))
-            .bind(login)
-            .fetch_optional(&self.pool)
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE login = $1");
+        let row = self
+            .retry(|| sqlx::query(&sql).bind(login).fetch_optional(&self.pool))
             .await?;
         row.as_ref().map(account_from).transpose()
     }
 
     async fn insert_account(&self, a: &Account) -> Result<(), InsertAccountError> {
-        let done = sqlx::query(&format!(
+        let sql = format!(
             "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (login) DO NOTHING"
-        ))
-        .bind(&a.id)
-        .bind(&a.login)
-        .bind(&a.password_hash)
-        .bind(a.profile.as_str())
-        .bind(&a.given_name)
-        .bind(&a.family_name)
-        .bind(&a.email)
-        .bind(&a.phone)
-        .bind(a.state.as_str())
-        .bind(a.created_at)
-        .bind(a.updated_at)
-        .execute(&self.pool)
-        .await
-        .map_err(anyhow::Error::from)?;
+        );
+        // Run twice, the second would find the first's row: `LoginTaken`.
+        let insert = || {
+            sqlx::query(&sql)
+                .bind(&a.id)
+                .bind(&a.login)
+                .bind(&a.password_hash)
+                .bind(a.profile.as_str())
+                .bind(&a.given_name)
+                .bind(&a.family_name)
+                .bind(&a.email)
+                .bind(&a.phone)
+                .bind(a.state.as_str())
+                .bind(a.created_at)
+                .bind(a.updated_at)
+                .execute(&self.pool)
+        };
+        let done = self.retry_if_not_run(insert).await?;
         if done.rows_affected() == 0 {
             return Err(InsertAccountError::LoginTaken(a.login.clone()));
         }
@@ -75,22 +78,26 @@ impl AccountStore for SqlStore {
     }
 
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.retry(|| {
+            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+        })
+        .await?;
         Ok(())
     }
 
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3")
-            .bind(state.as_str())
-            .bind(now_ms)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.retry(|| {
+            sqlx::query("UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3")
+                .bind(state.as_str())
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+        })
+        .await?;
         Ok(())
     }
 }

@@ -19,35 +19,46 @@ fn client_from(row: &AnyRow) -> anyhow::Result<Client> {
 #[async_trait]
 impl ClientStore for SqlStore {
     async fn client(&self, id: &str) -> anyhow::Result<Option<Client>> {
-        let row = sqlx::query(
-            "SELECT id, secret_digest, metadata, created_at FROM clients WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id, secret_digest, metadata, created_at FROM clients WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+            })
+            .await?;
         row.as_ref().map(client_from).transpose()
     }
 
     async fn put_client(&self, client: &Client) -> anyhow::Result<()> {
-        sqlx::query(
+        let metadata = serde_json::to_string(client)?;
+        // An upsert: run twice, the same row.
+        self.retry(|| {
+            sqlx::query(
             "INSERT INTO clients (id, secret_digest, metadata, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (id) DO UPDATE SET secret_digest = excluded.secret_digest,
                  metadata = excluded.metadata",
         )
         .bind(&client.id)
         .bind(&client.secret_digest)
-        .bind(serde_json::to_string(client)?)
+        .bind(&metadata)
         .bind(client.created_at)
         .execute(&self.pool)
+        })
         .await?;
         Ok(())
     }
 
     async fn clients(&self) -> anyhow::Result<Vec<Client>> {
-        let rows =
-            sqlx::query("SELECT id, secret_digest, metadata, created_at FROM clients ORDER BY id")
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id, secret_digest, metadata, created_at FROM clients ORDER BY id",
+                )
                 .fetch_all(&self.pool)
-                .await?;
+            })
+            .await?;
         rows.iter().map(client_from).collect()
     }
 

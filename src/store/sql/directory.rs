@@ -14,7 +14,7 @@ use crate::store::{DirectoryStore, ImportTx};
 #[async_trait]
 impl DirectoryStore for SqlStore {
     async fn begin_import(&self) -> anyhow::Result<Box<dyn ImportTx>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // A write first: PostgreSQL holds the row lock, SQLite the write lock, until commit.
         sqlx::query("UPDATE import_lock SET held_at = held_at + 1 WHERE id = 1")
             .execute(&mut *tx)
@@ -30,113 +30,36 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn affiliations(&self, account_id: &str) -> anyhow::Result<Affiliations> {
-        let mut conn = self.pool.acquire().await?;
-        let ine = sqlx::query("SELECT ine FROM pupils WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|row| row.try_get("ine"))
-            .transpose()?;
-        let mut affiliations = Affiliations {
-            ine,
-            ..Affiliations::default()
-        };
-        for row in sqlx::query(
-            "SELECT uai, eleve_id, division FROM enrolments
-             WHERE account_id = $1 AND left_at IS NULL ORDER BY uai, eleve_id",
-        )
-        .bind(account_id)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            affiliations.enrolments.push(Enrolment {
-                uai: row.try_get("uai")?,
-                eleve_id: row.try_get("eleve_id")?,
-                division: row.try_get("division")?,
-            });
-        }
-        for row in sqlx::query(
-            "SELECT uai, family_name, given_name FROM persons
-             WHERE account_id = $1 AND left_at IS NULL ORDER BY uai, personne_id",
-        )
-        .bind(account_id)
-        .fetch_all(&mut *conn)
-        .await?
-        {
-            affiliations.records.push(PersonRecord {
-                uai: row.try_get("uai")?,
-                family_name: row.try_get("family_name")?,
-                given_name: row.try_get("given_name")?,
-            });
-        }
-        // Children from the establishments' records, then those attached by hand.
-        let children = sqlx::query(
-            "SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, l.legal,
-                    p.family_name AS guardian_family_name, p.given_name AS guardian_given_name
-             FROM persons p
-             JOIN links l ON l.uai = p.uai AND l.personne_id = p.personne_id
-             JOIN enrolments e ON e.uai = l.uai AND e.eleve_id = l.eleve_id AND e.left_at IS NULL
-             JOIN accounts a ON a.id = e.account_id
-             WHERE p.account_id = $1 AND p.left_at IS NULL
-             UNION
-             SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, 1 AS legal,
-                    g.family_name AS guardian_family_name, g.given_name AS guardian_given_name
-             FROM attachments t
-             JOIN accounts g ON g.id = t.guardian_id
-             JOIN accounts a ON a.id = t.pupil_id
-             JOIN enrolments e ON e.account_id = a.id AND e.left_at IS NULL
-             WHERE t.guardian_id = $2
-             ORDER BY 4, 5",
-        )
-        .bind(account_id)
-        .bind(account_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in children {
-            let child = Child {
-                account_id: row.try_get("id")?,
-                given_name: row.try_get("given_name")?,
-                family_name: row.try_get("family_name")?,
-                enrolment: Enrolment {
-                    uai: row.try_get("uai")?,
-                    eleve_id: row.try_get("eleve_id")?,
-                    division: row.try_get("division")?,
-                },
-                legal: row.try_get::<i64, _>("legal")? != 0,
-                guardian_family_name: row.try_get("guardian_family_name")?,
-                guardian_given_name: row.try_get("guardian_given_name")?,
-            };
-            // A child both recorded and attached by hand appears once.
-            if !affiliations
-                .children
-                .iter()
-                .any(|c| c.account_id == child.account_id && c.enrolment.uai == child.enrolment.uai)
-            {
-                affiliations.children.push(child);
-            }
-        }
-        Ok(affiliations)
+        self.retry(|| async move {
+            let mut conn = self.pool.acquire().await?;
+            read_affiliations(&mut conn, account_id).await
+        })
+        .await
     }
 
     async fn pupil_account(&self, ine: &str) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query("SELECT account_id FROM pupils WHERE ine = $1")
-            .bind(ine)
-            .fetch_optional(&self.pool)
+        Ok(self
+            .retry(|| {
+                sqlx::query("SELECT account_id FROM pupils WHERE ine = $1")
+                    .bind(ine)
+                    .fetch_optional(&self.pool)
+            })
             .await?
             .map(|row| row.try_get("account_id"))
             .transpose()?)
     }
 
     async fn person_account(&self, uai: &str, personne_id: &str) -> anyhow::Result<Option<String>> {
-        Ok(
-            sqlx::query("SELECT account_id FROM persons WHERE uai = $1 AND personne_id = $2")
-                .bind(uai)
-                .bind(personne_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .map(|row| row.try_get("account_id"))
-                .transpose()?,
-        )
+        Ok(self
+            .retry(|| {
+                sqlx::query("SELECT account_id FROM persons WHERE uai = $1 AND personne_id = $2")
+                    .bind(uai)
+                    .bind(personne_id)
+                    .fetch_optional(&self.pool)
+            })
+            .await?
+            .map(|row| row.try_get("account_id"))
+            .transpose()?)
     }
 
     async fn refresh_statistics(&self) -> anyhow::Result<()> {
@@ -168,13 +91,16 @@ impl DirectoryStore for SqlStore {
     }
 
     async fn establishment(&self, uai: &str) -> anyhow::Result<Option<Establishment>> {
-        let row = sqlx::query(
-            "SELECT uai, name, academy, school_year, last_export_date, last_import_at
-             FROM establishments WHERE uai = $1",
-        )
-        .bind(uai)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT uai, name, academy, school_year, last_export_date, last_import_at
+                     FROM establishments WHERE uai = $1",
+                )
+                .bind(uai)
+                .fetch_optional(&self.pool)
+            })
+            .await?;
         row.map(|row| {
             Ok(Establishment {
                 uai: row.try_get("uai")?,
@@ -201,13 +127,16 @@ impl DirectoryStore for SqlStore {
         if !self.establishment_exists(uai).await? {
             return Ok(None);
         }
-        let rows = sqlx::query(
-            "SELECT id, kind, message, created_at, read_at FROM establishment_notices
-             WHERE uai = $1 ORDER BY created_at DESC, id",
-        )
-        .bind(uai)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id, kind, message, created_at, read_at FROM establishment_notices
+                     WHERE uai = $1 ORDER BY created_at DESC, id",
+                )
+                .bind(uai)
+                .fetch_all(&self.pool)
+            })
+            .await?;
         let notices = rows
             .iter()
             .map(|row| {
@@ -241,14 +170,17 @@ impl DirectoryStore for SqlStore {
         if !self.establishment_exists(uai).await? {
             return Ok(None);
         }
-        let rows = sqlx::query(
-            "SELECT id, source, export_date, imported_at, report FROM imports
-             WHERE uai = $1 ORDER BY imported_at DESC, id LIMIT $2",
-        )
-        .bind(uai)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id, source, export_date, imported_at, report FROM imports
+                     WHERE uai = $1 ORDER BY imported_at DESC, id LIMIT $2",
+                )
+                .bind(uai)
+                .bind(limit)
+                .fetch_all(&self.pool)
+            })
+            .await?;
         let imports = rows
             .iter()
             .map(|row| {
@@ -267,12 +199,105 @@ impl DirectoryStore for SqlStore {
 
 impl SqlStore {
     pub(super) async fn establishment_exists(&self, uai: &str) -> anyhow::Result<bool> {
-        Ok(
-            sqlx::query("SELECT 1 AS one FROM establishments WHERE uai = $1")
-                .bind(uai)
-                .fetch_optional(&self.pool)
-                .await?
-                .is_some(),
-        )
+        Ok(self
+            .retry(|| {
+                sqlx::query("SELECT 1 AS one FROM establishments WHERE uai = $1")
+                    .bind(uai)
+                    .fetch_optional(&self.pool)
+            })
+            .await?
+            .is_some())
     }
+}
+
+/// The reads behind the claims, on one connection.
+async fn read_affiliations(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+) -> Result<Affiliations, sqlx::Error> {
+    let ine = sqlx::query("SELECT ine FROM pupils WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get("ine"))
+        .transpose()?;
+    let mut affiliations = Affiliations {
+        ine,
+        ..Affiliations::default()
+    };
+    for row in sqlx::query(
+        "SELECT uai, eleve_id, division FROM enrolments
+         WHERE account_id = $1 AND left_at IS NULL ORDER BY uai, eleve_id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        affiliations.enrolments.push(Enrolment {
+            uai: row.try_get("uai")?,
+            eleve_id: row.try_get("eleve_id")?,
+            division: row.try_get("division")?,
+        });
+    }
+    for row in sqlx::query(
+        "SELECT uai, family_name, given_name FROM persons
+         WHERE account_id = $1 AND left_at IS NULL ORDER BY uai, personne_id",
+    )
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        affiliations.records.push(PersonRecord {
+            uai: row.try_get("uai")?,
+            family_name: row.try_get("family_name")?,
+            given_name: row.try_get("given_name")?,
+        });
+    }
+    // Children from the establishments' records, then those attached by hand.
+    let children = sqlx::query(
+        "SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, l.legal,
+                p.family_name AS guardian_family_name, p.given_name AS guardian_given_name
+         FROM persons p
+         JOIN links l ON l.uai = p.uai AND l.personne_id = p.personne_id
+         JOIN enrolments e ON e.uai = l.uai AND e.eleve_id = l.eleve_id AND e.left_at IS NULL
+         JOIN accounts a ON a.id = e.account_id
+         WHERE p.account_id = $1 AND p.left_at IS NULL
+         UNION
+         SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, 1 AS legal,
+                g.family_name AS guardian_family_name, g.given_name AS guardian_given_name
+         FROM attachments t
+         JOIN accounts g ON g.id = t.guardian_id
+         JOIN accounts a ON a.id = t.pupil_id
+         JOIN enrolments e ON e.account_id = a.id AND e.left_at IS NULL
+         WHERE t.guardian_id = $2
+         ORDER BY 4, 5",
+    )
+    .bind(account_id)
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in children {
+        let child = Child {
+            account_id: row.try_get("id")?,
+            given_name: row.try_get("given_name")?,
+            family_name: row.try_get("family_name")?,
+            enrolment: Enrolment {
+                uai: row.try_get("uai")?,
+                eleve_id: row.try_get("eleve_id")?,
+                division: row.try_get("division")?,
+            },
+            legal: row.try_get::<i64, _>("legal")? != 0,
+            guardian_family_name: row.try_get("guardian_family_name")?,
+            guardian_given_name: row.try_get("guardian_given_name")?,
+        };
+        // A child both recorded and attached by hand appears once.
+        if !affiliations
+            .children
+            .iter()
+            .any(|c| c.account_id == child.account_id && c.enrolment.uai == child.enrolment.uai)
+        {
+            affiliations.children.push(child);
+        }
+    }
+    Ok(affiliations)
 }

@@ -70,7 +70,7 @@ async fn active_grant(
 #[async_trait]
 impl GrantStore for SqlStore {
     async fn insert_grant(&self, g: &Grant, first: &RefreshToken) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO grants ({GRANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -93,9 +93,9 @@ impl GrantStore for SqlStore {
     }
 
     async fn grant(&self, id: &str) -> anyhow::Result<Option<Grant>> {
-        let row = sqlx::query(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let sql = format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = $1");
+        let row = self
+            .retry(|| sqlx::query(&sql).bind(id).fetch_optional(&self.pool))
             .await?;
         row.as_ref().map(grant_from).transpose()
     }
@@ -112,7 +112,7 @@ impl GrantStore for SqlStore {
             // The common case in one statement (one round trip, one commit): consume the token
             // if it and its grant are active, chain the successor, return the grant. Anything
             // else (reuse, grace, invalid) falls through to the transaction below.
-            let rotated = sqlx::query(&format!(
+            let sql = format!(
                 "WITH consumed AS (
                    UPDATE refresh_tokens SET used_at = $1
                    WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3
@@ -125,23 +125,26 @@ impl GrantStore for SqlStore {
                    RETURNING grant_id
                  )
                  SELECT {GRANT_COLUMNS} FROM grants WHERE id = (SELECT grant_id FROM chained)"
-            ))
-            .bind(now_ms)
-            .bind(presented)
-            .bind(now_ms)
-            .bind(client_id)
-            .bind(now_ms)
-            .bind(&successor.digest)
-            .bind(presented)
-            .bind(successor.created_at)
-            .bind(successor.expires_at)
-            .fetch_optional(&self.pool)
-            .await?;
-            if let Some(row) = rotated {
+            );
+            // RFC 9700 §4.14.2: consuming twice would answer `Reused` to a first use.
+            let rotate = || {
+                sqlx::query(&sql)
+                    .bind(now_ms)
+                    .bind(presented)
+                    .bind(now_ms)
+                    .bind(client_id)
+                    .bind(now_ms)
+                    .bind(&successor.digest)
+                    .bind(presented)
+                    .bind(successor.created_at)
+                    .bind(successor.expires_at)
+                    .fetch_optional(&self.pool)
+            };
+            if let Some(row) = self.retry_if_not_run(rotate).await? {
                 return Ok(Rotation::Rotated(grant_from(&row)?));
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // RFC 9700 §4.14.2: the presented token is consumed at most once.
         let consumed = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1
@@ -216,14 +219,18 @@ impl GrantStore for SqlStore {
         client_id: &str,
         digest: &str,
     ) -> anyhow::Result<Option<Grant>> {
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {GRANT_COLUMNS} FROM grants
              WHERE client_id = $1 AND id = (SELECT grant_id FROM refresh_tokens WHERE digest = $2)"
-        ))
-        .bind(client_id)
-        .bind(digest)
-        .fetch_optional(&self.pool)
-        .await?;
+        );
+        let row = self
+            .retry(|| {
+                sqlx::query(&sql)
+                    .bind(client_id)
+                    .bind(digest)
+                    .fetch_optional(&self.pool)
+            })
+            .await?;
         row.as_ref().map(grant_from).transpose()
     }
 
@@ -232,7 +239,8 @@ impl GrantStore for SqlStore {
         digest: &str,
         now_ms: i64,
     ) -> anyhow::Result<Option<(RefreshToken, Grant)>> {
-        let row = sqlx::query(
+        let read = || {
+            sqlx::query(
             "SELECT t.digest, t.parent_digest, t.created_at AS token_created_at,
                     t.expires_at AS token_expires_at, g.id, g.account_id, g.client_id, g.scope, g.sid,
                     g.offline, g.auth_time, g.acr, g.amr, g.created_at, g.expires_at
@@ -243,7 +251,8 @@ impl GrantStore for SqlStore {
         .bind(digest)
         .bind(now_ms)
         .fetch_optional(&self.pool)
-        .await?;
+        };
+        let row = self.retry(read).await?;
         let Some(row) = row else { return Ok(None) };
         let grant = grant_from(&row)?;
         let token = RefreshToken {
@@ -257,7 +266,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_grant(&self, id: &str, now_ms: i64) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let done =
             sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now_ms)
@@ -276,12 +285,15 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT id FROM grants WHERE sid = $1 AND offline = 0 AND revoked_at IS NULL",
-        )
-        .bind(sid)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id FROM grants WHERE sid = $1 AND offline = 0 AND revoked_at IS NULL",
+                )
+                .bind(sid)
+                .fetch_all(&self.pool)
+            })
+            .await?;
         let mut revoked = Vec::new();
         for row in rows {
             let id: String = row.try_get("id")?;

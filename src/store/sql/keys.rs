@@ -11,12 +11,15 @@ use crate::tokens::keyring::{SigningAlg, StoredKey};
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn keys(&self) -> anyhow::Result<Vec<StoredKey>> {
-        let rows = sqlx::query(
-            "SELECT kid, alg, sealed_private_key, public_jwk, created_at, signing_from, retire_at
-             FROM signing_keys ORDER BY signing_from, kid",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT kid, alg, sealed_private_key, public_jwk, created_at, signing_from, retire_at
+                     FROM signing_keys ORDER BY signing_from, kid",
+                )
+                .fetch_all(&self.pool)
+            })
+            .await?;
         rows.iter()
             .map(|row| {
                 let alg: String = row.try_get("alg")?;

@@ -18,10 +18,13 @@ impl LinkingStore for SqlStore {
             "{CANDIDATES} AND (c.account_id = $1 OR c.other_account_id = $2)
              ORDER BY c.created_at, c.account_id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(account_id)
-            .bind(account_id)
-            .fetch_all(&self.pool)
+        let rows = self
+            .retry(|| {
+                sqlx::query(&sql)
+                    .bind(account_id)
+                    .bind(account_id)
+                    .fetch_all(&self.pool)
+            })
             .await?;
         // Seen from the account: it comes first.
         rows.iter()
@@ -54,10 +57,8 @@ impl LinkingStore for SqlStore {
                  OR c.other_account_id IN (SELECT account_id FROM persons WHERE uai = $2))
              ORDER BY c.created_at, c.account_id"
         );
-        let rows = sqlx::query(&sql)
-            .bind(uai)
-            .bind(uai)
-            .fetch_all(&self.pool)
+        let rows = self
+            .retry(|| sqlx::query(&sql).bind(uai).bind(uai).fetch_all(&self.pool))
             .await?;
         Ok(Some(
             rows.iter().map(candidate).collect::<anyhow::Result<_>>()?,
@@ -83,7 +84,7 @@ impl LinkingStore for SqlStore {
         } else {
             (other_account_id, account_id)
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // Like an import: no import matches records against accounts being merged.
         sqlx::query("UPDATE import_lock SET held_at = held_at + 1 WHERE id = 1")
             .execute(&mut *tx)
@@ -153,7 +154,7 @@ impl LinkingStore for SqlStore {
         guardian_id: &str,
         now_ms: i64,
     ) -> anyhow::Result<CodeOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // One statement spends the code: of two guardians racing on it, one gets the pupil.
         let pupil: Option<String> = sqlx::query(
             "UPDATE attachment_codes SET used_at = $1, used_by = $2

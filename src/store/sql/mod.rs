@@ -13,15 +13,19 @@ mod import_tx;
 mod keys;
 mod linking;
 mod purge;
+mod retry;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 
 use super::DurableStore;
+pub use retry::is_connection_failure;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -36,7 +40,11 @@ pub struct SqlStore {
     /// PostgreSQL's own driver, for what `sqlx::Any` cannot say (`COPY`: `first_load`); one
     /// connection, opened when first used.
     native: Option<sqlx::PgPool>,
+    suspicion: Arc<retry::Suspicion>,
 }
+
+/// How long a statement waits for a connection by default (`store_timeout_seconds`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -44,6 +52,16 @@ static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 impl SqlStore {
     /// Connects to `postgres://...` or `sqlite:...` (the SQLite file and its folder are created).
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<SqlStore> {
+        Self::connect_with_timeout(url, max_connections, DEFAULT_TIMEOUT).await
+    }
+
+    /// Like `connect`; a statement waits at most `timeout` for a connection (the pool's own
+    /// retries of a refused connection included), then fails as `StoreUnavailable`.
+    pub async fn connect_with_timeout(
+        url: &str,
+        max_connections: u32,
+        timeout: Duration,
+    ) -> anyhow::Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -56,11 +74,20 @@ impl SqlStore {
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid DATABASE_URL")?;
         // No liveness ping before each query (sqlx's default): it doubles the round trips of
-        // every statement. A connection broken by a database restart fails one query and is
-        // dropped; idle connections are closed before a firewall or the server forgets them.
+        // every statement. After a connection failure, connections older than it are pinged
+        // for a while and replaced if broken; statements safe to run twice are retried
+        // (`retry.rs`). Idle connections are closed before a firewall or the server forgets them.
+        let suspicion = Arc::new(retry::Suspicion::new());
+        let hook = suspicion.clone();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                let suspect = hook.suspects(meta.age);
+                // `false`: sqlx closes the connection and hands out (or opens) another.
+                Box::pin(async move { Ok(!suspect || conn.ping().await.is_ok()) })
+            })
+            .acquire_timeout(timeout)
             .idle_timeout(std::time::Duration::from_secs(300))
             .connect_with(options)
             .await
@@ -90,6 +117,7 @@ impl SqlStore {
             pool,
             dialect,
             native,
+            suspicion,
         })
     }
 
@@ -129,7 +157,11 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
 #[async_trait]
 impl DurableStore for SqlStore {
     async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        // Not retried: readiness reports what the database does now.
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| super::StoreUnavailable::new("database", e))?;
         Ok(())
     }
 

@@ -19,7 +19,7 @@ pub async fn purge(
 ) -> anyhow::Result<Purged> {
     let mut purged = Purged::default();
     loop {
-        let mut tx = store.pool.begin().await?;
+        let mut tx = store.begin().await?;
         if store.dialect == Dialect::Postgres {
             let locked: bool = sqlx::query("SELECT pg_try_advisory_xact_lock($1) AS locked")
                 .bind(PURGE_LOCK)
