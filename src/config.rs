@@ -17,6 +17,9 @@ pub struct Config {
     pub issuer: String,
     /// Address the HTTP server listens on.
     pub listen: SocketAddr,
+    /// Where `/metrics` is served, apart from the public listener (review #13.13); none: not
+    /// served.
+    pub metrics_listen: Option<SocketAddr>,
     /// `sqlite://...` (embedded default) or `postgres://...`.
     pub database_url: String,
     /// Maximum connections of the database pool.
@@ -111,6 +114,7 @@ impl Default for Config {
         Config {
             issuer: "http://127.0.0.1:8080".into(),
             listen: "127.0.0.1:8080".parse().expect("static address"),
+            metrics_listen: None,
             database_url: "sqlite://data/educonnect.db".into(),
             database_max_connections: 16,
             redis_url: String::new(),

@@ -47,6 +47,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
             id_token_alg: SigningAlg::RS256,
             jwks: None,
             require_consent: false,
+            resource_server: false,
         };
         let (client, _) =
             Client::register(registration, app.now_ms()).map_err(|e| anyhow::anyhow!(e))?;

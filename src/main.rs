@@ -135,6 +135,9 @@ enum ClientsCommand {
         jwks: Option<PathBuf>,
         #[arg(long)]
         require_consent: bool,
+        /// A resource server: may introspect access tokens issued to other clients.
+        #[arg(long)]
+        resource_server: bool,
     },
     List,
     Remove {
@@ -239,6 +242,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%listen, issuer = %app.config.issuer, embedded = app.config.is_embedded(), "educonnect is serving");
     print_welcome(&app);
     tokio::spawn(educonnect::maintenance::run(app.clone()));
+    if let Some(address) = app.config.metrics_listen {
+        let metrics = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address} (metrics_listen)"))?;
+        tracing::info!(%address, "metrics are served");
+        tokio::spawn(educonnect::http::serve(
+            metrics,
+            educonnect::http::metrics_router(),
+            std::future::pending(),
+        ));
+    }
     let router = educonnect::http::router(app.clone());
     educonnect::http::serve(listener, router, shutdown_signal()).await?;
     Ok(())
@@ -337,6 +351,7 @@ async fn clients(command: ClientsCommand, config: Config) -> anyhow::Result<()> 
             id_token_alg,
             jwks,
             require_consent,
+            resource_server,
         } => {
             let grant_types = grant_types
                 .split(',')
@@ -369,6 +384,7 @@ async fn clients(command: ClientsCommand, config: Config) -> anyhow::Result<()> 
                     .with_context(|| format!("unknown algorithm {id_token_alg}"))?,
                 jwks,
                 require_consent,
+                resource_server,
             };
             let now = educonnect::clock::Clock::now_ms(&SystemClock);
             let (client, secret) =

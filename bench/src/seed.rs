@@ -46,6 +46,7 @@ fn registration(id: &str, grants: Vec<GrantType>, scopes: &[&str]) -> Registrati
         id_token_alg: SigningAlg::RS256,
         jwks: None,
         require_consent: false,
+        resource_server: false,
     }
 }
 

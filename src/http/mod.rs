@@ -45,10 +45,17 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
         .route("/static/style.css", get(stylesheet));
     if app.config.demo_enabled() {
         router = router.merge(demo::routes());
+    }
+    // Review #13.11: behind an https issuer, browsers are told to use https only (a year). The
+    // proxy in front terminates TLS; the header is ours to send since we know the issuer.
+    if app.config.issuer.starts_with("https://") {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
     }
     router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
@@ -67,6 +74,13 @@ pub fn router(app: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(app)
+}
+
+/// `/metrics` alone, for the operators' own listener (`metrics_listen`): never on the public one
+/// (review #13.13: request counts per endpoint and login outcomes are nobody else's business).
+pub fn metrics_router() -> Router {
+    ops::prometheus();
+    Router::new().route("/metrics", get(ops::metrics))
 }
 
 /// The pages whose forms change something for the browser's person: accepted only from our own

@@ -96,12 +96,13 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OAuthError> {
     else {
         return Ok(None);
     };
-    let Some(encoded) = value
-        .strip_prefix("Basic ")
-        .or_else(|| value.strip_prefix("basic "))
-    else {
+    // RFC 7235 §2.1: the scheme name is case-insensitive ("BASIC", "basic", "Basic").
+    let Some((scheme, encoded)) = value.split_once(' ') else {
         return Ok(None);
     };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
     let malformed = || OAuthError::invalid_client("malformed Basic credentials");
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;

@@ -96,6 +96,10 @@ pub struct Client {
     /// Ask the person's consent before the first code (first-party school services do not).
     #[serde(default)]
     pub require_consent: bool,
+    /// A resource server (a school service ENTs send their access tokens to): may introspect
+    /// access tokens issued to other clients. Others introspect only their own tokens.
+    #[serde(default)]
+    pub resource_server: bool,
     #[serde(skip)]
     pub created_at: i64,
 }
@@ -114,6 +118,7 @@ pub struct Registration {
     pub id_token_alg: SigningAlg,
     pub jwks: Option<serde_json::Value>,
     pub require_consent: bool,
+    pub resource_server: bool,
 }
 
 /// Why a registration was refused.
@@ -187,6 +192,7 @@ impl Client {
             id_token_alg: reg.id_token_alg,
             jwks: reg.jwks,
             require_consent: reg.require_consent,
+            resource_server: reg.resource_server,
             created_at: now_ms,
         };
         Ok((client, secret))
@@ -310,6 +316,7 @@ mod tests {
             id_token_alg: SigningAlg::RS256,
             jwks: None,
             require_consent: false,
+            resource_server: false,
         }
     }
 

@@ -43,16 +43,11 @@ pub async fn authenticate(app: &App, presented: Presented) -> OAuthResult<Client
         Presented::Nothing => Err(OAuthError::invalid_client(
             "client authentication is required",
         )),
-        Presented::Basic { client_id, secret } | Presented::Post { client_id, secret } => {
-            let client = app.client(&client_id).await?.ok_or_else(refused)?;
-            let digest = client
-                .secret_digest
-                .as_deref()
-                .filter(|_| client.auth_method.uses_secret());
-            match digest {
-                Some(digest) if constant_time_eq(digest, &secret.digest()) => Ok(client),
-                _ => Err(refused()),
-            }
+        Presented::Basic { client_id, secret } => {
+            secret_of(app, &client_id, &secret, AuthMethod::ClientSecretBasic).await
+        }
+        Presented::Post { client_id, secret } => {
+            secret_of(app, &client_id, &secret, AuthMethod::ClientSecretPost).await
         }
         Presented::Public { client_id } => {
             let client = app.client(&client_id).await?.ok_or_else(refused)?;
@@ -68,6 +63,37 @@ pub async fn authenticate(app: &App, presented: Presented) -> OAuthResult<Client
         } => private_key_jwt(app, client_id, &assertion).await,
     }
 }
+
+/// A client secret, presented the way the client registered (review #13.10, OpenID Connect
+/// Core §9 `token_endpoint_auth_method`: a `client_secret_basic` client's secret is refused in
+/// the body, and the other way round), compared in constant time with its digest.
+async fn secret_of(
+    app: &App,
+    client_id: &str,
+    secret: &Secret,
+    method: AuthMethod,
+) -> OAuthResult<Client> {
+    let client = app.client(client_id).await?.ok_or_else(refused)?;
+    let digest = client
+        .secret_digest
+        .as_deref()
+        .filter(|_| client.auth_method == method);
+    match digest {
+        Some(digest) if constant_time_eq(digest, &secret.digest()) => Ok(client),
+        _ => Err(refused()),
+    }
+}
+
+/// The algorithms discovery advertises for `private_key_jwt`; no other is accepted
+/// (review #13.9, RFC 8725 §3.1: the algorithm is the verifier's choice, not the token's).
+pub const ASSERTION_ALGORITHMS: [jsonwebtoken::Algorithm; 3] = [
+    jsonwebtoken::Algorithm::RS256,
+    jsonwebtoken::Algorithm::ES256,
+    jsonwebtoken::Algorithm::PS256,
+];
+
+/// Clock skew tolerated on an assertion's `nbf`.
+const NBF_LEEWAY_SECONDS: i64 = 30;
 
 /// RFC 7523 §3 and OpenID Connect Core §9: a JWT signed by the client, `iss` = `sub` = client id,
 /// `aud` the token endpoint (or the issuer), unexpired, its `jti` used once.
@@ -90,6 +116,11 @@ async fn private_key_jwt(
         return Err(refused());
     }
     let header = unverified.header;
+    if !ASSERTION_ALGORITHMS.contains(&header.alg) {
+        return Err(OAuthError::invalid_client(
+            "client_assertion must be signed with RS256, ES256 or PS256",
+        ));
+    }
     let jwks: jsonwebtoken::jwk::JwkSet = client
         .jwks
         .clone()
@@ -123,6 +154,18 @@ async fn private_key_jwt(
         return Err(OAuthError::invalid_client(
             "client_assertion expired or too long-lived",
         ));
+    }
+    // RFC 7523 §3 (5): not to be accepted before its `nbf`.
+    match &claims["nbf"] {
+        serde_json::Value::Null => {}
+        nbf => match nbf.as_i64() {
+            Some(nbf) if nbf <= now + NBF_LEEWAY_SECONDS => {}
+            _ => {
+                return Err(OAuthError::invalid_client(
+                    "client_assertion is not valid yet (nbf)",
+                ))
+            }
+        },
     }
     let jti = claims["jti"]
         .as_str()

@@ -28,7 +28,7 @@ pub fn metadata(config: &Config) -> Value {
         "id_token_signing_alg_values_supported": algs,
         "userinfo_signing_alg_values_supported": ["none"],
         "token_endpoint_auth_methods_supported": auth_methods,
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "PS256"],
+        "token_endpoint_auth_signing_alg_values_supported": crate::oidc::client_auth::ASSERTION_ALGORITHMS.map(|a| format!("{a:?}")),
         "introspection_endpoint_auth_methods_supported": auth_methods[..3],
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "code_challenge_methods_supported": ["S256"],

@@ -334,6 +334,7 @@ pub fn registration(id: &str) -> Registration {
         id_token_alg: SigningAlg::RS256,
         jwks: None,
         require_consent: false,
+        resource_server: false,
     }
 }
 

@@ -15,6 +15,9 @@ on_both_backends!(
     code_reuse_after_30_seconds_is_refused_and_revokes_issued_tokens,
     code_is_bound_to_client_redirect_uri_and_verifier,
     client_secret_post_authenticates,
+    the_secret_is_accepted_only_the_way_the_client_registered,
+    introspection_answers_only_the_token_s_client_or_a_resource_server,
+    private_key_jwt_refuses_unadvertised_algorithms_and_early_assertions,
     bad_client_credentials_are_invalid_client_401,
     refresh_rotates_and_reuse_revokes_the_grant,
     refresh_token_is_bound_to_its_client,
@@ -217,16 +220,128 @@ async fn code_is_bound_to_client_redirect_uri_and_verifier(backend: Backend) {
 
 async fn client_secret_post_authenticates(backend: Backend) {
     let f = Fixture::new(backend).await;
-    let (code, pending) = code_of(&f).await;
-    let rp = f.rp.clone().set_auth_type(AuthType::RequestBody);
+    let mut registration = crate::common::registration("ent-post");
+    registration.auth_method = educonnect::oidc::client::AuthMethod::ClientSecretPost;
+    let (_, secret) = f.op.register(registration).await;
+    let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-post", secret.as_ref())
+        .await
+        .set_auth_type(AuthType::RequestBody);
+    let pending = crate::fixture::pending(&rp, &["offline_access"], &[]);
+    let back = f.authorize(&pending).await;
     let tokens = rp
-        .exchange_code(openidconnect::AuthorizationCode::new(code))
+        .exchange_code(openidconnect::AuthorizationCode::new(
+            param(&back, "code").unwrap(),
+        ))
         .unwrap()
         .set_pkce_verifier(pending.verifier)
         .request_async(&f.http)
         .await
         .expect("client_secret_post");
     assert!(!access(&tokens).is_empty());
+}
+
+/// Review #13.10: a client authenticates by the method it registered (OpenID Connect Core §9),
+/// and the `Basic` scheme is case-insensitive (RFC 7235 §2.1).
+async fn the_secret_is_accepted_only_the_way_the_client_registered(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let in_body = |client_id: &str, secret: &str| {
+        f.http.post(f.op.url("/token")).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+    };
+    // ent-hdf registered client_secret_basic: its secret in the body is refused.
+    let response = in_body(CLIENT_ID, f.secret.expose()).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["error"],
+        "invalid_client"
+    );
+    for scheme in ["Basic", "basic", "BASIC", "bAsIc"] {
+        use base64::Engine;
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{CLIENT_ID}:{}", f.secret.expose()));
+        let response = f
+            .http
+            .post(f.op.url("/token"))
+            .header("authorization", format!("{scheme} {credentials}"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+    }
+    // A client_secret_post client: the body works, Basic does not.
+    let mut registration = crate::common::registration("ent-post");
+    registration.auth_method = educonnect::oidc::client::AuthMethod::ClientSecretPost;
+    let (_, secret) = f.op.register(registration).await;
+    let secret = secret.unwrap();
+    let response = in_body("ent-post", secret.expose()).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let response = f
+        .http
+        .post(f.op.url("/token"))
+        .basic_auth("ent-post", Some(secret.expose()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+/// Review #13.7 (RFC 7662 §2.2, §4): a refresh token is introspected only by its client, an
+/// access token by its client or a resource server; anyone else learns `active: false`.
+async fn introspection_answers_only_the_token_s_client_or_a_resource_server(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let (code, pending) = code_of(&f).await;
+    let tokens = f.exchange(&code, &pending).await.unwrap();
+    let (at, rt) = (access(&tokens), refresh(&tokens));
+    let (_, other) = f.op.confidential_client("ent-other").await;
+    let mut registration = crate::common::registration("scolarite");
+    registration.resource_server = true;
+    let (_, service) = f.op.register(registration).await;
+    let service = service.unwrap();
+    let introspect = |client: &'static str, secret: String, token: String| {
+        let f = &f;
+        async move {
+            f.http
+                .post(f.op.url("/introspect"))
+                .basic_auth(client, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let inactive = serde_json::json!({ "active": false });
+    let other_secret = other.expose().to_owned();
+    assert_eq!(
+        introspect("ent-other", other_secret.clone(), at.clone()).await,
+        inactive
+    );
+    assert_eq!(
+        introspect("ent-other", other_secret, rt.clone()).await,
+        inactive
+    );
+    let seen = introspect("scolarite", service.expose().to_owned(), at.clone()).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["sub"], f.sub.as_str());
+    assert_eq!(
+        introspect("scolarite", service.expose().to_owned(), rt.clone()).await,
+        inactive
+    );
+    // Its own client sees both.
+    assert_eq!(f.introspect(&at).await["active"], true);
+    assert_eq!(f.introspect(&rt).await["active"], true);
+    // A client credentials token has no resource owner: no `sub` member at all.
+    let (_, body) = f.token_raw(&[("grant_type", "client_credentials")]).await;
+    let info = f.introspect(body["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["active"], true);
+    assert!(info.get("sub").is_none(), "{info}");
 }
 
 async fn bad_client_credentials_are_invalid_client_401(backend: Backend) {
@@ -592,6 +707,72 @@ async fn private_key_jwt_authenticates_and_assertions_are_single_use(backend: Ba
         send(jsonwebtoken::encode(&header, &wrong_aud, &key).unwrap()).await,
         401
     );
+}
+
+/// Review #13.9 (RFC 7523 §3, RFC 8725 §3.1): only the advertised algorithms, and not before
+/// `nbf`.
+async fn private_key_jwt_refuses_unadvertised_algorithms_and_early_assertions(backend: Backend) {
+    use aws_lc_rs::encoding::AsDer;
+    let f = Fixture::new(backend).await;
+    let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).unwrap();
+    use base64::Engine;
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref())
+    );
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let public = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(
+        aws_lc_rs::signature::KeyPair::public_key(&pair),
+    );
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let jwk =
+        serde_json::json!({"kty": "RSA", "kid": "r1", "n": b64(&public.n), "e": b64(&public.e)});
+    let mut registration = crate::common::registration("ent-rsa");
+    registration.auth_method = educonnect::oidc::client::AuthMethod::PrivateKeyJwt;
+    registration.jwks = Some(serde_json::json!({ "keys": [jwk] }));
+    f.op.register(registration).await;
+    let now = chrono_now();
+    let send = |alg: jsonwebtoken::Algorithm, claims: serde_json::Value| {
+        let (f, key) = (&f, &key);
+        async move {
+            let mut header = jsonwebtoken::Header::new(alg);
+            header.kid = Some("r1".into());
+            let assertion = jsonwebtoken::encode(&header, &claims, key).unwrap();
+            f.http
+                .post(f.op.url("/token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", assertion.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let claims = |jti: &str, nbf: Option<i64>| {
+        let mut c = serde_json::json!({"iss": "ent-rsa", "sub": "ent-rsa", "aud": f.op.url("/token"), "exp": now + 300, "jti": jti});
+        if let Some(nbf) = nbf {
+            c["nbf"] = serde_json::json!(nbf);
+        }
+        c
+    };
+    use jsonwebtoken::Algorithm::{PS256, RS256, RS384, RS512};
+    assert_eq!(send(RS512, claims("a", None)).await, 401, "RS512");
+    assert_eq!(send(RS384, claims("b", None)).await, 401, "RS384");
+    assert_eq!(
+        send(RS256, claims("c", Some(now + 120))).await,
+        401,
+        "nbf ahead"
+    );
+    assert_eq!(send(RS256, claims("d", Some(now - 5))).await, 200);
+    assert_eq!(send(PS256, claims("e", None)).await, 200);
 }
 
 fn chrono_now() -> i64 {
