@@ -186,13 +186,16 @@ async fn registered_target(app: &App, client_id: &str, uri: &str) -> anyhow::Res
 /// a back-channel logout to every RP of the session that registered for it.
 pub async fn log_out(app: &Arc<App>, session: &Session) -> anyhow::Result<()> {
     let clients = session::clients(app, &session.sid).await?;
+    let token_grants = session::token_grants(app, &session.sid).await?;
     session::destroy(app, &session.sid).await?;
-    for grant_id in app
+    let durable = app
         .durable
         .revoke_session_grants(&session.sid, app.now_ms())
-        .await?
-    {
-        access_token::revoke_grant(app, &grant_id).await?;
+        .await?;
+    // Access tokens of clients without refresh tokens have no durable grant: their grant ids
+    // were kept with the session.
+    for grant_id in durable.iter().chain(&token_grants) {
+        access_token::revoke_grant(app, grant_id).await?;
     }
     backchannel::notify(app, &clients, &session.account_id, &session.sid).await?;
     Ok(())

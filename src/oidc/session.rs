@@ -118,7 +118,26 @@ pub async fn clients(app: &App, sid: &str) -> anyhow::Result<Vec<String>> {
     app.ephemeral.set_members(&clients_key(sid)).await
 }
 
+fn token_grants_key(sid: &str) -> String {
+    format!("session:{{{sid}}}:token-grants")
+}
+
+/// Remembers the grant id of access tokens issued in the session without a durable grant (a
+/// client not registered for refresh tokens), so that logging out kills them too. Kept as long
+/// as such an access token may live.
+pub async fn add_token_grant(app: &App, sid: &str, grant_id: &str) -> anyhow::Result<()> {
+    let ttl = Duration::from_secs(app.config.tokens.access_token_seconds + 60);
+    app.ephemeral
+        .set_add(&token_grants_key(sid), grant_id, ttl)
+        .await
+}
+
+pub async fn token_grants(app: &App, sid: &str) -> anyhow::Result<Vec<String>> {
+    app.ephemeral.set_members(&token_grants_key(sid)).await
+}
+
 pub async fn destroy(app: &App, sid: &str) -> anyhow::Result<()> {
     app.ephemeral.delete(&key(sid)).await?;
-    app.ephemeral.delete(&clients_key(sid)).await
+    app.ephemeral.delete(&clients_key(sid)).await?;
+    app.ephemeral.delete(&token_grants_key(sid)).await
 }

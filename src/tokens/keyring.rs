@@ -304,8 +304,9 @@ impl KeyRing {
         Ok(created)
     }
 
-    /// Rotation: a new key is published now and signs from `now + publish_ahead`; the key it
-    /// replaces leaves the JWKS `longest_token` after that. Returns the new kid.
+    /// Rotation: a new key is published now and signs from `now + publish_ahead`; every older key
+    /// of the algorithm still without a retirement leaves the JWKS `longest_token` after that.
+    /// Returns the new kid.
     pub async fn rotate(
         &self,
         alg: SigningAlg,
@@ -315,14 +316,22 @@ impl KeyRing {
         self.reload().await?;
         let now = self.clock.now_ms();
         let signing_from = now + publish_ahead.as_millis() as i64;
-        let previous = signer_among(&self.current().await?.keys, alg, now);
+        let older: Vec<String> = self
+            .current()
+            .await?
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && k.retire_at.is_none())
+            .map(|k| k.kid.clone())
+            .collect();
         let key = generate(&self.kek, alg, now, signing_from).await?;
         self.store.insert_key(&key).await?;
-        if let Some(previous) = previous {
-            let retire_at = signing_from + longest_token.as_millis() as i64;
-            self.store
-                .set_key_retire_at(&previous.kid, retire_at)
-                .await?;
+        // Not only the signer: a key published ahead by a rotation a moment ago (still waiting
+        // to sign) is replaced too, or it would stay published forever. Keys already given a
+        // retirement keep theirs (it is earlier).
+        let retire_at = signing_from + longest_token.as_millis() as i64;
+        for kid in older {
+            self.store.set_key_retire_at(&kid, retire_at).await?;
         }
         self.reload().await?;
         Ok(key.kid)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::routing::post;
-use openidconnect::TokenResponse;
+use openidconnect::{OAuth2TokenResponse, TokenResponse};
 
 use crate::common::browser::{hidden, param, Step};
 use crate::common::{Backend, POST_LOGOUT_URI};
@@ -20,6 +20,7 @@ on_both_backends!(
     an_id_token_of_an_ended_session_asks_for_confirmation,
     logout_refuses_repeated_or_unreadable_parameters,
     logout_revokes_session_tokens_but_not_offline_ones,
+    logout_revokes_access_tokens_of_clients_without_refresh_tokens,
     backchannel_logout_posts_a_signed_logout_token_to_each_rp,
 );
 
@@ -236,6 +237,44 @@ async fn logout_revokes_session_tokens_but_not_offline_ones(backend: Backend) {
         true,
         "offline_access outlives the session"
     );
+}
+
+/// A client not registered for refresh tokens has no durable grant: its access tokens die at the
+/// logout all the same.
+async fn logout_revokes_access_tokens_of_clients_without_refresh_tokens(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let mut registration = crate::common::registration("ent-short");
+    registration
+        .grant_types
+        .retain(|g| *g != educonnect::oidc::client::GrantType::RefreshToken);
+    let (_, secret) = f.op.register(registration).await;
+    let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-short", secret.as_ref()).await;
+    let pending = crate::fixture::pending(&rp, &[], &[]);
+    let back = f.authorize(&pending).await;
+    let tokens = rp
+        .exchange_code(openidconnect::AuthorizationCode::new(
+            param(&back, "code").unwrap(),
+        ))
+        .unwrap()
+        .set_pkce_verifier(pending.verifier)
+        .request_async(&f.http)
+        .await
+        .unwrap();
+    assert!(tokens.refresh_token().is_none());
+    let at = access(&tokens);
+    assert_eq!(f.userinfo_status(&at).await, 200);
+    let hint = tokens.id_token().unwrap().to_string();
+    let Step::Left(_) = f
+        .browser
+        .get(
+            f.issuer(),
+            &logout_url(&f, Some(&hint), Some(POST_LOGOUT_URI)),
+        )
+        .await
+    else {
+        panic!("logged out")
+    };
+    assert_eq!(f.userinfo_status(&at).await, 401);
 }
 
 async fn backchannel_logout_posts_a_signed_logout_token_to_each_rp(backend: Backend) {

@@ -31,6 +31,7 @@ on_both_backends!(
     private_key_jwt_authenticates_and_assertions_are_single_use,
     es256_id_tokens_per_client,
     tokens_signed_before_rotation_stay_verifiable,
+    a_second_rotation_within_the_window_retires_every_older_key,
     userinfo_answers_get_and_post_with_header_or_body,
 );
 
@@ -842,6 +843,29 @@ async fn tokens_signed_before_rotation_stay_verifiable(backend: Backend) {
         .await
         .unwrap();
     assert!(!jwks.to_string().contains(&old_kid));
+}
+
+/// Two `keys rotate` inside the publish-ahead window: the first new key (never signing, or
+/// briefly) must not stay published forever.
+async fn a_second_rotation_within_the_window_retires_every_older_key(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let alg = educonnect::tokens::SigningAlg::RS256;
+    let keys = &f.op.app.keys;
+    let ahead = Duration::from_secs(60);
+    let longest = Duration::from_secs(600);
+    let first = keys.rotate(alg, ahead, longest).await.unwrap();
+    let second = keys.rotate(alg, ahead, longest).await.unwrap();
+    assert_ne!(first, second);
+    // Past the window and the longest token: only the newest RS256 key is published.
+    f.op.clock.advance(ahead + longest + Duration::from_secs(1));
+    keys.reload().await.unwrap();
+    let described = keys.describe().await.unwrap();
+    let published: Vec<&String> = described
+        .iter()
+        .filter(|(_, a, state, _, _)| *a == alg && *state != "retired")
+        .map(|(kid, ..)| kid)
+        .collect();
+    assert_eq!(published, vec![&second], "{described:?}");
 }
 
 fn kid_of(tokens: &openidconnect::core::CoreTokenResponse) -> String {

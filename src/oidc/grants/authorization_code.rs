@@ -174,6 +174,11 @@ async fn issue(
         app.durable.insert_grant(&grant, &first).await?;
         Some(token.expose().to_owned())
     } else {
+        // No durable grant: the session remembers the access token's grant id, so that its
+        // logout revokes the token as it revokes the others.
+        if let Some(sid) = &code.auth.sid {
+            crate::oidc::session::add_token_grant(app, sid, &code.grant_id).await?;
+        }
         None
     };
     Ok(TokenResponse {
