@@ -214,7 +214,7 @@ async fn by_code(
 /// The guardian `account` confirms that `other_login` is also theirs, with that account's
 /// password: the two accounts become one (`account` is kept).
 pub async fn confirm_candidate(
-    app: &App,
+    app: &std::sync::Arc<App>,
     account: &Account,
     other_login: &str,
     password: &Secret,
@@ -241,6 +241,8 @@ pub async fn confirm_candidate(
     Ok(match resolved {
         Resolved::Done => {
             tracing::info!(kept = %account.id, merged = %other.id, "accounts merged by the guardian");
+            // The absorbed account can no longer log in: its sessions end now.
+            crate::oidc::logout::end_sessions_of(app, &other.id).await?;
             Ok(())
         }
         Resolved::NotFound => Err(Refusal::NotACandidate),

@@ -406,7 +406,7 @@ async fn reject_candidate(
 }
 
 async fn resolve(
-    app: &App,
+    app: &AppState,
     account_id: &str,
     other_account_id: &str,
     resolution: Resolution<'_>,
@@ -423,6 +423,14 @@ async fn resolve(
                 ?resolution,
                 "linking candidate resolved"
             );
+            if let Resolution::Merge { keep } = resolution {
+                let absorbed = if keep == account_id {
+                    other_account_id
+                } else {
+                    account_id
+                };
+                crate::oidc::logout::end_sessions_of(app, absorbed).await?;
+            }
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         Resolved::NotFound => Err(AdminError::not_found(

@@ -182,6 +182,17 @@ async fn registered_target(app: &App, client_id: &str, uri: &str) -> anyhow::Res
     Ok(Url::parse(uri).ok())
 }
 
+/// Ends every SSO session of an account that can no longer log in (an account merged into
+/// another), as a logout would: grants, access tokens, back-channel notices.
+pub async fn end_sessions_of(app: &Arc<App>, account_id: &str) -> anyhow::Result<()> {
+    for sid in session::of_account(app, account_id).await? {
+        if let Some(session) = session::by_sid(app, &sid).await? {
+            log_out(app, &session).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Ends the SSO session: the session itself, the grants bound to it (not the offline ones), and
 /// a back-channel logout to every RP of the session that registered for it.
 pub async fn log_out(app: &Arc<App>, session: &Session) -> anyhow::Result<()> {

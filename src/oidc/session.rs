@@ -77,6 +77,13 @@ pub async fn create(
         Duration::from_secs(lifetime),
     )
     .await?;
+    app.ephemeral
+        .set_add(
+            &account_sessions_key(account_id),
+            &sid,
+            Duration::from_secs(lifetime),
+        )
+        .await?;
     Ok((
         session,
         Secret::from_presented(&format!("{sid}.{}", secret.expose())),
@@ -116,6 +123,18 @@ pub async fn add_client(app: &App, session: &Session, client_id: &str) -> anyhow
 
 pub async fn clients(app: &App, sid: &str) -> anyhow::Result<Vec<String>> {
     app.ephemeral.set_members(&clients_key(sid)).await
+}
+
+fn account_sessions_key(account_id: &str) -> String {
+    format!("account-sessions:{account_id}")
+}
+
+/// The sids of the account's sessions started within the session lifetime (some may have
+/// ended since).
+pub async fn of_account(app: &App, account_id: &str) -> anyhow::Result<Vec<String>> {
+    app.ephemeral
+        .set_members(&account_sessions_key(account_id))
+        .await
 }
 
 fn token_grants_key(sid: &str) -> String {

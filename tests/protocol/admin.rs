@@ -392,6 +392,10 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
     let store = &op.app.durable;
     let children_before = store.affiliations(&keep).await.unwrap().children.len()
         + store.affiliations(&merged).await.unwrap().children.len();
+    // The absorbed account is signed in somewhere: its session must end with the merge.
+    let (session, _) = educonnect::oidc::session::create(&op.app, &merged, vec!["pwd".into()])
+        .await
+        .unwrap();
     let (status, body) = post_json(
         &op,
         &token,
@@ -400,6 +404,10 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert!(educonnect::oidc::session::by_sid(&op.app, &session.sid)
+        .await
+        .unwrap()
+        .is_none());
     let absorbed = store.account(&merged).await.unwrap().unwrap();
     assert_eq!(absorbed.state, AccountState::Disabled);
     assert!(store
