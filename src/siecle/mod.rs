@@ -10,6 +10,7 @@
 
 pub mod ids;
 mod limits;
+mod read;
 mod validate;
 mod xml;
 
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 pub use ids::{Ine, Uai};
 pub use limits::{Interrupt, Interruption, Limits};
-pub use validate::{read_establishment, read_establishment_bytes, read_establishment_bytes_within};
+pub use read::{read_establishment, read_establishment_bytes, read_establishment_bytes_within};
 
 pub const PUPILS_FILE: &str = "ElevesSansAdresses.xml";
 pub const GUARDIANS_FILE: &str = "ResponsablesAvecAdresses.xml";
