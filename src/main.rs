@@ -240,7 +240,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     print_welcome(&app);
     tokio::spawn(educonnect::maintenance::run(app.clone()));
     let router = educonnect::http::router(app.clone());
-    educonnect::http::serve(listener, router, shutdown_signal()).await?;
+    let grace = std::time::Duration::from_secs(app.config.shutdown_grace_seconds);
+    let stopping = app.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Review #13.4: imports under way stop now rather than hold the shutdown.
+        stopping.uploads.stop();
+    };
+    educonnect::http::serve_within(listener, router, shutdown, grace).await?;
     Ok(())
 }
 
