@@ -540,14 +540,15 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
             "statistics refreshed"
         );
     }
-    const SHOWN: usize = 50;
+    // A refusal's problems are already capped, with a last line counting the others: shown whole.
+    let shown = educonnect::siecle::Limits::default().problems_listed + 1;
     let show = |title: String, lines: &[String]| {
         println!("{title}");
-        for line in lines.iter().take(SHOWN) {
+        for line in lines.iter().take(shown) {
             println!("  {line}");
         }
-        if lines.len() > SHOWN {
-            println!("  ... et {} autre(s)", lines.len() - SHOWN);
+        if lines.len() > shown {
+            println!("  ... et {} autre(s)", lines.len() - shown);
         }
     };
     for outcome in &outcomes {
