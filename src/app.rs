@@ -26,6 +26,8 @@ pub struct App {
     pub clients: crate::oidc::client::ClientCache,
     /// The discovery document, serialized once (it depends on the configuration only).
     pub discovery_document: axum::body::Bytes,
+    /// The Siècle uploads under way, bounded in number and time.
+    pub uploads: crate::provisioning::Uploads,
 }
 
 pub type AppState = Arc<App>;
@@ -72,8 +74,14 @@ impl App {
         let clients = crate::oidc::client::ClientCache::new(std::time::Duration::from_secs(
             config.client_cache_seconds,
         ));
+        let uploads = crate::provisioning::Uploads::new(
+            config.admin.max_concurrent_imports,
+            std::time::Duration::from_secs_f64(config.admin.import_deadline_seconds),
+            crate::siecle::Limits::default(),
+        );
         Ok(Arc::new(App {
             discovery_document,
+            uploads,
             clients,
             config,
             durable,

@@ -46,6 +46,9 @@ pub struct Config {
     /// How long a replica keeps a relying party's registration in memory (0: read it from the
     /// database every time); a change made with `clients` reaches every replica within it.
     pub client_cache_seconds: u64,
+    /// How long `serve` waits, once asked to stop, for the requests under way to end; then it
+    /// exits all the same (uploads under way are interrupted at once).
+    pub shutdown_grace_seconds: u64,
     pub tokens: TokenConfig,
     pub session: SessionConfig,
     pub password: PasswordConfig,
@@ -107,6 +110,11 @@ pub struct AdminConfig {
     pub token_digests: Vec<String>,
     /// Largest import request (the two files of one establishment), in bytes.
     pub max_import_bytes: usize,
+    /// Siècle uploads carried out at once; one more answers 429.
+    pub max_concurrent_imports: usize,
+    /// How long one Siècle upload may take once admitted (its body, read and write), in
+    /// seconds; past it the upload is interrupted (503) and writes nothing.
+    pub import_deadline_seconds: f64,
 }
 
 impl Default for Config {
@@ -126,6 +134,7 @@ impl Default for Config {
             log_format: "text".into(),
             trust_forwarded_for: false,
             client_cache_seconds: 10,
+            shutdown_grace_seconds: 10,
             tokens: TokenConfig::default(),
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
@@ -141,6 +150,10 @@ impl Default for AdminConfig {
             token_digests: Vec::new(),
             // A large lycée's two files are a few megabytes.
             max_import_bytes: 64 * 1024 * 1024,
+            // Each upload holds its files and records in memory and a CPU while read.
+            max_concurrent_imports: 2,
+            // A 5,000-pupil establishment is read in under a second and written in seconds.
+            import_deadline_seconds: 120.0,
         }
     }
 }
@@ -280,10 +293,20 @@ impl Config {
             ("session.lifetime_seconds", self.session.lifetime_seconds),
             ("throttle.window_seconds", self.throttle.window_seconds),
             ("admin.max_import_bytes", self.admin.max_import_bytes as u64),
+            (
+                "admin.max_concurrent_imports",
+                self.admin.max_concurrent_imports as u64,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError(format!("{name} must be greater than 0")));
             }
+        }
+        let deadline = self.admin.import_deadline_seconds;
+        if !(deadline > 0.0 && std::time::Duration::try_from_secs_f64(deadline).is_ok()) {
+            return Err(ConfigError(
+                "admin.import_deadline_seconds must be a number of seconds greater than 0".into(),
+            ));
         }
         if t.refresh_reuse_grace_seconds > 300 {
             return Err(ConfigError(

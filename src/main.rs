@@ -254,7 +254,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         ));
     }
     let router = educonnect::http::router(app.clone());
-    educonnect::http::serve(listener, router, shutdown_signal()).await?;
+    let grace = std::time::Duration::from_secs(app.config.shutdown_grace_seconds);
+    let stopping = app.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Review #13.4: imports under way stop now rather than hold the shutdown.
+        stopping.uploads.stop();
+    };
+    educonnect::http::serve_within(listener, router, shutdown, grace).await?;
     Ok(())
 }
 
@@ -549,14 +556,15 @@ async fn import(command: ImportCommand, config: Config) -> anyhow::Result<()> {
             "statistics refreshed"
         );
     }
-    const SHOWN: usize = 50;
+    // A refusal's problems are already capped, with a last line counting the others: shown whole.
+    let shown = educonnect::siecle::Limits::default().problems_listed + 1;
     let show = |title: String, lines: &[String]| {
         println!("{title}");
-        for line in lines.iter().take(SHOWN) {
+        for line in lines.iter().take(shown) {
             println!("  {line}");
         }
-        if lines.len() > SHOWN {
-            println!("  ... et {} autre(s)", lines.len() - SHOWN);
+        if lines.len() > shown {
+            println!("  ... et {} autre(s)", lines.len() - shown);
         }
     };
     for outcome in &outcomes {

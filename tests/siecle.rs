@@ -270,3 +270,194 @@ fn exports_are_found_by_folder_or_by_files() {
     assert!(siecle::find_exports(&[sample_dirs()[0].join(PUPILS_FILE)]).is_err());
     assert!(siecle::find_exports(&[PathBuf::from("/nonexistent")]).is_err());
 }
+
+/// The line (from 1) of the first `needle` in `dir`'s `file`.
+fn line_of(dir: &Path, file: &str, needle: &str) -> usize {
+    let bytes = std::fs::read(dir.join(file)).unwrap();
+    let (text, _, _) = encoding_rs::ISO_8859_15.decode(&bytes);
+    text[..text.find(needle).unwrap()].matches('\n').count() + 1
+}
+
+/// `dir`'s export read within `limits`, until `interrupt`.
+fn read_within(
+    dir: &Path,
+    limits: &siecle::Limits,
+    interrupt: &siecle::Interrupt,
+) -> Result<siecle::Export, Vec<FileError>> {
+    let pupils = std::fs::read(dir.join(PUPILS_FILE)).unwrap();
+    let guardians = std::fs::read(dir.join(GUARDIANS_FILE)).unwrap();
+    siecle::read_establishment_bytes_within(&pupils, &guardians, limits, interrupt)
+}
+
+fn messages(errors: Vec<FileError>) -> Vec<String> {
+    errors.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn an_element_with_more_than_64_attributes_is_refused() {
+    let attributes: String = (0..80).map(|n| format!(" A{n}=\"{n}\"")).collect();
+    let (_d, dir) = edited(PUPILS_FILE, |t| {
+        t.replacen("<ELEVE ", &format!("<ELEVE{attributes} "), 1)
+    });
+    let line = line_of(&dir, PUPILS_FILE, "<ELEVE ");
+    let errors = refused(&dir);
+    assert_eq!(
+        errors,
+        [format!(
+            "{PUPILS_FILE}, ligne {line} : <ELEVE> : plus de 64 attributs sur un élément"
+        )]
+    );
+    // On an element the reader otherwise skips, too.
+    let (_d, dir) = edited(GUARDIANS_FILE, |t| {
+        t.replacen("<DONNEES>", &format!("<DONNEES><OPTION{attributes}/>"), 1)
+    });
+    let errors = refused(&dir);
+    assert!(
+        errors.iter().any(|e| e.starts_with(GUARDIANS_FILE)
+            && e.contains("<OPTION> : plus de 64 attributs")),
+        "{errors:?}"
+    );
+    // 64 are read (and ignored).
+    let attributes: String = (0..62).map(|n| format!(" A{n}=\"{n}\"")).collect();
+    let (_d, dir) = edited(PUPILS_FILE, |t| {
+        t.replacen("<ELEVE ", &format!("<ELEVE{attributes} "), 1)
+    });
+    read(&dir).unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
+fn nesting_deeper_than_32_elements_is_refused() {
+    let (open, close) = ("<N>".repeat(40), "</N>".repeat(40));
+    let (_d, dir) = edited(PUPILS_FILE, |t| {
+        t.replacen("<DONNEES>", &format!("<DONNEES>\n{open}{close}"), 1)
+    });
+    let line = line_of(&dir, PUPILS_FILE, "<N>");
+    let errors = refused(&dir);
+    assert_eq!(
+        errors,
+        [format!(
+            "{PUPILS_FILE}, ligne {line} : <N> : plus de 32 éléments imbriqués"
+        )]
+    );
+}
+
+#[test]
+fn a_file_of_too_many_elements_is_refused() {
+    let tiny = "<A/>".repeat(2_000);
+    let (_d, dir) = edited(GUARDIANS_FILE, |t| {
+        t.replacen("<DONNEES>", &format!("<DONNEES>{tiny}"), 1)
+    });
+    let limits = siecle::Limits {
+        elements_per_file: 1_000,
+        ..siecle::Limits::default()
+    };
+    let errors = messages(read_within(&dir, &limits, &siecle::Interrupt::never()).unwrap_err());
+    let line = line_of(&dir, GUARDIANS_FILE, "<A/>");
+    assert_eq!(
+        errors,
+        [format!(
+            "{GUARDIANS_FILE}, ligne {line} : <A> : plus de 1000 éléments dans le fichier"
+        )]
+    );
+    // The same file within the default bound: the unknown elements are skipped.
+    read(&dir).unwrap_or_else(|e| panic!("{e:?}"));
+}
+
+#[test]
+fn a_file_of_too_many_records_is_refused() {
+    let limits = siecle::Limits {
+        records_per_file: 5,
+        ..siecle::Limits::default()
+    };
+    let errors =
+        messages(read_within(&sample_dirs()[0], &limits, &siecle::Interrupt::never()).unwrap_err());
+    assert!(
+        errors.iter().any(|e| e.starts_with(PUPILS_FILE)
+            && e.contains("ligne ")
+            && e.contains("<ELEVE> : plus de 5 fiches dans le fichier")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(GUARDIANS_FILE) && e.contains("plus de 5 fiches")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_record_of_more_than_256_elements_is_refused() {
+    let many = "<BOURSIER>1</BOURSIER>".repeat(300);
+    let (_d, dir) = edited(PUPILS_FILE, |t| {
+        t.replacen("<DATE_NAISS>", &format!("{many}<DATE_NAISS>"), 1)
+    });
+    let record = line_of(&dir, PUPILS_FILE, "<ELEVE ");
+    let line = line_of(&dir, PUPILS_FILE, "<BOURSIER>");
+    let errors = refused(&dir);
+    assert_eq!(
+        errors,
+        [format!(
+            "{PUPILS_FILE}, ligne {line} : <ELEVE> (ligne {record}) : plus de 256 éléments \
+             dans une fiche"
+        )]
+    );
+}
+
+#[test]
+fn a_field_repeated_in_a_record_keeps_its_last_value() {
+    let export = read(&sample_dirs()[0]).unwrap();
+    let repeated = "<PRENOM>Autre</PRENOM>".repeat(100);
+    let (_d, dir) = edited(PUPILS_FILE, |t| {
+        t.replacen(
+            "<DATE_NAISS>",
+            &format!("{repeated}<PRENOM>Zélie</PRENOM><DATE_NAISS>"),
+            1,
+        )
+    });
+    let first = &read(&dir).unwrap().pupils[0];
+    assert_eq!(first.eleve_id, export.pupils[0].eleve_id);
+    assert_eq!(first.given_name, "Zélie");
+}
+
+#[test]
+fn a_read_past_its_deadline_or_during_shutdown_stops() {
+    let dir = &sample_dirs()[0];
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let passed = siecle::Interrupt::new(std::time::Instant::now(), stop.clone());
+    let errors = messages(read_within(dir, &siecle::Limits::default(), &passed).unwrap_err());
+    assert_eq!(
+        errors,
+        [format!(
+            "{PUPILS_FILE}, ligne 1 : import interrompu : délai dépassé \
+             (admin.import_deadline_seconds)"
+        )]
+    );
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    let running = siecle::Interrupt::new(later, stop.clone());
+    read_within(dir, &siecle::Limits::default(), &running).unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let errors = messages(read_within(dir, &siecle::Limits::default(), &running).unwrap_err());
+    assert_eq!(
+        errors,
+        [format!(
+            "{PUPILS_FILE}, ligne 1 : import interrompu : le serveur s'arrête"
+        )]
+    );
+}
+
+#[test]
+fn the_largest_establishments_are_within_the_limits() {
+    // About 5,000 pupils: the largest lycées.
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/siecle/generate.py"))
+        .arg(dir.path())
+        .args(["--schools", "1", "--pupils-per-school", "5000"])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs the fixture generator");
+    assert!(status.success());
+    let pairs = siecle::find_exports(&[dir.path().to_path_buf()]).unwrap();
+    let export = read(pairs[0].0.parent().unwrap()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(export.pupils.len(), 5000);
+}

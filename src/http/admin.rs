@@ -6,26 +6,30 @@
 
 use std::net::SocketAddr;
 
+use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use self::errors::{body_rejection, json_errors, unknown_route, upload_error};
 use super::authorize::client_address;
 use super::error::no_store;
 use crate::accounts::linking::{self, Resolution, Resolved};
 use crate::accounts::{throttle, Profile};
 use crate::app::{App, AppState};
-use crate::provisioning::{accept, import_establishment, Outcome};
+use crate::provisioning::Outcome;
 use crate::secrets::{constant_time_eq, digest};
 use crate::siecle::{Ine, Uai};
+
+mod errors;
 
 /// Imports listed by `GET .../imports`.
 const HISTORY: i64 = 50;
@@ -53,10 +57,12 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route("/admin/link-candidates/merge", post(merge_candidate))
         .route("/admin/link-candidates/reject", post(reject_candidate))
         .route("/admin/pupils/{ine}/attachment-code", post(attachment_code))
+        .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .merge(upload)
         // The token is checked before any handler reads a body.
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token))
+        .layer(middleware::map_response(json_errors))
 }
 
 async fn require_token(
@@ -187,17 +193,42 @@ struct ImportQuery {
 }
 
 /// `multipart/form-data` with the parts `eleves` (ElevesSansAdresses.xml) and `responsables`
-/// (ResponsablesAvecAdresses.xml). 200 with the report, 422 with the problems when refused
-/// (nothing written).
+/// (ResponsablesAvecAdresses.xml). 200 with the report, 422 with the problems when refused, 429
+/// when every upload slot is taken, 503 when interrupted (nothing written in any of these).
 async fn import_siecle(
     State(app): State<AppState>,
     query: Result<Query<ImportQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AdminError> {
     let Query(query) = query.map_err(|e| AdminError::invalid_request(e.body_text()))?;
-    let mut multipart = multipart.map_err(|e| {
+    let multipart = multipart.map_err(|e| {
         AdminError::invalid_request(format!("corps multipart/form-data attendu : {e}"))
     })?;
+    // Review #13.4: admitted before the body is read, so the files held at once are bounded too.
+    let slot = app.uploads.admit().map_err(upload_error)?;
+    let (pupils, guardians) = slot
+        .within(parts(multipart))
+        .await
+        .map_err(|why| upload_error(why.into()))??;
+    let outcome = slot
+        .import(
+            &*app.durable,
+            pupils,
+            guardians,
+            query.skip_invalid,
+            app.now_ms(),
+        )
+        .await
+        .map_err(upload_error)?;
+    let status = match outcome {
+        Outcome::Imported(_) => StatusCode::OK,
+        Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, no_store(), Json(outcome)).into_response())
+}
+
+/// The two files of an upload.
+async fn parts(mut multipart: Multipart) -> Result<(Bytes, Bytes), AdminError> {
     let (mut pupils, mut guardians) = (None, None);
     while let Some(field) = multipart.next_field().await.map_err(too_large_or_invalid)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -217,32 +248,13 @@ async fn import_siecle(
         }
         *slot = Some(field.bytes().await.map_err(too_large_or_invalid)?);
     }
-    let (Some(pupils), Some(guardians)) = (pupils, guardians) else {
-        return Err(AdminError::invalid_request(
+    match (pupils, guardians) {
+        (Some(pupils), Some(guardians)) => Ok((pupils, guardians)),
+        _ => Err(AdminError::invalid_request(
             "il faut les deux fichiers : eleves (ElevesSansAdresses.xml) et responsables \
              (ResponsablesAvecAdresses.xml)",
-        ));
-    };
-    let read = tokio::task::spawn_blocking(move || {
-        accept(
-            "envoi".to_owned(),
-            crate::siecle::read_establishment_bytes(&pupils, &guardians),
-            query.skip_invalid,
-        )
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
-    let outcome = match read {
-        Err(refused) => *refused,
-        Ok(export) => Outcome::Imported(
-            import_establishment(&*app.durable, &export, "api", app.now_ms()).await?,
-        ),
-    };
-    let status = match outcome {
-        Outcome::Imported(_) => StatusCode::OK,
-        Outcome::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    Ok((status, no_store(), Json(outcome)).into_response())
+        )),
+    }
 }
 
 fn too_large_or_invalid(error: axum::extract::multipart::MultipartError) -> AdminError {
@@ -274,10 +286,10 @@ struct NameBody {
 async fn name_establishment(
     State(app): State<AppState>,
     Path(code): Path<String>,
-    body: Result<Json<NameBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<NameBody>, JsonRejection>,
 ) -> Result<Response, AdminError> {
     let uai = uai(&code)?;
-    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    let Json(body) = body.map_err(body_rejection)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AdminError::invalid_request(
@@ -377,9 +389,9 @@ struct MergeBody {
 /// The two accounts are one guardian: `merge` becomes part of `keep`.
 async fn merge_candidate(
     State(app): State<AppState>,
-    body: Result<Json<MergeBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<MergeBody>, JsonRejection>,
 ) -> Result<Response, AdminError> {
-    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    let Json(body) = body.map_err(body_rejection)?;
     let resolution = Resolution::Merge { keep: &body.keep };
     resolve(&app, &body.keep, &body.merge, resolution).await
 }
@@ -393,9 +405,9 @@ struct RejectBody {
 /// The two accounts are two people.
 async fn reject_candidate(
     State(app): State<AppState>,
-    body: Result<Json<RejectBody>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<RejectBody>, JsonRejection>,
 ) -> Result<Response, AdminError> {
-    let Json(body) = body.map_err(|e| AdminError::invalid_request(e.body_text()))?;
+    let Json(body) = body.map_err(body_rejection)?;
     resolve(
         &app,
         &body.account_id,

@@ -112,16 +112,48 @@ async fn stylesheet() -> impl axum::response::IntoResponse {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, with client addresses available.
+/// Serves `router` on `listener` until `shutdown` resolves, with client addresses available;
+/// then waits at most `DEFAULT_GRACE` for the requests under way.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    serve_within(listener, router, shutdown, DEFAULT_GRACE).await
+}
+
+/// How long `serve` waits for the requests under way once asked to stop.
+pub const DEFAULT_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `serve`, waiting at most `grace` for the requests under way once `shutdown` resolved.
+/// Review #13.4: a request that never ends (an import, a client that stops sending) does not
+/// keep the process alive.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let (asked, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = asked.send(());
+    });
+    let server = std::future::IntoFuture::into_future(server);
+    tokio::pin!(server);
+    tokio::select! {
+        done = &mut server => return done,
+        _ = stopping => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(done) => done,
+        Err(_) => {
+            tracing::warn!(?grace, "requests still under way at shutdown: abandoned");
+            Ok(())
+        }
+    }
 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::apply::apply;
 use super::{import_establishment, EstablishmentReport};
-use crate::siecle::{Export, FileError};
+use crate::siecle::{Export, FileError, Limits};
 use crate::store::DirectoryStore;
 
 /// Exports read ahead of the one being written.
@@ -55,22 +55,32 @@ pub fn accept(
     source: String,
     read: Result<Export, Vec<FileError>>,
     skip_invalid: bool,
+    limits: &Limits,
 ) -> Result<Export, Box<Outcome>> {
     match read {
         Err(errors) => Err(Box::new(Outcome::Refused {
             source,
             invalid_file: true,
-            problems: errors.iter().map(ToString::to_string).collect(),
+            problems: listed(&errors, limits.problems_listed),
         })),
         Ok(export) if !export.rejected.is_empty() && !skip_invalid => {
             Err(Box::new(Outcome::Refused {
                 source: export.uai.to_string(),
                 invalid_file: false,
-                problems: export.rejected.iter().map(ToString::to_string).collect(),
+                problems: listed(&export.rejected, limits.problems_listed),
             }))
         }
         Ok(export) => Ok(export),
     }
+}
+
+/// Review #13.4: a refusal lists the first `shown` problems, then how many more there are.
+fn listed<T: ToString>(problems: &[T], shown: usize) -> Vec<String> {
+    let mut lines: Vec<String> = problems.iter().take(shown).map(T::to_string).collect();
+    if problems.len() > shown {
+        lines.push(format!("… et {} autres problèmes", problems.len() - shown));
+    }
+    lines
 }
 
 /// Imports the establishments whose two files are `pairs` (see `siecle::find_exports`); a
@@ -100,6 +110,7 @@ pub async fn import_exports(
                     folder,
                     crate::siecle::read_establishment(&pupils, &guardians),
                     skip_invalid,
+                    &Limits::default(),
                 )
             });
             if sender.send(read).await.is_err() {

@@ -4,7 +4,7 @@
 //! records are updated, pupils and guardians who left are detached but keep their accounts, and a
 //! guardian already known from another establishment is recognized (`matching`) instead of
 //! getting a second account. `import` runs it over many establishments, reading the next exports
-//! while the current one is written.
+//! while the current one is written; `upload` runs one uploaded export, bounded.
 
 mod apply;
 mod guardians;
@@ -13,12 +13,14 @@ mod matching;
 pub mod model;
 pub mod names;
 mod summary;
+pub mod upload;
 
 use serde::Serialize;
 
 pub use apply::import_establishment;
 pub use import::{accept, import_exports, Outcome, Progress, FIRST_LOAD_FROM};
 pub use summary::Summary;
+pub use upload::{UploadError, Uploads};
 
 /// What importing one establishment's export did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -9,6 +9,8 @@
 //! listed as rejected; the caller decides whether they refuse the import or are left out.
 
 pub mod ids;
+mod limits;
+mod read;
 mod validate;
 mod xml;
 
@@ -16,7 +18,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use ids::{Ine, Uai};
-pub use validate::{read_establishment, read_establishment_bytes};
+pub use limits::{Interrupt, Interruption, Limits};
+pub use read::{read_establishment, read_establishment_bytes, read_establishment_bytes_within};
 
 pub const PUPILS_FILE: &str = "ElevesSansAdresses.xml";
 pub const GUARDIANS_FILE: &str = "ResponsablesAvecAdresses.xml";

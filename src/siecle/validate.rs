@@ -1,77 +1,13 @@
 //! From raw records to a checked `Export`: file-level problems refuse the establishment's
-//! export as a whole, record-level ones reject the record (and the links that need it).
+//! export as a whole, record-level ones reject the record (and the links that need it). The
+//! fields read here are the ones `read.rs`'s layouts keep.
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
-
-use super::xml::{self, Layout, RawFile, RawRecord};
+use super::xml::{RawFile, RawRecord};
 use super::{
     Address, Date, Export, FileError, Ine, Link, Person, Pupil, Rejected, RejectedIds, Role, Uai,
     GUARDIANS_FILE, PUPILS_FILE,
 };
-
-const PUPILS_LAYOUT: Layout = Layout {
-    root: "BEE_ELEVES",
-    collections: &[
-        "DONNEES/ELEVES/ELEVE",
-        "DONNEES/STRUCTURES/STRUCTURES_ELEVE",
-    ],
-    sub_records: &["STRUCTURE"],
-};
-
-const GUARDIANS_LAYOUT: Layout = Layout {
-    root: "BEE_RESPONSABLES",
-    collections: &[
-        "DONNEES/PERSONNES/PERSONNE",
-        "DONNEES/RESPONSABLES/RESPONSABLE_ELEVE",
-        "DONNEES/ADRESSES/ADRESSE",
-    ],
-    sub_records: &[],
-};
-
-fn read(path: &Path, layout: &Layout) -> Result<RawFile, FileError> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let bytes = std::fs::read(path)
-        .map_err(|e| FileError::new(&name, 0, format!("lecture impossible : {e}")))?;
-    parse(&name, &bytes, layout)
-}
-
-fn parse(name: &str, bytes: &[u8], layout: &Layout) -> Result<RawFile, FileError> {
-    let text = xml::decode(name, bytes)?;
-    xml::parse(name, &text, layout)
-}
-
-/// Reads and checks one establishment's two files.
-pub fn read_establishment(
-    pupils_path: &Path,
-    guardians_path: &Path,
-) -> Result<Export, Vec<FileError>> {
-    checked(
-        read(pupils_path, &PUPILS_LAYOUT),
-        read(guardians_path, &GUARDIANS_LAYOUT),
-    )
-}
-
-/// Checks one establishment's two files, uploaded rather than on disk.
-pub fn read_establishment_bytes(pupils: &[u8], guardians: &[u8]) -> Result<Export, Vec<FileError>> {
-    checked(
-        parse(PUPILS_FILE, pupils, &PUPILS_LAYOUT),
-        parse(GUARDIANS_FILE, guardians, &GUARDIANS_LAYOUT),
-    )
-}
-
-fn checked(
-    pupils: Result<RawFile, FileError>,
-    guardians: Result<RawFile, FileError>,
-) -> Result<Export, Vec<FileError>> {
-    match (pupils, guardians) {
-        (Ok(p), Ok(g)) => check(&p, &g),
-        (p, g) => Err(p.err().into_iter().chain(g.err()).collect()),
-    }
-}
+use std::collections::{HashMap, HashSet};
 
 /// The UAI a file's `PARAMETRES/UAJ` names.
 fn uai_of(file: &str, raw: &RawFile, errors: &mut Vec<FileError>) -> Option<Uai> {
@@ -252,7 +188,10 @@ fn typed<T>(
     kept
 }
 
-fn check(pupils_file: &RawFile, guardians_file: &RawFile) -> Result<Export, Vec<FileError>> {
+pub(super) fn check(
+    pupils_file: &RawFile,
+    guardians_file: &RawFile,
+) -> Result<Export, Vec<FileError>> {
     let mut errors = Vec::new();
     let uai = uai_of(PUPILS_FILE, pupils_file, &mut errors);
     let other_uai = uai_of(GUARDIANS_FILE, guardians_file, &mut errors);

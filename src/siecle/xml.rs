@@ -3,41 +3,52 @@
 //! records of the known collections gathered with their line numbers. Unknown elements are
 //! ignored; nothing is interpreted here (see `validate.rs`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::limits::{Budget, Interrupt, Limits};
 use super::FileError;
 
-/// One record: an element of a collection (`ELEVE`, `PERSONNE`...), its attributes, the text of
-/// its child elements, and its sub-records (`STRUCTURE` of a `STRUCTURES_ELEVE`).
-/// Attributes and fields are short lists (a dozen at most), read by name: a vector searched from
-/// its end (the last of two same-named elements wins) costs less than a map built per record.
+/// One record: an element of a collection (`ELEVE`, `PERSONNE`...), the attributes and the text
+/// of the child elements that `Layout::kept` names, and its sub-records (`STRUCTURE` of a
+/// `STRUCTURES_ELEVE`). Attributes and fields are short lists (a dozen at most: one entry per
+/// kept name, the last of two same-named elements winning), read by name: a vector costs less
+/// than a map built per record, and the names are the layout's, not copies.
 #[derive(Debug, Default, Clone)]
 pub struct RawRecord {
     pub line: usize,
-    pub attributes: Vec<(String, String)>,
-    pub fields: Vec<(String, String)>,
+    pub attributes: Vec<(&'static str, String)>,
+    pub fields: Vec<(&'static str, String)>,
     pub children: Vec<RawRecord>,
 }
 
-fn last<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn value_of<'a>(pairs: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
-        .rev()
-        .find(|(key, _)| key == name)
+        .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim())
         .filter(|s| !s.is_empty())
 }
 
+/// Sets `name` to `value`, replacing an earlier value: a record holds one value per kept name
+/// however many times the file repeats it.
+fn set(pairs: &mut Vec<(&'static str, String)>, name: &'static str, value: String) {
+    match pairs.iter_mut().find(|(key, _)| *key == name) {
+        Some(pair) => pair.1 = value,
+        None => pairs.push((name, value)),
+    }
+}
+
 impl RawRecord {
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        last(&self.attributes, name)
+        value_of(&self.attributes, name)
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {
-        last(&self.fields, name)
+        value_of(&self.fields, name)
     }
 }
 
@@ -61,12 +72,22 @@ pub struct Layout {
     pub collections: &'static [&'static str],
     /// Elements that are sub-records inside a record (`STRUCTURE`).
     pub sub_records: &'static [&'static str],
+    /// The attributes and fields (child elements of a record or of `PARAMETRES`) read by
+    /// `validate.rs`. Review #13.4: the others are skipped, never stored, so memory follows the
+    /// records rather than the document.
+    pub kept: &'static [&'static str],
+}
+
+impl Layout {
+    fn kept(&self, name: &str) -> Option<&'static str> {
+        self.kept.iter().copied().find(|k| *k == name)
+    }
 }
 
 /// Decodes `bytes` as the XML declaration says (UTF-8 when it says nothing), refusing a file
 /// declared ISO-8859-15 (or Latin-1) whose bytes are in fact UTF-8: its accents would be read as
 /// `Ã©`.
-pub fn decode(file: &str, bytes: &[u8]) -> Result<String, FileError> {
+pub fn decode<'a>(file: &str, bytes: &'a [u8]) -> Result<Cow<'a, str>, FileError> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).to_ascii_lowercase();
     let declared = head
         .split("encoding=")
@@ -99,7 +120,8 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<String, FileError> {
             format!("des octets ne sont pas valides en {declared}"),
         ));
     }
-    Ok(text.into_owned())
+    // Review #13.4: an ASCII or UTF-8 file is read in place, not copied.
+    Ok(text)
 }
 
 fn line_of(text: &str, position: usize) -> usize {
@@ -134,31 +156,38 @@ fn name_of(e: &BytesStart<'_>) -> String {
     String::from_utf8_lossy(e.name().as_ref()).into_owned()
 }
 
+/// The kept attributes of a record's element (their number already bounded by `Budget`, so
+/// quick-xml's duplicate check, quadratic in it, stays cheap and keeps refusing duplicates).
 fn attributes(
     file: &str,
     line: usize,
     e: &BytesStart<'_>,
-) -> Result<Vec<(String, String)>, FileError> {
+    layout: &Layout,
+) -> Result<Vec<(&'static str, String)>, FileError> {
     let mut out = Vec::new();
     for attribute in e.attributes() {
         let attribute = attribute
             .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
+        let key = String::from_utf8_lossy(attribute.key.as_ref());
+        let Some(name) = layout.kept(&key) else {
+            continue;
+        };
         let value = attribute
             .unescape_value()
             .map_err(|err| FileError::new(file, line, format!("attribut mal formé : {err}")))?;
-        out.push((
-            String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
-            value.into_owned(),
-        ));
+        set(&mut out, name, value.into_owned());
     }
     Ok(out)
 }
 
-/// An open record while reading: its depth in the element path, the record, and its kind.
+/// An open record while reading: its depth in the element path, the record, its element's
+/// name, its kind, and the child elements seen so far.
 struct Open {
     depth: usize,
     record: RawRecord,
+    name: &'static str,
     collection: Option<&'static str>,
+    children: usize,
 }
 
 /// The element path while reading: the depth, and the path below the root (`DONNEES/ELEVES`)
@@ -200,10 +229,17 @@ impl Path {
     }
 }
 
-/// Reads `text` (already decoded) as a file of `layout`.
-pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileError> {
+/// Reads `text` (already decoded) as a file of `layout`, within `limits`, until `interrupt`.
+pub fn parse(
+    file: &str,
+    text: &str,
+    layout: &Layout,
+    limits: &Limits,
+    interrupt: &Interrupt,
+) -> Result<RawFile, FileError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
+    let mut budget = Budget::new(file, limits, interrupt);
     let mut out = RawFile::default();
     let mut path = Path::default();
     let mut root: Option<String> = None;
@@ -226,7 +262,23 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
             };
             FileError::new(file, line_of(text, at), format!("{what} : {err}"))
         })?;
-        let line = lines.at(position);
+        // The event starts after the whitespace `trim_text` dropped (the line break before a tag).
+        let start = position
+            + text.as_bytes()[position..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        let line = lines.at(start);
+        budget.event(line)?;
+        if let Event::Start(e) | Event::Empty(e) = &event {
+            let name = String::from_utf8_lossy(e.name().into_inner());
+            let depth = path.depth + 1;
+            budget.element(line, &name, depth, e)?;
+            if let Some(o) = open.last_mut().filter(|o| o.depth + 1 == depth) {
+                o.children += 1;
+                budget.child(line, o.name, o.record.line, o.children)?;
+            }
+        }
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().into_inner());
@@ -249,17 +301,24 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                     .iter()
                     .find(|c| **c == path.relative)
                     .map(|c| c.rsplit('/').next().expect("element"));
-                let sub_record = open.last().is_some_and(|o| o.depth + 1 == path.depth)
-                    && layout.sub_records.contains(&&*name);
-                if collection.is_some() || sub_record {
+                let sub_record = layout
+                    .sub_records
+                    .iter()
+                    .copied()
+                    .find(|s| *s == name)
+                    .filter(|_| open.last().is_some_and(|o| o.depth + 1 == path.depth));
+                if let Some(record) = collection.or(sub_record) {
+                    budget.record(line, record)?;
                     open.push(Open {
                         depth: path.depth,
                         record: RawRecord {
                             line,
-                            attributes: attributes(file, line, &e)?,
+                            attributes: attributes(file, line, &e, layout)?,
                             ..RawRecord::default()
                         },
+                        name: record,
                         collection,
+                        children: 0,
                     });
                 } else if path.relative == "PARAMETRES" {
                     in_parameters = true;
@@ -273,18 +332,19 @@ pub fn parse(file: &str, text: &str, layout: &Layout) -> Result<RawFile, FileErr
                 ));
             }
             Event::Text(t) => {
+                let Some(element) = path.last().and_then(|name| layout.kept(name)) else {
+                    continue;
+                };
+                let fields = match open.last_mut().filter(|o| o.depth + 1 == path.depth) {
+                    Some(o) => &mut o.record.fields,
+                    None if in_parameters && path.depth == 3 => &mut out.parameters.fields,
+                    None => continue,
+                };
                 let value = t
                     .unescape()
                     .map_err(|err| FileError::new(file, line, format!("texte mal formé : {err}")))?
                     .into_owned();
-                let Some(element) = path.last() else {
-                    continue;
-                };
-                if let Some(o) = open.last_mut().filter(|o| o.depth + 1 == path.depth) {
-                    o.record.fields.push((element.to_owned(), value));
-                } else if in_parameters && path.depth == 3 {
-                    out.parameters.fields.push((element.to_owned(), value));
-                }
+                set(fields, element, value);
             }
             Event::End(_) => {
                 if open.last().is_some_and(|o| o.depth == path.depth) {

@@ -24,7 +24,7 @@ on_both_backends!(
 );
 
 /// A provider whose administration API accepts the returned token.
-async fn admin_op(backend: Backend) -> (TestOp, String) {
+pub(crate) async fn admin_op(backend: Backend) -> (TestOp, String) {
     let token = admin_token();
     let digest = digest(token.as_bytes());
     let op = TestOp::start_with(backend, |config| {
@@ -35,14 +35,14 @@ async fn admin_op(backend: Backend) -> (TestOp, String) {
     (op, token)
 }
 
-fn files(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn files(dir: &std::path::Path) -> (Vec<u8>, Vec<u8>) {
     (
         std::fs::read(dir.join(PUPILS_FILE)).unwrap(),
         std::fs::read(dir.join(GUARDIANS_FILE)).unwrap(),
     )
 }
 
-fn upload(pupils: Vec<u8>, guardians: Vec<u8>) -> Form {
+pub(crate) fn upload(pupils: Vec<u8>, guardians: Vec<u8>) -> Form {
     Form::new()
         .part("eleves", Part::bytes(pupils).file_name(PUPILS_FILE))
         .part(
@@ -51,7 +51,12 @@ fn upload(pupils: Vec<u8>, guardians: Vec<u8>) -> Form {
         )
 }
 
-async fn post_import(op: &TestOp, token: &str, form: Form, query: &str) -> (StatusCode, Value) {
+pub(crate) async fn post_import(
+    op: &TestOp,
+    token: &str,
+    form: Form,
+    query: &str,
+) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .post(op.url(&format!("/admin/imports/siecle{query}")))
         .bearer_auth(token)
@@ -63,7 +68,7 @@ async fn post_import(op: &TestOp, token: &str, form: Form, query: &str) -> (Stat
     (status, response.json().await.unwrap())
 }
 
-async fn get(op: &TestOp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(op: &TestOp, token: &str, path: &str) -> (StatusCode, Value) {
     let response = reqwest::Client::new()
         .get(op.url(path))
         .bearer_auth(token)

@@ -7,6 +7,7 @@ mod common;
 
 mod account;
 mod admin;
+mod admin_limits;
 mod authorize;
 mod claims;
 mod csrf;
