@@ -30,13 +30,7 @@ async fn another_browser_cannot_submit_a_login_transaction(backend: Backend) {
         ("login", LOGIN),
         ("password", PASSWORD),
     ];
-    let response = victim
-        .http
-        .post(f.op.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&f, &victim, &form).await;
     assert_eq!(response.status(), 400);
     assert!(response
         .headers()
@@ -51,14 +45,17 @@ async fn another_browser_cannot_submit_a_login_transaction(backend: Backend) {
     assert_eq!(status, 400);
     assert!(!body.contains(&csrf));
     // The browser that started it still can.
-    let response = attacker
+    assert_eq!(post_login(&f, &attacker, &form).await.status(), 303);
+}
+
+async fn post_login(f: &Fixture, browser: &Browser, form: &[(&str, &str)]) -> reqwest::Response {
+    browser
         .http
         .post(f.op.url("/login"))
-        .form(&form)
+        .form(form)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
+        .unwrap()
 }
 
 async fn forms_posted_from_another_site_are_refused(backend: Backend) {

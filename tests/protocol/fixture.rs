@@ -107,6 +107,40 @@ impl Fixture {
         (tokens, pending)
     }
 
+    /// The whole code flow for another relying party `rp` of this provider.
+    pub async fn login_as(&self, rp: &Rp, scopes: &[&str]) -> (CoreTokenResponse, Pending) {
+        let pending = pending(rp, scopes, &[]);
+        let back = self.authorize(&pending).await;
+        let code = crate::common::browser::param(&back, "code").expect("a code");
+        let tokens = rp
+            .exchange_code(AuthorizationCode::new(code))
+            .unwrap()
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.secret().clone()))
+            .request_async(&self.http)
+            .await
+            .expect("token exchange succeeds");
+        (tokens, pending)
+    }
+
+    /// The status of a client credentials request authenticated by `private_key_jwt`.
+    pub async fn assertion_status(&self, assertion: &str) -> u16 {
+        self.http
+            .post(self.op.url("/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub async fn exchange(
         &self,
         code: &str,

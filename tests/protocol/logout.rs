@@ -37,6 +37,25 @@ fn logout_url(f: &Fixture, hint: Option<&str>, post_logout: Option<&str>) -> Str
     url.to_string()
 }
 
+/// The browser asks to log out with `hint` and the registered post-logout URI.
+async fn logout_with(f: &Fixture, hint: &str) -> Step {
+    f.browser
+        .get(
+            f.issuer(),
+            &logout_url(f, Some(hint), Some(POST_LOGOUT_URI)),
+        )
+        .await
+}
+
+/// Whether the browser's SSO session still answers `prompt=none` with a code.
+async fn still_signed_in(f: &Fixture) -> bool {
+    let pending = f.request(&[], &[("prompt", "none")]);
+    let Step::Left(back) = f.browser.get(f.issuer(), pending.url.as_str()).await else {
+        panic!("prompt=none always goes back to the RP")
+    };
+    param(&back, "code").is_some()
+}
+
 async fn logged_in(f: &Fixture) -> String {
     let (tokens, _) = f.login(&[]).await;
     tokens.id_token().unwrap().to_string()
@@ -70,36 +89,20 @@ async fn logout_with_valid_hint_redirects_with_state_and_ends_the_session(backen
 async fn an_id_token_of_an_ended_session_asks_for_confirmation(backend: Backend) {
     let f = Fixture::new(backend).await;
     let old_hint = logged_in(&f).await;
-    let Step::Left(_) = f
-        .browser
-        .get(
-            f.issuer(),
-            &logout_url(&f, Some(&old_hint), Some(POST_LOGOUT_URI)),
-        )
-        .await
-    else {
+    let Step::Left(_) = logout_with(&f, &old_hint).await else {
         panic!("the hint of the current session logs out at once")
     };
     // Logged in again: a new session, of the same person.
     let _current_hint = logged_in(&f).await;
-    let step = f
-        .browser
-        .get(
-            f.issuer(),
-            &logout_url(&f, Some(&old_hint), Some(POST_LOGOUT_URI)),
-        )
-        .await;
-    let Step::Page { status, body, .. } = step else {
+    let Step::Page { status, body, .. } = logout_with(&f, &old_hint).await else {
         panic!("an old session's hint must not redirect")
     };
     assert_eq!(status, 200);
     assert!(body.contains("Se déconnecter d'EduConnect"), "{body}");
-    // The current session is still there.
-    let pending = f.request(&[], &[("prompt", "none")]);
-    let Step::Left(back) = f.browser.get(f.issuer(), pending.url.as_str()).await else {
-        panic!()
-    };
-    assert!(param(&back, "code").is_some(), "{back}");
+    assert!(
+        still_signed_in(&f).await,
+        "the current session is still there"
+    );
 }
 
 /// Review #13.13: `/logout?state=a&state=b` or a value that is not UTF-8 is a malformed request.
@@ -116,12 +119,7 @@ async fn logout_refuses_repeated_or_unreadable_parameters(backend: Backend) {
         };
         assert_eq!(status, 400, "{url}");
     }
-    // Nothing was done: the session is still there.
-    let pending = f.request(&[], &[("prompt", "none")]);
-    let Step::Left(back) = f.browser.get(f.issuer(), pending.url.as_str()).await else {
-        panic!()
-    };
-    assert!(param(&back, "code").is_some(), "{back}");
+    assert!(still_signed_in(&f).await, "nothing was done");
 }
 
 async fn logout_with_bad_or_modified_id_token_hint_does_not_redirect(backend: Backend) {
@@ -249,29 +247,12 @@ async fn logout_revokes_access_tokens_of_clients_without_refresh_tokens(backend:
         .retain(|g| *g != educonnect::oidc::client::GrantType::RefreshToken);
     let (_, secret) = f.op.register(registration).await;
     let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-short", secret.as_ref()).await;
-    let pending = crate::fixture::pending(&rp, &[], &[]);
-    let back = f.authorize(&pending).await;
-    let tokens = rp
-        .exchange_code(openidconnect::AuthorizationCode::new(
-            param(&back, "code").unwrap(),
-        ))
-        .unwrap()
-        .set_pkce_verifier(pending.verifier)
-        .request_async(&f.http)
-        .await
-        .unwrap();
+    let (tokens, _) = f.login_as(&rp, &[]).await;
     assert!(tokens.refresh_token().is_none());
     let at = access(&tokens);
     assert_eq!(f.userinfo_status(&at).await, 200);
     let hint = tokens.id_token().unwrap().to_string();
-    let Step::Left(_) = f
-        .browser
-        .get(
-            f.issuer(),
-            &logout_url(&f, Some(&hint), Some(POST_LOGOUT_URI)),
-        )
-        .await
-    else {
+    let Step::Left(_) = logout_with(&f, &hint).await else {
         panic!("logged out")
     };
     assert_eq!(f.userinfo_status(&at).await, 401);

@@ -227,17 +227,7 @@ async fn client_secret_post_authenticates(backend: Backend) {
     let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-post", secret.as_ref())
         .await
         .set_auth_type(AuthType::RequestBody);
-    let pending = crate::fixture::pending(&rp, &["offline_access"], &[]);
-    let back = f.authorize(&pending).await;
-    let tokens = rp
-        .exchange_code(openidconnect::AuthorizationCode::new(
-            param(&back, "code").unwrap(),
-        ))
-        .unwrap()
-        .set_pkce_verifier(pending.verifier)
-        .request_async(&f.http)
-        .await
-        .expect("client_secret_post");
+    let (tokens, _) = f.login_as(&rp, &["offline_access"]).await;
     assert!(!access(&tokens).is_empty());
 }
 
@@ -681,31 +671,12 @@ async fn private_key_jwt_authenticates_and_assertions_are_single_use(backend: Ba
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.kid = Some("k1".into());
     let assertion = jsonwebtoken::encode(&header, &claims, &key).unwrap();
-    let send = |assertion: String| {
-        let f = &f;
-        async move {
-            f.http
-                .post(f.op.url("/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", assertion.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(send(assertion.clone()).await, 200);
-    assert_eq!(send(assertion).await, 401, "jti replay");
+    assert_eq!(f.assertion_status(&assertion).await, 200);
+    assert_eq!(f.assertion_status(&assertion).await, 401, "jti replay");
     let wrong_aud = serde_json::json!({"iss": "ent-pkj", "sub": "ent-pkj", "aud": "https://elsewhere.example", "exp": now + 60, "jti": "two"});
     assert_eq!(
-        send(jsonwebtoken::encode(&header, &wrong_aud, &key).unwrap()).await,
+        f.assertion_status(&jsonwebtoken::encode(&header, &wrong_aud, &key).unwrap())
+            .await,
         401
     );
 }
@@ -740,21 +711,7 @@ async fn private_key_jwt_refuses_unadvertised_algorithms_and_early_assertions(ba
             let mut header = jsonwebtoken::Header::new(alg);
             header.kid = Some("r1".into());
             let assertion = jsonwebtoken::encode(&header, &claims, key).unwrap();
-            f.http
-                .post(f.op.url("/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    (
-                        "client_assertion_type",
-                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                    ),
-                    ("client_assertion", assertion.as_str()),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
+            f.assertion_status(&assertion).await
         }
     };
     let claims = |jti: &str, nbf: Option<i64>| {
@@ -789,17 +746,7 @@ async fn es256_id_tokens_per_client(backend: Backend) {
     registration.id_token_alg = educonnect::tokens::SigningAlg::ES256;
     let (_, secret) = f.op.register(registration).await;
     let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-ec", secret.as_ref()).await;
-    let pending = crate::fixture::pending(&rp, &[], &[]);
-    let back = f.authorize(&pending).await;
-    let tokens = rp
-        .exchange_code(openidconnect::AuthorizationCode::new(
-            param(&back, "code").unwrap(),
-        ))
-        .unwrap()
-        .set_pkce_verifier(pending.verifier)
-        .request_async(&f.http)
-        .await
-        .unwrap();
+    let (tokens, pending) = f.login_as(&rp, &[]).await;
     let id_token = openidconnect::TokenResponse::id_token(&tokens).unwrap();
     let verifier = rp.id_token_verifier().set_allowed_algs(vec![
         openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
