@@ -201,6 +201,25 @@ async fn after_a_redis_restart_no_request_fails() {
     .await;
 }
 
+/// A single-use take (a code at the token endpoint) must not be sent twice, so it is not simply
+/// retried: after a quiet restart, the connection is checked first (a `PING`), and the first
+/// such request does not fail either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_quiet_redis_restart_a_single_use_take_does_not_fail() {
+    let (pg, mut redis) = (Postgres::start().await, Redis::start().await);
+    let (f, _) = provider(&pg, &redis).await;
+    redis.kill();
+    redis.start_again().await;
+    // The connection stays quiet a while, as between two logins at night.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let ((status, body, _), _) = probe(&f).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn during_a_redis_restart_under_load_requests_answer_503_never_500() {
     let (pg, mut redis) = (Postgres::start().await, Redis::start().await);

@@ -9,6 +9,8 @@
 //! store's timeout, so a request gets its 503 quickly while Redis is down.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -28,6 +30,21 @@ pub struct RedisStore {
     take_with_tombstone: Script,
     incr_with_ttl: Script,
     decr_if_positive: Script,
+    /// When Redis last answered (ms since the epoch), shared by every clone.
+    last_answer: Arc<AtomicU64>,
+}
+
+/// A connection quiet for longer than this may have been closed by a Redis restart without
+/// anyone noticing: a command that must not be sent twice is preceded by a `PING`, which finds
+/// out (and reconnects) at no risk. Under load the connection is never this quiet, so no `PING`
+/// is sent.
+const QUIET: Duration = Duration::from_secs(1);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 const TAKE_WITH_TOMBSTONE: &str = r"
@@ -105,6 +122,7 @@ impl RedisStore {
             take_with_tombstone: Script::new(TAKE_WITH_TOMBSTONE),
             incr_with_ttl: Script::new(INCR_WITH_TTL),
             decr_if_positive: Script::new(DECR_IF_POSITIVE),
+            last_answer: Arc::new(AtomicU64::new(now_ms())),
         })
     }
 
@@ -119,6 +137,12 @@ impl RedisStore {
         F: Fn(ConnectionManager) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
     {
+        let quiet = now_ms().saturating_sub(self.last_answer.load(Ordering::Relaxed));
+        if matches!(replay, Replay::IfNotSent) && quiet > QUIET.as_millis() as u64 {
+            // Its failure is the command's to report: if Redis is down, the command fails too.
+            let mut conn = self.conn.clone();
+            let _ = redis::cmd("PING").query_async::<()>(&mut conn).await;
+        }
         let result = match send(self.conn.clone()).await {
             Err(error) if may_send_again(replay, &error) => {
                 tracing::info!(%error, "Redis connection failed: command sent again");
@@ -126,6 +150,9 @@ impl RedisStore {
             }
             result => result,
         };
+        if result.is_ok() {
+            self.last_answer.store(now_ms(), Ordering::Relaxed);
+        }
         result.map_err(|error| {
             if is_connection_failure(&error) {
                 StoreUnavailable::new("ephemeral store", error).into()
