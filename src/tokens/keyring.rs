@@ -5,7 +5,7 @@
 //! lifetime, so tokens signed before a rotation stay verifiable.
 
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use aws_lc_rs::encoding::AsDer;
@@ -156,7 +156,8 @@ impl LoadedKey {
 }
 
 struct Snapshot {
-    loaded: Instant,
+    /// When it was read, by the injected clock (ms).
+    loaded_ms: i64,
     keys: Vec<Arc<LoadedKey>>,
 }
 
@@ -174,12 +175,13 @@ impl KeyRing {
         kek: Kek,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<KeyRing> {
+        let loaded_ms = clock.now_ms();
         let ring = KeyRing {
             store,
             kek,
             clock,
             snapshot: RwLock::new(Arc::new(Snapshot {
-                loaded: Instant::now(),
+                loaded_ms,
                 keys: Vec::new(),
             })),
             reloading: tokio::sync::Mutex::new(()),
@@ -196,10 +198,15 @@ impl KeyRing {
             keys.push(Arc::new(self.open(&stored)?));
         }
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Snapshot {
-            loaded: Instant::now(),
+            loaded_ms: self.clock.now_ms(),
             keys,
         });
         Ok(())
+    }
+
+    /// How old the snapshot is, by the injected clock (so tests advance it instead of sleeping).
+    fn age(&self, snapshot: &Snapshot) -> Duration {
+        Duration::from_millis((self.clock.now_ms() - snapshot.loaded_ms).max(0) as u64)
     }
 
     async fn current(&self) -> anyhow::Result<Arc<Snapshot>> {
@@ -208,7 +215,7 @@ impl KeyRing {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if snapshot.loaded.elapsed() < RELOAD_INTERVAL {
+        if self.age(&snapshot) < RELOAD_INTERVAL {
             return Ok(snapshot);
         }
         self.reload().await?;
@@ -263,7 +270,7 @@ impl KeyRing {
             return Ok(Some(key));
         }
         // Bounded so that tokens with made-up kids cannot turn into a query flood.
-        if snapshot.loaded.elapsed() > MISS_RELOAD_INTERVAL {
+        if self.age(&snapshot) > MISS_RELOAD_INTERVAL {
             self.reload().await?;
             let reloaded = self.current().await?;
             return Ok(find(&reloaded));
