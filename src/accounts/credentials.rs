@@ -16,22 +16,28 @@ pub enum Checked {
     Throttled,
 }
 
-/// Checks `password` for `login`; `devices` are the trusted-browser tokens the browser
-/// presented (none for a proof of another person's account).
+/// The key `login` is throttled and trusted under: the normalized login, or one shared key
+/// for whatever cannot be a login.
+pub fn throttle_key(login: &str) -> String {
+    LoginId::parse(login).map_or_else(|| "-".to_owned(), |l| l.as_str().to_owned())
+}
+
+/// Checks `password` for `login`; `trusted` is the trusted-browser token the browser holds for
+/// this login (`devices::recognized`; none for a proof of another person's account).
 pub async fn check(
     app: &App,
     login: &str,
     password: &Secret,
     address: &str,
-    devices: &[String],
+    trusted: Option<&str>,
 ) -> anyhow::Result<Checked> {
     let login = LoginId::parse(login);
     let throttle_key = login.as_ref().map(LoginId::as_str).unwrap_or("-");
     let config = &app.config.throttle;
     let store = &*app.ephemeral;
     // ADR 0008: a browser that logged in to this account is counted apart from the rest.
-    let counters = match devices::recognized(store, throttle_key, devices).await? {
-        Some(device) => throttle::trusted_device(config, &device),
+    let counters = match trusted {
+        Some(token) => throttle::trusted_device(config, &devices::counter_of(token)),
         None => throttle::login(config, throttle_key, address),
     };
     let Some(attempt) = throttle::begin(store, config, counters).await? else {

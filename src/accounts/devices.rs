@@ -22,7 +22,7 @@ fn key(login: &str, token: &str) -> String {
     )
 }
 
-/// The digest of the browser's token for `login`, if one of `tokens` is remembered for it.
+/// The browser's token remembered for `login`, if one of `tokens` is.
 pub async fn recognized(
     store: &dyn EphemeralStore,
     login: &str,
@@ -30,35 +30,32 @@ pub async fn recognized(
 ) -> anyhow::Result<Option<String>> {
     for token in tokens.iter().take(MAX_PER_BROWSER) {
         if store.exists(&key(login, token)).await? {
-            return Ok(Some(digest(token.as_bytes())));
+            return Ok(Some(token.clone()));
         }
     }
     Ok(None)
 }
 
-/// After a successful login: the browser's tokens with one for `login` first (a new one if it
-/// had none), remembered for `ttl` from now. `None` when trust is disabled (zero TTL).
+/// The counter name of a recognized token: its digest.
+pub fn counter_of(token: &str) -> String {
+    digest(token.as_bytes())
+}
+
+/// After a successful login: the browser's tokens with one for `login` first (`known`, the one
+/// `recognized` found, or a new one), remembered for `ttl` from now. `None` when trust is
+/// disabled (zero TTL).
 pub async fn remember(
     store: &dyn EphemeralStore,
     login: &str,
     mut tokens: Vec<String>,
+    known: Option<String>,
     ttl: Duration,
 ) -> anyhow::Result<Option<Vec<String>>> {
     if ttl.is_zero() {
         return Ok(None);
     }
-    tokens.truncate(MAX_PER_BROWSER);
-    let mut known = None;
-    for (i, token) in tokens.iter().enumerate() {
-        if store.exists(&key(login, token)).await? {
-            known = Some(i);
-            break;
-        }
-    }
-    let token = match known {
-        Some(i) => tokens.remove(i),
-        None => random_b64(24),
-    };
+    let token = known.unwrap_or_else(|| random_b64(24));
+    tokens.retain(|t| *t != token);
     store.put(&key(login, &token), b"1", ttl).await?;
     tokens.insert(0, token);
     tokens.truncate(MAX_PER_BROWSER);

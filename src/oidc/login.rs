@@ -70,12 +70,18 @@ pub async fn login(
     if !tx.answered_by(&form.browser, &form.csrf) || tx.account_id.is_some() {
         return Ok(LoginResult::Expired);
     }
+    let trusted = devices::recognized(
+        &*app.ephemeral,
+        &credentials::throttle_key(&form.login),
+        &form.devices,
+    )
+    .await?;
     let checked = credentials::check(
         app,
         &form.login,
         &form.password,
         &form.browser.address,
-        &form.devices,
+        trusted.as_deref(),
     )
     .await?;
     let account = match checked {
@@ -105,7 +111,14 @@ pub async fn login(
     let (session, cookie) = session::create(app, &account.id, vec!["pwd".into()]).await?;
     metrics::counter!("educonnect_logins_total", "result" => "ok").increment(1);
     let trust = Duration::from_secs(app.config.throttle.trusted_device_days * 86_400);
-    let devices = devices::remember(&*app.ephemeral, &account.login, form.devices, trust).await?;
+    let devices = devices::remember(
+        &*app.ephemeral,
+        &account.login,
+        form.devices,
+        trusted,
+        trust,
+    )
+    .await?;
     let Some(client) = app.client(&tx.request.client_id).await? else {
         return Ok(LoginResult::Authenticated {
             cookie,
