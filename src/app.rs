@@ -98,6 +98,17 @@ impl App {
         self.clients.get(&*self.durable, id).await
     }
 
+    /// What a password check needs, lent from the replica's state.
+    pub fn credentials(&self) -> crate::accounts::credentials::Verifier<'_> {
+        crate::accounts::credentials::Verifier {
+            accounts: &*self.durable,
+            counters: &*self.ephemeral,
+            passwords: &self.passwords,
+            throttle: &self.config.throttle,
+            clock: &*self.clock,
+        }
+    }
+
     pub fn issuer(&self) -> &str {
         &self.config.issuer
     }

@@ -4,9 +4,23 @@
 //! tells nothing), disabled accounts refused, the hash renewed when its parameters are out of
 //! date. Used by the login page and by the proofs of `linking`.
 
+use crate::accounts::password::PasswordHasher;
 use crate::accounts::{devices, throttle, Account, LoginId};
-use crate::app::App;
+use crate::clock::Clock;
+use crate::config::ThrottleConfig;
 use crate::secrets::Secret;
+use crate::store::{AccountStore, EphemeralStore};
+
+/// What checking a password needs, and nothing more (`App::credentials` lends it).
+#[derive(Clone, Copy)]
+pub struct Verifier<'a> {
+    pub accounts: &'a dyn AccountStore,
+    /// Where attempts are counted (every replica counts together).
+    pub counters: &'a dyn EphemeralStore,
+    pub passwords: &'a PasswordHasher,
+    pub throttle: &'a ThrottleConfig,
+    pub clock: &'a dyn Clock,
+}
 
 pub enum Checked {
     Valid(Account),
@@ -25,7 +39,7 @@ pub fn throttle_key(login: &str) -> String {
 /// Checks `password` for `login`; `trusted` is the trusted-browser token the browser holds for
 /// this login (`devices::recognized`; none for a proof of another person's account).
 pub async fn check(
-    app: &App,
+    verifier: &Verifier<'_>,
     login: &str,
     password: &Secret,
     address: &str,
@@ -33,8 +47,8 @@ pub async fn check(
 ) -> anyhow::Result<Checked> {
     let login = LoginId::parse(login);
     let throttle_key = login.as_ref().map(LoginId::as_str).unwrap_or("-");
-    let config = &app.config.throttle;
-    let store = &*app.ephemeral;
+    let config = verifier.throttle;
+    let store = verifier.counters;
     // ADR 0008: a browser that logged in to this account is counted apart from the rest.
     let counters = match trusted {
         Some(token) => throttle::trusted_device(config, &devices::counter_of(token)),
@@ -44,11 +58,11 @@ pub async fn check(
         return Ok(Checked::Throttled);
     };
     let account = match &login {
-        Some(login) => app.durable.account_by_login(login.as_str()).await?,
+        Some(login) => verifier.accounts.account_by_login(login.as_str()).await?,
         None => None,
     };
     let usable = account.filter(|a| a.state.can_log_in());
-    let verification = app
+    let verification = verifier
         .passwords
         .verify(
             password,
@@ -62,9 +76,10 @@ pub async fn check(
     attempt.passed(store).await?;
     throttle::clear_account(store, throttle_key).await?;
     if verification.needs_rehash {
-        let hash = app.passwords.hash(password).await?;
-        app.durable
-            .set_password_hash(&account.id, &hash, app.now_ms())
+        let hash = verifier.passwords.hash(password).await?;
+        verifier
+            .accounts
+            .set_password_hash(&account.id, &hash, verifier.clock.now_ms())
             .await?;
     }
     Ok(Checked::Valid(account))

@@ -283,7 +283,7 @@ async fn checked_credentials(
     address: &str,
 ) -> anyhow::Result<Result<Account, Refusal>> {
     Ok(
-        match credentials::check(app, login, password, address, None).await? {
+        match credentials::check(&app.credentials(), login, password, address, None).await? {
             Checked::Valid(account) => Ok(account),
             Checked::Wrong => Err(Refusal::WrongCredentials),
             Checked::Throttled => Err(Refusal::Throttled),

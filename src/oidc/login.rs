@@ -77,7 +77,7 @@ pub async fn login(
     )
     .await?;
     let checked = credentials::check(
-        app,
+        &app.credentials(),
         &form.login,
         &form.password,
         &form.browser.address,
