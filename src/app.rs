@@ -23,9 +23,7 @@ pub struct App {
     pub passwords: PasswordHasher,
     /// Outgoing calls: back-channel logout, client `jwks_uri`s.
     pub http: reqwest::Client,
-    pub clients: crate::oidc::client::ClientCache,
-    /// The discovery document, serialized once (it depends on the configuration only).
-    pub discovery_document: axum::body::Bytes,
+    pub clients: crate::clients::ClientCache,
     /// The Siècle uploads under way, bounded in number and time.
     pub uploads: crate::provisioning::Uploads,
 }
@@ -69,9 +67,7 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("HTTP client")?;
-        let discovery_document =
-            serde_json::to_vec(&crate::oidc::discovery::metadata(&config))?.into();
-        let clients = crate::oidc::client::ClientCache::new(std::time::Duration::from_secs(
+        let clients = crate::clients::ClientCache::new(std::time::Duration::from_secs(
             config.client_cache_seconds,
         ));
         let uploads = crate::provisioning::Uploads::new(
@@ -80,7 +76,6 @@ impl App {
             crate::siecle::Limits::default(),
         );
         Ok(Arc::new(App {
-            discovery_document,
             uploads,
             clients,
             config,
@@ -94,7 +89,7 @@ impl App {
     }
 
     /// A relying party, through the replica's client cache.
-    pub async fn client(&self, id: &str) -> anyhow::Result<Option<crate::oidc::client::Client>> {
+    pub async fn client(&self, id: &str) -> anyhow::Result<Option<crate::clients::Client>> {
         self.clients.get(&*self.durable, id).await
     }
 

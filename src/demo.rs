@@ -3,7 +3,7 @@
 
 use crate::accounts::{Account, AccountState, LoginId, Profile};
 use crate::app::App;
-use crate::oidc::client::{AuthMethod, Client, GrantType, Registration};
+use crate::clients::{AuthMethod, Client, GrantType, Registration};
 use crate::secrets::Secret;
 use crate::store::InsertAccountError;
 use crate::tokens::SigningAlg;

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -9,9 +9,9 @@ use clap::{Parser, Subcommand};
 
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::app::App;
+use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
 use educonnect::clock::SystemClock;
 use educonnect::config::Config;
-use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
 use educonnect::secrets::Secret;
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, ClientStore, DirectoryStore, DurableStore};

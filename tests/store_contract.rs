@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use common::{isolated_config, registration, Backend};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
-use educonnect::oidc::client::Client;
+use educonnect::clients::Client;
 use educonnect::oidc::grants::{Grant, RefreshToken};
 use educonnect::secrets::random_b64;
 use educonnect::store::ephemeral::{MemoryStore, RedisStore};
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{DurableStore, EphemeralStore, InsertAccountError, Rotation, Taken};
-use educonnect::tokens::keyring::StoredKey;
+use educonnect::tokens::keys::StoredKey;
 use educonnect::tokens::SigningAlg;
 
 /// A fresh durable + ephemeral pair of one backend, migrated.

@@ -4,7 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use educonnect::config::Config;
-use educonnect::tokens::keyring::LoadedKey;
+use educonnect::tokens::keys::LoadedKey;
 use educonnect::tokens::SigningAlg;
 
 use educonnect_bench::bounds;

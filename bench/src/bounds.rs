@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use educonnect::accounts::password::{hash_blocking, params, verify_in, Memory};
 use educonnect::config::PasswordConfig;
-use educonnect::tokens::keyring::LoadedKey;
+use educonnect::tokens::keys::LoadedKey;
 use educonnect::tokens::SigningAlg;
 
 pub struct Bounds {

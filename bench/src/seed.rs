@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
 use educonnect::config::PasswordConfig;
-use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, ClientStore, DurableStore, InsertAccountError};
 use educonnect::tokens::SigningAlg;

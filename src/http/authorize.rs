@@ -15,7 +15,7 @@ use super::{browser_cookies, session_cookie};
 use crate::app::{App, AppState};
 use crate::oidc::authorize::{self, transaction, Browser, Outcome, ResponseMode, Transaction};
 use crate::oidc::consent;
-use crate::oidc::login::{self, LoginResult, Rejection, Submission};
+use crate::oidc::login::password::{self, LoginResult, Rejection, Submission};
 use crate::secrets::Secret;
 
 #[tracing::instrument(skip_all)]
@@ -187,7 +187,7 @@ pub async fn login_submit(
     };
     let result = async {
         let previous = session_cookie::current(&app, &jar).await?;
-        login::login(&app, submission, previous).await
+        password::login(&app, submission, previous).await
     };
     match result.await {
         Ok(LoginResult::Expired) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
@@ -198,7 +198,7 @@ pub async fn login_submit(
             };
             render_login(&app, &tx, &typed_login, Some(rejection.message()), status).await
         }
-        Ok(LoginResult::Authenticated {
+        Ok(LoginResult::Completed {
             cookie,
             devices,
             outcome,

@@ -25,7 +25,10 @@ use crate::app::AppState;
 pub fn router(app: AppState) -> Router {
     ops::prometheus();
     let mut router = Router::new()
-        .route("/.well-known/openid-configuration", get(ops::discovery))
+        .route(
+            "/.well-known/openid-configuration",
+            get(ops::discovery(&app.config)),
+        )
         .route("/jwks", get(ops::jwks))
         .route(
             "/authorize",

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use axum::body::Bytes;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -12,17 +13,26 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use super::error::ApiError;
 use crate::app::AppState;
+use crate::config::Config;
 
-/// The metadata depend on the configuration only: serialized once, at start-up.
-pub async fn discovery(State(app): State<AppState>) -> Response {
-    (
-        [
-            (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::CONTENT_TYPE, "application/json"),
-        ],
-        app.discovery_document.clone(),
-    )
-        .into_response()
+/// The discovery endpoint. The metadata depend on the configuration only: serialized once, when
+/// the router is built.
+pub fn discovery(config: &Config) -> impl Fn() -> std::future::Ready<Response> + Clone {
+    let document: Bytes = serde_json::to_vec(&crate::oidc::discovery::metadata(config))
+        .expect("metadata are plain JSON")
+        .into();
+    move || {
+        std::future::ready(
+            (
+                [
+                    (header::CACHE_CONTROL, "public, max-age=300"),
+                    (header::CONTENT_TYPE, "application/json"),
+                ],
+                document.clone(),
+            )
+                .into_response(),
+        )
+    }
 }
 
 pub async fn jwks(State(app): State<AppState>) -> Result<Response, ApiError> {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::app::App;
+use crate::clients::{AuthMethod, Client};
 use crate::error::{OAuthError, OAuthResult};
-use crate::oidc::client::{AuthMethod, Client};
 use crate::secrets::{constant_time_eq, Secret};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

@@ -2,8 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::clients::AuthMethod;
 use crate::config::Config;
-use crate::oidc::client::AuthMethod;
 use crate::oidc::{claims, scope};
 use crate::tokens::SigningAlg;
 
@@ -37,7 +37,7 @@ pub fn metadata(config: &Config) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,
-        "acr_values_supported": [crate::oidc::session::ACR_PASSWORD],
+        "acr_values_supported": crate::oidc::login::ACR_VALUES,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["fr"],
         "claims_locales_supported": ["fr"],

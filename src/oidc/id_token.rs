@@ -4,8 +4,8 @@ use serde_json::{json, Map, Value};
 
 use crate::accounts::Account;
 use crate::app::App;
+use crate::clients::Client;
 use crate::oidc::claims;
-use crate::oidc::client::Client;
 use crate::oidc::scope::Scopes;
 use crate::tokens::jwt;
 

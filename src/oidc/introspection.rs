@@ -11,9 +11,9 @@
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::clients::{AuthMethod, Client};
 use crate::error::{OAuthError, OAuthResult};
 use crate::oidc::access_token;
-use crate::oidc::client::{AuthMethod, Client};
 use crate::oidc::client_auth::{self, Presented};
 use crate::secrets::Secret;
 

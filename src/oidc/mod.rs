@@ -5,7 +5,6 @@ pub mod access_token;
 pub mod authorize;
 pub mod backchannel;
 pub mod claims;
-pub mod client;
 pub mod client_auth;
 pub mod consent;
 pub mod discovery;

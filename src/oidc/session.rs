@@ -10,9 +10,6 @@ use crate::oidc::id_token::Authentication;
 use crate::secrets::{constant_time_eq, random_b64, Secret};
 use crate::store::ephemeral::{get_json, put_json};
 
-/// Authentication context reference of a password login.
-pub const ACR_PASSWORD: &str = "eidas1";
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub sid: String,
@@ -51,11 +48,14 @@ fn clients_key(sid: &str) -> String {
 }
 
 /// Starts a new session (a new id: the session id is renewed at every login, so a fixated
-/// cookie is worthless). Returns the session and the cookie value.
+/// cookie is worthless) recording how the person authenticated (`oidc::login::complete`).
+/// Returns the session and the cookie value.
 pub async fn create(
     app: &App,
     account_id: &str,
+    acr: &str,
     amr: Vec<String>,
+    auth_time: i64,
 ) -> anyhow::Result<(Session, Secret)> {
     let sid = random_b64(24);
     let secret = Secret::generate();
@@ -65,8 +65,8 @@ pub async fn create(
         sid: sid.clone(),
         secret_digest: secret.digest(),
         account_id: account_id.to_owned(),
-        auth_time: now / 1000,
-        acr: ACR_PASSWORD.to_owned(),
+        auth_time,
+        acr: acr.to_owned(),
         amr,
         expires_at_ms: now + lifetime as i64 * 1000,
     };

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use crate::app::App;
+use crate::clients::GrantType;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
-use crate::oidc::client::GrantType;
 use crate::oidc::client_auth::{self, Presented};
 use crate::oidc::grants::authorization_code::{self, CodeRequest};
 use crate::oidc::grants::refresh_token::{self, RefreshRequest};

@@ -4,34 +4,16 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sha2::{Digest, Sha256};
-
 use super::guardians;
 use super::model::{
     AccountUpdate, Changes, EnrolmentRow, EstablishmentRow, LinkRow, LinkState, Notice, PupilRow,
-    Snapshot,
 };
 use super::names;
+use super::work::{digest, new_account, NewAccount, Work};
 use super::EstablishmentReport;
-use crate::accounts::{Account, AccountState, Profile};
+use crate::accounts::{Account, Profile};
 use crate::siecle::{Date, Export, Pupil, Role};
 use crate::store::{DirectoryStore, ImportTx};
-
-/// Accounts to create, the login still to choose.
-pub(super) struct NewAccount {
-    account: Account,
-    stem: String,
-}
-
-/// One establishment's import under way: what pupils and guardians (`guardians.rs`) add to.
-pub(super) struct Work<'a> {
-    pub(super) export: &'a Export,
-    pub(super) snapshot: Snapshot,
-    pub(super) changes: Changes,
-    pub(super) new_accounts: Vec<NewAccount>,
-    pub(super) report: EstablishmentReport,
-    pub(super) now_ms: i64,
-}
 
 /// Imports one checked export. `source` says who asked (`cli`, `api`), for the history.
 pub async fn import_establishment(
@@ -322,36 +304,6 @@ async fn insert_accounts(
     anyhow::bail!("no free login found for {} accounts", pending.len())
 }
 
-pub(super) fn new_account(
-    pending: &mut Vec<NewAccount>,
-    now_ms: i64,
-    profile: Profile,
-    given_name: &str,
-    family_name: &str,
-    email: Option<String>,
-    phone: Option<String>,
-) -> String {
-    let account = Account {
-        id: crate::accounts::new_account_id(now_ms),
-        login: String::new(),
-        password_hash: None,
-        profile,
-        given_name: given_name.trim().to_owned(),
-        family_name: family_name.trim().to_owned(),
-        email,
-        phone,
-        state: AccountState::Created,
-        created_at: now_ms,
-        updated_at: now_ms,
-    };
-    let id = account.id.clone();
-    pending.push(NewAccount {
-        stem: names::login_stem(given_name, family_name),
-        account,
-    });
-    id
-}
-
 /// Establishment administrators hear about every import that brings new identifiers to hand
 /// out, mid-year arrivals included.
 fn new_identifiers_notice(report: &EstablishmentReport) -> Option<Notice> {
@@ -365,15 +317,6 @@ fn new_identifiers_notice(report: &EstablishmentReport) -> Option<Notice> {
             report.pupils_created, report.guardians_created, report.arrived
         ),
     })
-}
-
-pub(super) fn digest(fields: &[&str]) -> String {
-    let mut hash = Sha256::new();
-    for field in fields {
-        hash.update(field.as_bytes());
-        hash.update([0x1f]);
-    }
-    hex::encode(&hash.finalize()[..16])
 }
 
 fn pupil_digest(p: &Pupil) -> String {

@@ -4,10 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::apply::{digest, new_account, Work};
 use super::matching;
 use super::model::{AccountUpdate, Candidate, KnownRecord, LookupKeys, PersonRow, KEY_SHARERS};
 use super::names::{self, Traits};
+use super::work::{digest, new_account, Work};
 use crate::accounts::Profile;
 use crate::siecle::{Person, Role};
 use crate::store::ImportTx;

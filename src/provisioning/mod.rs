@@ -14,6 +14,7 @@ pub mod model;
 pub mod names;
 mod summary;
 pub mod upload;
+mod work;
 
 use serde::Serialize;
 

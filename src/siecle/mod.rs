@@ -11,6 +11,7 @@
 pub mod ids;
 mod limits;
 mod read;
+mod records;
 mod validate;
 mod xml;
 

@@ -13,13 +13,13 @@ use async_trait::async_trait;
 use crate::accounts::affiliations::Affiliations;
 use crate::accounts::linking::{AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved};
 use crate::accounts::{Account, AccountState};
-use crate::oidc::client::Client;
+use crate::clients::Client;
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
     LookupKeys, Snapshot,
 };
-use crate::tokens::keyring::StoredKey;
+use crate::tokens::keys::StoredKey;
 
 pub use ephemeral::{EphemeralStore, Taken};
 pub use unavailable::StoreUnavailable;

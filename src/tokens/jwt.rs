@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::tokens::keyring::{KeyRing, LoadedKey};
+use crate::tokens::keyring::KeyRing;
+use crate::tokens::keys::LoadedKey;
 
 /// Signs `claims` as a compact JWS with `key`; `typ` is the media type of the token
 /// (`logout+jwt` for logout tokens, RFC 8417 §2.3), JWT otherwise.

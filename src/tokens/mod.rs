@@ -4,5 +4,7 @@
 pub mod jwt;
 pub mod kek;
 pub mod keyring;
+pub mod keys;
 
-pub use keyring::{KeyRing, SigningAlg};
+pub use keyring::KeyRing;
+pub use keys::SigningAlg;

@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::app::{App, AppState};
+use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
 use educonnect::clock::OffsetClock;
 use educonnect::config::Config;
-use educonnect::oidc::client::{AuthMethod, Client, GrantType, Registration};
 use educonnect::secrets::{random_b64, Secret};
 use educonnect::tokens::SigningAlg;
 

@@ -398,9 +398,15 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
     let children_before = store.affiliations(&keep).await.unwrap().children.len()
         + store.affiliations(&merged).await.unwrap().children.len();
     // The absorbed account is signed in somewhere: its session must end with the merge.
-    let (session, _) = educonnect::oidc::session::create(&op.app, &merged, vec!["pwd".into()])
-        .await
-        .unwrap();
+    let (session, _) = educonnect::oidc::session::create(
+        &op.app,
+        &merged,
+        "eidas1",
+        vec!["pwd".into()],
+        op.app.now_ms() / 1000,
+    )
+    .await
+    .unwrap();
     let (status, body) = post_json(
         &op,
         &token,

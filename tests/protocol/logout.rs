@@ -244,7 +244,7 @@ async fn logout_revokes_access_tokens_of_clients_without_refresh_tokens(backend:
     let mut registration = crate::common::registration("ent-short");
     registration
         .grant_types
-        .retain(|g| *g != educonnect::oidc::client::GrantType::RefreshToken);
+        .retain(|g| *g != educonnect::clients::GrantType::RefreshToken);
     let (_, secret) = f.op.register(registration).await;
     let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-short", secret.as_ref()).await;
     let (tokens, _) = f.login_as(&rp, &[]).await;

@@ -222,7 +222,7 @@ async fn code_is_bound_to_client_redirect_uri_and_verifier(backend: Backend) {
 async fn client_secret_post_authenticates(backend: Backend) {
     let f = Fixture::new(backend).await;
     let mut registration = crate::common::registration("ent-post");
-    registration.auth_method = educonnect::oidc::client::AuthMethod::ClientSecretPost;
+    registration.auth_method = educonnect::clients::AuthMethod::ClientSecretPost;
     let (_, secret) = f.op.register(registration).await;
     let rp = crate::fixture::rp_for(&f.op, &f.http, "ent-post", secret.as_ref())
         .await
@@ -265,7 +265,7 @@ async fn the_secret_is_accepted_only_the_way_the_client_registered(backend: Back
     }
     // A client_secret_post client: the body works, Basic does not.
     let mut registration = crate::common::registration("ent-post");
-    registration.auth_method = educonnect::oidc::client::AuthMethod::ClientSecretPost;
+    registration.auth_method = educonnect::clients::AuthMethod::ClientSecretPost;
     let (_, secret) = f.op.register(registration).await;
     let secret = secret.unwrap();
     let response = in_body("ent-post", secret.expose()).send().await.unwrap();
@@ -595,10 +595,10 @@ async fn introspection_requires_client_authentication(backend: Backend) {
     assert_eq!(response.status(), 401);
     // A public client names itself but proves nothing: refused too.
     let mut registration = crate::common::registration("spa");
-    registration.auth_method = educonnect::oidc::client::AuthMethod::None;
+    registration.auth_method = educonnect::clients::AuthMethod::None;
     registration
         .grant_types
-        .retain(|g| *g != educonnect::oidc::client::GrantType::ClientCredentials);
+        .retain(|g| *g != educonnect::clients::GrantType::ClientCredentials);
     f.op.register(registration).await;
     let response = f
         .http
@@ -663,7 +663,7 @@ async fn private_key_jwt_authenticates_and_assertions_are_single_use(backend: Ba
         jsonwebtoken::jwk::Jwk::from_encoding_key(&key, jsonwebtoken::Algorithm::ES256).unwrap();
     jwk.common.key_id = Some("k1".into());
     let mut registration = crate::common::registration("ent-pkj");
-    registration.auth_method = educonnect::oidc::client::AuthMethod::PrivateKeyJwt;
+    registration.auth_method = educonnect::clients::AuthMethod::PrivateKeyJwt;
     registration.jwks = Some(serde_json::json!({ "keys": [jwk] }));
     f.op.register(registration).await;
     let now = chrono_now();
@@ -701,7 +701,7 @@ async fn private_key_jwt_refuses_unadvertised_algorithms_and_early_assertions(ba
     let jwk =
         serde_json::json!({"kty": "RSA", "kid": "r1", "n": b64(&public.n), "e": b64(&public.e)});
     let mut registration = crate::common::registration("ent-rsa");
-    registration.auth_method = educonnect::oidc::client::AuthMethod::PrivateKeyJwt;
+    registration.auth_method = educonnect::clients::AuthMethod::PrivateKeyJwt;
     registration.jwks = Some(serde_json::json!({ "keys": [jwk] }));
     f.op.register(registration).await;
     let now = chrono_now();

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::request::{Prompt, ResponseMode};
+use crate::clients::{Client, GrantType};
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::client::{Client, GrantType};
 use crate::oidc::scope::Scopes;
 
 /// The request's parameters, each at most once.

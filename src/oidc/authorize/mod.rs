@@ -14,8 +14,8 @@ pub use respond::AuthorizationResponse;
 pub use transaction::{Browser, Transaction};
 
 use crate::app::App;
+use crate::clients::Client;
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::client::Client;
 use crate::oidc::form::FormPairs;
 use crate::oidc::scope::Scopes;
 use crate::oidc::session::{self, Session};

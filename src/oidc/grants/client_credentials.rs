@@ -3,9 +3,9 @@
 
 use super::TokenResponse;
 use crate::app::App;
+use crate::clients::Client;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::access_token::{self, AccessToken};
-use crate::oidc::client::Client;
 use crate::oidc::scope::Scopes;
 
 /// Scopes that describe a person and mean nothing without one.

@@ -4,9 +4,9 @@
 
 use super::{Grant, RefreshToken, TokenResponse};
 use crate::app::App;
+use crate::clients::Client;
 use crate::error::{ErrorCode, OAuthError, OAuthResult};
 use crate::oidc::access_token::{self, AccessToken};
-use crate::oidc::client::Client;
 use crate::oidc::scope::Scopes;
 use crate::secrets::Secret;
 use crate::store::Rotation;

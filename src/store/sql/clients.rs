@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::oidc::client::Client;
+use crate::clients::Client;
 use crate::store::ClientStore;
 
 fn client_from(row: &AnyRow) -> anyhow::Result<Client> {

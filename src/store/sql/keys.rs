@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::SqlStore;
 use crate::store::KeyStore;
-use crate::tokens::keyring::{SigningAlg, StoredKey};
+use crate::tokens::keys::{SigningAlg, StoredKey};
 
 #[async_trait]
 impl KeyStore for SqlStore {

@@ -10,6 +10,7 @@ mod directory;
 mod first_load;
 mod grants;
 mod import_tx;
+mod import_write;
 mod keys;
 mod linking;
 mod purge;

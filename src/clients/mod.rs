@@ -1,4 +1,9 @@
-//! Relying parties: what each registered, and the rules a registration must follow.
+//! The registry of relying parties: what each registered, and the rules a registration must
+//! follow. Records only (the store keeps them, `cache.rs` keeps them in memory per replica).
+
+mod cache;
+
+pub use cache::ClientCache;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -218,57 +223,6 @@ impl Client {
 
 /// A registered URI must be absolute, without fragment (RFC 6749 §3.1.2), and https unless it
 /// points at this machine.
-/// Relying parties read on every token request: each replica keeps them `ttl` in memory, so a
-/// token endpoint under load does not query the database for its callers. Unknown ids are not
-/// cached (a flood of invented ids must not fill memory), and the map is bounded.
-pub struct ClientCache {
-    ttl: std::time::Duration,
-    entries: std::sync::RwLock<std::collections::HashMap<String, (std::time::Instant, Client)>>,
-}
-
-/// More distinct clients than any deployment has: past it the cache starts over.
-const CLIENT_CACHE_CAPACITY: usize = 10_000;
-
-impl ClientCache {
-    pub fn new(ttl: std::time::Duration) -> ClientCache {
-        ClientCache {
-            ttl,
-            entries: Default::default(),
-        }
-    }
-
-    pub async fn get(
-        &self,
-        store: &dyn crate::store::ClientStore,
-        id: &str,
-    ) -> anyhow::Result<Option<Client>> {
-        if let Some((at, client)) = self
-            .entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-        {
-            if at.elapsed() < self.ttl {
-                return Ok(Some(client.clone()));
-            }
-        }
-        let client = store.client(id).await?;
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        match &client {
-            Some(c) if !self.ttl.is_zero() => {
-                if entries.len() >= CLIENT_CACHE_CAPACITY {
-                    entries.clear();
-                }
-                entries.insert(id.to_owned(), (std::time::Instant::now(), c.clone()));
-            }
-            _ => {
-                entries.remove(id);
-            }
-        }
-        Ok(client)
-    }
-}
-
 fn check_redirect_uri(uri: &str) -> Result<(), String> {
     let url = Url::parse(uri).map_err(|e| format!("{uri}: not an absolute URI ({e})"))?;
     if url.fragment().is_some() {

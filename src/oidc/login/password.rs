@@ -1,14 +1,21 @@
-//! The login form's submission: the browser and CSRF token, throttling, password check, a new
-//! SSO session, then the authorization resumes where it stopped.
+//! The password method: the login form's submission. The transaction must belong to this browser
+//! and carry the page's CSRF token; the password is checked (throttled, `accounts::credentials`);
+//! the login completes (`super::complete`); the browser is remembered as trusted for the account.
 
 use std::time::Duration;
 
+use super::{complete, Authenticated, Completed};
 use crate::accounts::credentials::{self, Checked};
 use crate::accounts::devices;
 use crate::app::App;
-use crate::oidc::authorize::{self, transaction, Browser, Outcome, Transaction};
-use crate::oidc::session::{self, Session};
+use crate::oidc::authorize::{transaction, Browser, Outcome, Transaction};
+use crate::oidc::session::Session;
 use crate::secrets::Secret;
+
+/// Authentication context reference of a password login (eIDAS level "low").
+pub const ACR: &str = "eidas1";
+/// RFC 8176: a password.
+pub const AMR: &str = "pwd";
 
 /// What the person typed, and where it comes from.
 pub struct Submission {
@@ -50,7 +57,7 @@ pub enum LoginResult {
         tx: Transaction,
         rejection: Rejection,
     },
-    Authenticated {
+    Completed {
         cookie: Secret,
         /// The browser's trusted-browser tokens to keep, this account's first; `None`: unchanged.
         devices: Option<Vec<String>>,
@@ -101,35 +108,21 @@ pub async fn login(
             });
         }
     };
-    if !transaction::finish(app, &tx.id).await? {
-        return Ok(LoginResult::Expired);
-    }
-    // The session id is renewed at login: the previous session (if any) ends here.
-    if let Some(previous) = previous {
-        session::destroy(app, &previous.sid).await?;
-    }
-    let (session, cookie) = session::create(app, &account.id, vec!["pwd".into()]).await?;
-    metrics::counter!("educonnect_logins_total", "result" => "ok").increment(1);
-    let trust = Duration::from_secs(app.config.throttle.trusted_device_days * 86_400);
-    let devices = devices::remember(
-        &*app.ephemeral,
-        &account.login,
-        form.devices,
-        trusted,
-        trust,
-    )
-    .await?;
-    let Some(client) = app.client(&tx.request.client_id).await? else {
-        return Ok(LoginResult::Authenticated {
-            cookie,
-            devices,
-            outcome: Outcome::ErrorPage("Cette application n'est plus enregistrée.".into()),
-        });
+    let browser = form.browser;
+    let who = Authenticated {
+        acr: ACR.to_owned(),
+        amr: vec![AMR.to_owned()],
+        auth_time: app.now_ms() / 1000,
+        account,
     };
-    let outcome =
-        authorize::continue_authenticated(app, tx.request, client, &session, false, &form.browser)
-            .await?;
-    Ok(LoginResult::Authenticated {
+    let login = who.account.login.clone();
+    let Some(Completed { cookie, outcome }) = complete(app, tx, who, previous, &browser).await?
+    else {
+        return Ok(LoginResult::Expired);
+    };
+    let trust = Duration::from_secs(app.config.throttle.trusted_device_days * 86_400);
+    let devices = devices::remember(&*app.ephemeral, &login, form.devices, trusted, trust).await?;
+    Ok(LoginResult::Completed {
         cookie,
         devices,
         outcome,

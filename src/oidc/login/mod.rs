@@ -1,0 +1,70 @@
+//! Logging in. A login method (`password.rs` today; a temporary password that must be changed,
+//! and FranceConnect, next) proves who is at the browser and produces an [`Authenticated`]; then
+//! [`complete`] does what every method shares: the parked authorization request is taken, the
+//! browser's SSO session is replaced by one that records the method's `acr` and `amr`, and the
+//! authorization resumes where it stopped. A new method is a new file here that ends in
+//! `complete`: the authorization pipeline does not change.
+
+pub mod password;
+
+use crate::accounts::Account;
+use crate::app::App;
+use crate::oidc::authorize::{self, transaction, Browser, Outcome, Transaction};
+use crate::oidc::session::{self, Session};
+use crate::secrets::Secret;
+
+/// The authentication context classes the methods assert (discovery's `acr_values_supported`).
+pub const ACR_VALUES: [&str; 1] = [password::ACR];
+
+/// What a login method proved: who is there, how (OpenID Connect Core §2 `acr`, RFC 8176
+/// `amr`), and when (seconds since the epoch: `auth_time`).
+pub struct Authenticated {
+    pub account: Account,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub auth_time: i64,
+}
+
+/// A login completed: the new session's cookie, and where the authorization went on.
+pub struct Completed {
+    pub cookie: Secret,
+    pub outcome: Outcome,
+}
+
+/// Completes a login for the transaction `tx`, which the method has checked belongs to this
+/// browser. `None` when the transaction was taken meanwhile (a double submit): nothing started.
+pub async fn complete(
+    app: &App,
+    tx: Transaction,
+    who: Authenticated,
+    previous: Option<Session>,
+    browser: &Browser,
+) -> anyhow::Result<Option<Completed>> {
+    if !transaction::finish(app, &tx.id).await? {
+        return Ok(None);
+    }
+    // The session id is renewed at login: the previous session (if any) ends here.
+    if let Some(previous) = previous {
+        session::destroy(app, &previous.sid).await?;
+    }
+    let (session, cookie) =
+        session::create(app, &who.account.id, &who.acr, who.amr, who.auth_time).await?;
+    metrics::counter!("educonnect_logins_total", "result" => "ok").increment(1);
+    let outcome = resume(app, tx, &session, browser).await?;
+    Ok(Some(Completed { cookie, outcome }))
+}
+
+/// The parked authorization request goes on, for the session just started.
+async fn resume(
+    app: &App,
+    tx: Transaction,
+    session: &Session,
+    browser: &Browser,
+) -> anyhow::Result<Outcome> {
+    let Some(client) = app.client(&tx.request.client_id).await? else {
+        return Ok(Outcome::ErrorPage(
+            "Cette application n'est plus enregistrée.".into(),
+        ));
+    };
+    authorize::continue_authenticated(app, tx.request, client, session, false, browser).await
+}
