@@ -12,6 +12,7 @@ mod authorize;
 mod claims;
 mod csrf;
 mod fixture;
+mod login_methods;
 mod logout;
 mod maintenance;
 mod replicas;
