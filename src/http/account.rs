@@ -44,7 +44,7 @@ fn done_message(done: &str) -> Option<&'static str> {
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
+#[template(path = "account/index.html")]
 struct AccountPage<'a> {
     given_name: &'a str,
     family_name: &'a str,

@@ -23,7 +23,7 @@ use crate::tokens::jwt;
 const COOKIE: &str = "demo_rp";
 
 #[derive(Template)]
-#[template(path = "demo.html")]
+#[template(path = "demo/index.html")]
 #[derive(Default)]
 struct DemoPage {
     message: Option<String>,

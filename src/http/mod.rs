@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod assets;
 mod authorize;
 mod browser_cookies;
 mod demo;
@@ -48,7 +49,7 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/static/style.css", get(stylesheet));
+        .merge(assets::routes());
     if app.config.demo_enabled() {
         router = router.merge(demo::routes());
     }
@@ -103,16 +104,6 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             app,
             origin::same_origin_forms,
         ))
-}
-
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../../static/style.css"),
-    )
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, with client addresses available;

@@ -5,7 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "public/login.html")]
 pub struct LoginPage<'a> {
     pub client_name: &'a str,
     pub tx: &'a str,
@@ -15,7 +15,7 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "consent.html")]
+#[template(path = "public/consent.html")]
 pub struct ConsentPage<'a> {
     pub client_name: &'a str,
     pub tx: &'a str,
@@ -24,23 +24,23 @@ pub struct ConsentPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "error.html")]
+#[template(path = "public/error.html")]
 pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
 #[derive(Template)]
-#[template(path = "logout_confirm.html")]
+#[template(path = "public/logout_confirm.html")]
 pub struct LogoutConfirmPage<'a> {
     pub csrf: &'a str,
 }
 
 #[derive(Template)]
-#[template(path = "logged_out.html")]
+#[template(path = "public/logged_out.html")]
 pub struct LoggedOutPage;
 
 #[derive(Template)]
-#[template(path = "form_post.html")]
+#[template(path = "public/form_post.html")]
 pub struct FormPostPage<'a> {
     pub action: &'a str,
     pub fields: Vec<(&'a str, &'a str)>,
