@@ -2,7 +2,8 @@
 //! establishments ahead, while the current one is written; each establishment is accepted or
 //! refused on its own. Into a directory that holds no pupil and no guardian yet, a run of
 //! `FIRST_LOAD_FROM` establishments or more is a first load: all of them applied in one
-//! transaction written at the end (`DirectoryStore::begin_first_load`), all or nothing.
+//! transaction written at the end (`DirectoryStore::begin_first_load`), all or nothing. After a
+//! run that wrote many rows, the planner's statistics are refreshed (`refresh_statistics_if_large`).
 
 use std::path::PathBuf;
 
@@ -136,4 +137,65 @@ pub async fn import_exports(
         load.commit().await?;
     }
     Ok(outcomes)
+}
+
+/// Rows written by a run from which the planner's statistics are refreshed after it.
+// A large import leaves the planner's statistics behind (autovacuum may be late, or off).
+const STATISTICS_AFTER: u64 = 10_000;
+
+/// Whether a run that ended in `outcomes` wrote enough rows (accounts created, arrivals,
+/// updates, links added, departures) to refresh the statistics.
+fn statistics_outdated(outcomes: &[Outcome]) -> bool {
+    let written: u64 = outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Imported(r) => r.created() + r.arrived + r.updated + r.linked + r.left,
+            Outcome::Refused { .. } => 0,
+        })
+        .sum();
+    written >= STATISTICS_AFTER
+}
+
+/// After a run of `import_exports`: refreshes the planner's statistics
+/// (`DirectoryStore::refresh_statistics`) if the run wrote `STATISTICS_AFTER` rows or more.
+pub async fn refresh_statistics_if_large(
+    store: &dyn DirectoryStore,
+    outcomes: &[Outcome],
+) -> anyhow::Result<()> {
+    if statistics_outdated(outcomes) {
+        let started = std::time::Instant::now();
+        store.refresh_statistics().await?;
+        let ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(ms, "statistics refreshed");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imported(created: u64, updated: u64, unchanged: u64) -> Outcome {
+        Outcome::Imported(EstablishmentReport {
+            pupils_created: created,
+            updated,
+            unchanged,
+            ..EstablishmentReport::default()
+        })
+    }
+
+    #[test]
+    fn statistics_are_refreshed_from_ten_thousand_rows_written_over_the_run() {
+        let refused = Outcome::Refused {
+            source: "0350001A".into(),
+            invalid_file: true,
+            problems: vec![],
+        };
+        assert!(!statistics_outdated(&[]));
+        assert!(!statistics_outdated(&[imported(9_999, 0, 50_000), refused]));
+        assert!(statistics_outdated(&[
+            imported(5_000, 0, 0),
+            imported(0, 5_000, 0)
+        ]));
+    }
 }

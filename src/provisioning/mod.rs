@@ -19,7 +19,9 @@ mod work;
 use serde::Serialize;
 
 pub use apply::import_establishment;
-pub use import::{accept, import_exports, Outcome, Progress, FIRST_LOAD_FROM};
+pub use import::{
+    accept, import_exports, refresh_statistics_if_large, Outcome, Progress, FIRST_LOAD_FROM,
+};
 pub use summary::Summary;
 pub use upload::{UploadError, Uploads};
 

@@ -12,6 +12,7 @@ pub mod browser;
 
 use std::sync::Arc;
 
+use educonnect::accounts::lifecycle::{activate_with_password, NewPassword};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::app::{App, AppState};
 use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
@@ -233,20 +234,11 @@ impl TestOp {
     /// Gives an imported account a password and makes it active, as activation will; returns
     /// the account as stored.
     pub async fn activate(&self, account_id: &str, password: &str) -> Account {
-        let store = &self.app.durable;
-        let hash = self
-            .app
-            .passwords
-            .hash(&Secret::from_presented(password))
-            .await
-            .unwrap();
+        let store = &*self.app.durable;
+        let account = store.account(account_id).await.unwrap().unwrap();
+        let password = NewPassword::parse(Secret::from_presented(password)).unwrap();
         let now = self.app.now_ms();
-        store
-            .set_password_hash(account_id, &hash, now)
-            .await
-            .unwrap();
-        store
-            .set_state(account_id, AccountState::Active, now)
+        activate_with_password(store, &self.app.passwords, &account, &password, now)
             .await
             .unwrap();
         store.account(account_id).await.unwrap().unwrap()
