@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod devices;
 pub mod linking;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 
 use serde::{Deserialize, Serialize};
