@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod establishments;
 pub mod http;
 pub mod maintenance;
 pub mod oidc;

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod lifecycle;
 pub mod linking;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 
 use serde::{Deserialize, Serialize};

@@ -20,7 +20,7 @@ use super::error::internal_page;
 use super::pages;
 use super::session_cookie;
 use crate::accounts::affiliations::Child;
-use crate::accounts::linking::{self, LinkCandidate, Proof, Refusal};
+use crate::accounts::linking::{self, LinkCandidate, Linker, Proof, Refusal};
 use crate::accounts::{Account, Profile};
 use crate::app::{App, AppState};
 use crate::oidc::session::Session;
@@ -98,6 +98,15 @@ async fn render(
     Ok(private(pages::render(status, &page)))
 }
 
+/// What the linking flows need, lent from the replica's state.
+fn linker(app: &AppState) -> Linker<'_> {
+    Linker {
+        verifier: app.credentials(),
+        links: &*app.durable,
+        sessions: app,
+    }
+}
+
 /// Names of children and a CSRF token: never cached.
 fn private(mut response: Response) -> Response {
     response
@@ -163,7 +172,7 @@ pub async fn attach(
                 password: Secret::from_presented(&form.child_password),
             },
         };
-        let attached = linking::attach_child(&app, &account, proof, &address).await?;
+        let attached = linking::attach_child(&linker(&app), &account, proof, &address).await?;
         Ok(attached.map(|_| "rattache"))
     })
     .await
@@ -190,12 +199,13 @@ pub async fn candidate(
     submitted(&app, &jar, &form.csrf.clone(), |account| async move {
         let app = acting;
         Ok(if form.action == "reject" {
-            linking::decline_candidate(&app, &account, &form.other_login)
+            linking::decline_candidate(&linker(&app), &account, &form.other_login)
                 .await?
                 .map(|()| "distinct")
         } else {
             let password = Secret::from_presented(&form.password);
-            linking::confirm_candidate(&app, &account, &form.other_login, &password, &address)
+            let linker = linker(&app);
+            linking::confirm_candidate(&linker, &account, &form.other_login, &password, &address)
                 .await?
                 .map(|()| "reuni")
         })

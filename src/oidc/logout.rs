@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::accounts::sessions::Sessions;
 use crate::app::App;
 use crate::oidc::access_token;
 use crate::oidc::backchannel;
@@ -191,6 +192,14 @@ pub async fn end_sessions_of(app: &Arc<App>, account_id: &str) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// How `accounts` ends an account's sessions (a merge) without depending on `oidc`.
+#[async_trait::async_trait]
+impl Sessions for Arc<App> {
+    async fn end_all(&self, account_id: &str) -> anyhow::Result<()> {
+        end_sessions_of(self, account_id).await
+    }
 }
 
 /// Ends the SSO session: the session itself, the grants bound to it (not the offline ones), and

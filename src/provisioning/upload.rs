@@ -13,7 +13,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::{accept, import_establishment, Outcome};
-use crate::siecle::{read_establishment_bytes_within, Interrupt, Interruption, Limits};
+use crate::siecle::{read_establishment_bytes_within, Export, Interrupt, Interruption, Limits};
 use crate::store::DirectoryStore;
 
 /// Why an upload was not carried out.
@@ -109,16 +109,15 @@ impl Slot<'_> {
         }
     }
 
-    /// Reads and checks the two files on a blocking thread, then imports them as `import
-    /// siecle` does, all within the slot's deadline.
-    pub async fn import(
+    /// Reads and checks the two files on a blocking thread, within the slot's deadline: the
+    /// export, or the refusal to answer (nothing written). Split from `write` so that the caller
+    /// can look at the export (whose establishment it is) before anything is written.
+    pub async fn read(
         &self,
-        store: &dyn DirectoryStore,
         pupils: impl AsRef<[u8]> + Send + 'static,
         guardians: impl AsRef<[u8]> + Send + 'static,
         skip_invalid: bool,
-        now_ms: i64,
-    ) -> Result<Outcome, UploadError> {
+    ) -> Result<Result<Export, Box<Outcome>>, UploadError> {
         let interrupt = Interrupt::new(self.deadline.into_std(), self.uploads.stop.clone());
         let limits = self.uploads.limits.clone();
         let reading = interrupt.clone();
@@ -136,12 +135,17 @@ impl Slot<'_> {
         if let Some(why) = interrupt.fired() {
             return Err(why.into());
         }
-        match read {
-            Err(refused) => Ok(*refused),
-            Ok(export) => {
-                let written = import_establishment(store, &export, "api", now_ms);
-                Ok(Outcome::Imported(self.within(written).await??))
-            }
-        }
+        Ok(read)
+    }
+
+    /// Imports an export `read` accepted, as `import siecle` does, within the slot's deadline.
+    pub async fn write(
+        &self,
+        store: &dyn DirectoryStore,
+        export: &Export,
+        now_ms: i64,
+    ) -> Result<Outcome, UploadError> {
+        let written = import_establishment(store, export, "api", now_ms);
+        Ok(Outcome::Imported(self.within(written).await??))
     }
 }

@@ -11,7 +11,9 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 
 use crate::accounts::affiliations::Affiliations;
-use crate::accounts::linking::{AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved};
+use crate::accounts::linking::model::{
+    AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
+};
 use crate::accounts::{Account, AccountState};
 use crate::clients::Client;
 use crate::oidc::grants::{Grant, RefreshToken};

@@ -7,7 +7,7 @@ use crate::common::browser::{hidden, Browser, Step};
 use crate::common::{registration, siecle_generated, Backend, TestOp};
 use crate::fixture::{http, pending, rp_for};
 use crate::on_both_backends;
-use educonnect::accounts::linking::{self, LinkCandidate, Proof, Refusal};
+use educonnect::accounts::linking::{self, LinkCandidate, Linker, Proof, Refusal};
 use educonnect::accounts::{throttle, Account, AccountState};
 use educonnect::secrets::Secret;
 use educonnect::siecle::Export;
@@ -140,7 +140,13 @@ async fn a_pupil_cannot_attach_anyone(backend: Backend) {
         login: sibling.login.clone(),
         password: Secret::from_presented(PASSWORD),
     };
-    let refused = linking::attach_child(&f.op.app, &pupil, proof, "127.0.0.1")
+    let app = &f.op.app;
+    let linker = Linker {
+        verifier: app.credentials(),
+        links: &*app.durable,
+        sessions: app,
+    };
+    let refused = linking::attach_child(&linker, &pupil, proof, "127.0.0.1")
         .await
         .unwrap();
     assert_eq!(refused.unwrap_err(), Refusal::NotAGuardian);

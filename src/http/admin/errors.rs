@@ -1,12 +1,14 @@
 //! The administration API's errors that are not one handler's own: those axum and tower-http
 //! answer in plain text (a body limit, an unknown route or method) rendered as the API's JSON,
-//! a JSON body that cannot be read, and an upload that was not carried out.
+//! a JSON body that cannot be read, an upload that was not carried out, and the refusals of the
+//! establishment operations (each variant its status and `error` code).
 
 use axum::extract::rejection::JsonRejection;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::AdminError;
+use crate::establishments::OperationError;
 use crate::provisioning::UploadError;
 
 pub(super) async fn unknown_route() -> AdminError {
@@ -79,5 +81,24 @@ pub(super) fn upload_error(error: UploadError) -> AdminError {
             format!("{}, rien n'a été modifié", why.describe()),
         ),
         UploadError::Internal(error) => error.into(),
+    }
+}
+
+impl From<OperationError> for AdminError {
+    fn from(error: OperationError) -> AdminError {
+        let description = error.to_string();
+        match error {
+            // RFC 6750 §3.1: a valid token without the rights the request needs.
+            OperationError::OutOfScope => {
+                AdminError::new(StatusCode::FORBIDDEN, "insufficient_scope", description)
+            }
+            OperationError::UnknownEstablishment(_)
+            | OperationError::UnknownNotice { .. }
+            | OperationError::NoOpenCandidate
+            | OperationError::UnknownPupil(_) => AdminError::not_found(description),
+            OperationError::InvalidName => AdminError::invalid_request(description),
+            OperationError::Upload(error) => upload_error(error),
+            OperationError::Internal(error) => error.into(),
+        }
     }
 }

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::SqlStore;
-use crate::accounts::linking::{
+use crate::accounts::linking::model::{
     AttachmentCode, CandidateAccount, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::store::LinkingStore;

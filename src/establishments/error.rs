@@ -1,0 +1,38 @@
+//! Why an establishment operation was not carried out. Typed, so that a caller (the
+//! administration API today, the back-office next) chooses its answer by variant, never by
+//! comparing messages; the messages are French, for people.
+
+use crate::provisioning::UploadError;
+use crate::siecle::{Ine, Uai};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    /// The establishment, pupil or candidate lies outside the actor's scope. To a scoped actor,
+    /// what does not exist looks the same (nothing is learned outside the scope).
+    #[error("cette opération sort du périmètre qui vous est attribué")]
+    OutOfScope,
+    #[error("l'établissement {0} n'a jamais été importé")]
+    UnknownEstablishment(Uai),
+    #[error("nom d'établissement attendu : 1 à 200 caractères, sans caractère de contrôle")]
+    InvalidName,
+    #[error("pas de notification {id} pour l'établissement {uai}")]
+    UnknownNotice { uai: Uai, id: String },
+    #[error("pas de rapprochement en attente entre ces deux comptes")]
+    NoOpenCandidate,
+    #[error("aucun élève d'INE {0}")]
+    UnknownPupil(Ine),
+    /// An upload turned away or interrupted (nothing written).
+    #[error("envoi non traité")]
+    Upload(UploadError),
+    #[error("erreur interne")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<UploadError> for OperationError {
+    fn from(error: UploadError) -> OperationError {
+        match error {
+            UploadError::Internal(error) => OperationError::Internal(error),
+            other => OperationError::Upload(other),
+        }
+    }
+}

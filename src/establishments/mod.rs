@@ -1,0 +1,21 @@
+//! Establishment operations: everything the administration API offers over establishments
+//! (and the back-office will), as domain functions that take an `Actor` and check its `Scope`
+//! themselves — a Siècle upload, the establishment and its name, its notices and import history
+//! (`records.rs`), its linking candidates merged or declined (`candidates.rs`), attachment codes
+//! for its pupils (`codes.rs`). Narrow dependencies: the store traits each operation uses,
+//! the upload slot, the time; never `App`, never `http`. Errors are typed (`OperationError`);
+//! the caller renders them.
+
+mod actor;
+mod candidates;
+mod codes;
+mod error;
+mod records;
+mod upload;
+
+pub use actor::{Actor, Scope};
+pub use candidates::{candidates, decline, merge, Resolver};
+pub use codes::{attachment_code, IssuedCode};
+pub use error::OperationError;
+pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
+pub use upload::{import_upload, UploadedFiles};
