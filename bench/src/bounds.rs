@@ -132,10 +132,7 @@ pub async fn store_rotation_rate(
 
     let store = std::sync::Arc::new(SqlStore::connect(database_url, chains as u32).await?);
     let account = store
-        .account_by_login(&crate::scenarios::account_login(
-            crate::seed::ACCOUNT_PREFIX,
-            0,
-        ))
+        .account_by_login(&crate::seed::account_login(crate::seed::ACCOUNT_PREFIX, 0))
         .await?
         .ok_or_else(|| anyhow::anyhow!("the accounts are not seeded"))?;
     fn now_ms() -> i64 {

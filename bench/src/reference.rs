@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use educonnect::config::PasswordConfig;
 
-use crate::scenarios::ClientCreds;
-use crate::seed::{Seeded, ACCOUNT_PREFIX, ENT_ID, PASSWORD, REDIRECT_URI, SERVICE_ID};
+use crate::seed::{
+    ClientCreds, Seeded, ACCOUNT_PREFIX, ENT_ID, PASSWORD, REDIRECT_URI, SERVICE_ID,
+};
 
 /// Where `server.mjs` and its `node_modules` are (`bench/reference` of this repository).
 pub fn dir() -> PathBuf {

@@ -15,7 +15,7 @@ use jsonwebtoken::{DecodingKey, Validation};
 use sha2::{Digest, Sha256};
 
 use crate::http::{basic, Conn, Response};
-use crate::seed::Seeded;
+use crate::seed::{account_login, ClientCreds, Seeded};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scenario {
@@ -57,14 +57,6 @@ impl Scenario {
             .find(|s| s.name() == name)
             .ok_or_else(|| anyhow!("unknown scenario {name}"))
     }
-}
-
-/// A relying party known to the provider.
-#[derive(Clone, Debug)]
-pub struct ClientCreds {
-    pub id: String,
-    pub secret: String,
-    pub redirect_uri: String,
 }
 
 /// Everything the workers share: where the provider is, its endpoints (from discovery), the
@@ -231,10 +223,6 @@ impl Target {
         }
         Ok(claims)
     }
-}
-
-pub fn account_login(prefix: &str, n: u64) -> String {
-    format!("{prefix}{n:07}")
 }
 
 fn random() -> String {

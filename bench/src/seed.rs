@@ -11,11 +11,22 @@ use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, ClientStore, DurableStore, InsertAccountError};
 use educonnect::tokens::SigningAlg;
 
-use crate::scenarios::{account_login, ClientCreds};
-
 pub const ENT_ID: &str = "bench-ent";
 pub const SERVICE_ID: &str = "bench-service";
 pub const REDIRECT_URI: &str = "https://ent.bench.example/cb";
+/// A relying party known to the provider.
+#[derive(Clone, Debug)]
+pub struct ClientCreds {
+    pub id: String,
+    pub secret: String,
+    pub redirect_uri: String,
+}
+
+/// The login of the `n`th seeded account.
+pub fn account_login(prefix: &str, n: u64) -> String {
+    format!("{prefix}{n:07}")
+}
+
 pub const ACCOUNT_PREFIX: &str = "bench.u";
 pub const PASSWORD: &str = "Bench-Password-2026";
 

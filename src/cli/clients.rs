@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 
+use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
 use educonnect::clock::{Clock, SystemClock};
 use educonnect::config::Config;
-use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
 use educonnect::store::ClientStore;
 use educonnect::tokens::SigningAlg;
 
