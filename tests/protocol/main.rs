@@ -11,6 +11,7 @@ mod admin_limits;
 mod authorize;
 mod claims;
 mod csrf;
+mod demo;
 mod fixture;
 mod logout;
 mod maintenance;
