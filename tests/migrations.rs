@@ -25,6 +25,7 @@ use std::path::Path;
 
 use common::{isolated_config, Backend};
 use educonnect::store::sql::SqlStore;
+use sqlx::any::AnyRow;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Row};
 
@@ -61,6 +62,18 @@ struct Table {
 
 type Catalog = BTreeMap<String, Table>;
 
+/// The rows of a catalog query, given its one parameter if it has one.
+async fn rows(pool: &AnyPool, sql: &str, parameter: Option<&str>) -> Vec<AnyRow> {
+    let mut query = sqlx::query(sql);
+    if let Some(parameter) = parameter {
+        query = query.bind(parameter.to_owned());
+    }
+    query
+        .fetch_all(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 fn list(joined: &str) -> Vec<String> {
     joined.split(',').map(str::to_owned).collect()
 }
@@ -92,17 +105,17 @@ async fn migrated(dialect: &str, backend: Backend, dir: &Path) -> AnyPool {
 
 async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
     let mut catalog = Catalog::new();
-    let columns = sqlx::query(
+    let columns = rows(
+        pool,
         "SELECT c.table_name::text AS t, c.column_name::text AS c, c.data_type::text AS ty,
                 c.is_nullable::text AS nullable
          FROM information_schema.columns c JOIN information_schema.tables t
            ON t.table_schema = c.table_schema AND t.table_name = c.table_name
          WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
            AND c.table_name <> '_sqlx_migrations'",
+        None,
     )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    .await;
     for row in columns {
         let table = catalog.entry(row.get("t")).or_default();
         let kind = kind("postgres", row.get("ty"))?;
@@ -110,7 +123,8 @@ async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
         table.columns.insert(row.get("c"), (kind, nullable));
     }
     // The index's columns in their order; `constraint_made`: behind a PRIMARY KEY or UNIQUE.
-    let indexes = sqlx::query(
+    let indexes = rows(
+        pool,
         "SELECT t.relname::text AS t, i.relname::text AS name,
                 array_to_string(ARRAY(
                     SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, o)
@@ -125,10 +139,9 @@ async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
          JOIN pg_class t ON t.oid = ix.indrelid
          WHERE t.relnamespace = current_schema()::regnamespace
            AND t.relname <> '_sqlx_migrations'",
+        None,
     )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    .await;
     for row in indexes {
         let table = catalog.entry(row.get("t")).or_default();
         let cols = list(row.get("cols"));
@@ -144,7 +157,8 @@ async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
                 .insert(row.get("name"), (cols, unique, predicate));
         }
     }
-    let foreign_keys = sqlx::query(
+    let foreign_keys = rows(
+        pool,
         "SELECT t.relname::text AS t, r.relname::text AS r,
                 array_to_string(ARRAY(
                     SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
@@ -159,10 +173,9 @@ async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
          JOIN pg_class t ON t.oid = c.conrelid
          JOIN pg_class r ON r.oid = c.confrelid
          WHERE c.contype = 'f' AND t.relnamespace = current_schema()::regnamespace",
+        None,
     )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    .await;
     for row in foreign_keys {
         let on_delete = match row.get::<String, _>("on_delete").as_str() {
             "c" => "CASCADE",
@@ -186,23 +199,22 @@ async fn postgres_catalog(pool: &AnyPool) -> Result<Catalog, String> {
 
 async fn sqlite_catalog(pool: &AnyPool) -> Result<Catalog, String> {
     let mut catalog = Catalog::new();
-    let tables = sqlx::query(
+    let tables = rows(
+        pool,
         "SELECT name FROM sqlite_master WHERE type = 'table'
          AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+        None,
     )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    .await;
     for row in tables {
         let name: String = row.get("name");
         let mut table = Table::default();
-        let columns = sqlx::query(
+        let columns = rows(
+            pool,
             "SELECT name, type, \"notnull\" AS not_null, pk FROM pragma_table_info($1) ORDER BY pk",
+            Some(&name),
         )
-        .bind(&name)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        .await;
         for column in columns {
             let pk = column.get::<i64, _>("pk") > 0;
             if pk {
@@ -212,25 +224,24 @@ async fn sqlite_catalog(pool: &AnyPool) -> Result<Catalog, String> {
             let kind = kind("sqlite", column.get("type"))?;
             table.columns.insert(column.get("name"), (kind, nullable));
         }
-        let indexes = sqlx::query(
+        let indexes = rows(
+            pool,
             "SELECT l.name, l.\"unique\" AS is_unique, l.origin, COALESCE(m.sql, '') AS sql
              FROM pragma_index_list($1) l LEFT JOIN sqlite_master m ON m.name = l.name",
+            Some(&name),
         )
-        .bind(&name)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        .await;
         for index in indexes {
             let index_name: String = index.get("name");
-            let cols: Vec<String> =
-                sqlx::query("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
-                    .bind(&index_name)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get("name"))
-                    .collect();
+            let cols: Vec<String> = rows(
+                pool,
+                "SELECT name FROM pragma_index_info($1) ORDER BY seqno",
+                Some(&index_name),
+            )
+            .await
+            .iter()
+            .map(|r| r.get("name"))
+            .collect();
             match index.get::<String, _>("origin").as_str() {
                 // The primary key is read from the columns above.
                 "pk" => {}
@@ -249,14 +260,13 @@ async fn sqlite_catalog(pool: &AnyPool) -> Result<Catalog, String> {
                 }
             }
         }
-        let foreign_keys = sqlx::query(
+        let foreign_keys = rows(
+            pool,
             "SELECT id, \"table\" AS r, \"from\" AS c, \"to\" AS rc, on_delete
              FROM pragma_foreign_key_list($1) ORDER BY id, seq",
+            Some(&name),
         )
-        .bind(&name)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        .await;
         let mut by_id: BTreeMap<i64, (Vec<String>, String, Vec<String>, String)> = BTreeMap::new();
         for fk in foreign_keys {
             let entry = by_id

@@ -117,6 +117,7 @@ on_both_backends!(
     clients_are_stored_replaced_listed_and_removed,
     account_logins_are_unique_and_found_normalized,
     password_hash_updates_are_kept,
+    email_updates_are_kept,
     refresh_rotation_consumes_the_token_once,
     refresh_token_of_another_client_is_invalid_and_left_untouched,
     refresh_reuse_is_reported_with_its_grant,
@@ -373,6 +374,28 @@ async fn password_hash_updates_are_kept(backend: Backend) {
     assert_eq!(stored.updated_at, NOW + 5);
     assert_eq!(stored.given_name, "Chloé");
     assert_eq!(stored.family_name, "N'Diaye");
+}
+
+async fn email_updates_are_kept(backend: Backend) {
+    let s = stores(backend).await;
+    let a = account("l.martin01");
+    s.durable.insert_account(&a).await.unwrap();
+    for (email, at) in [
+        ("lea@demo.educonnect.invalid", NOW + 1),
+        ("l.martin01@demo.educonnect.invalid", NOW + 5),
+    ] {
+        s.durable.set_email(&a.id, email, at).await.unwrap();
+    }
+    let expected = Account {
+        email: Some("l.martin01@demo.educonnect.invalid".into()),
+        updated_at: NOW + 5,
+        ..a.clone()
+    };
+    assert_eq!(
+        s.durable.account(&a.id).await.unwrap(),
+        Some(expected),
+        "the last one, nothing else"
+    );
 }
 
 async fn refresh_rotation_consumes_the_token_once(backend: Backend) {

@@ -9,7 +9,8 @@ use educonnect::app::App;
 use educonnect::clock::SystemClock;
 use educonnect::config::Config;
 use educonnect_bench::runner::{self, Group, Outcome};
-use educonnect_bench::scenarios::{ClientCreds, Scenario, Target};
+use educonnect_bench::scenarios::{Scenario, Target};
+use educonnect_bench::seed::ClientCreds;
 use educonnect_bench::seed::{self, Seeded};
 
 #[derive(Clone, Copy, Debug)]

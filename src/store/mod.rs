@@ -56,6 +56,9 @@ pub trait AccountStore: Send + Sync {
     async fn insert_account(&self, account: &Account) -> Result<(), InsertAccountError>;
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()>;
+    /// The address of the `email` claim, for an account no Siècle record gives one (a pupil's);
+    /// an import that brings one replaces it.
+    async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
 }
 
 /// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).

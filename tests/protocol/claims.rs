@@ -36,25 +36,40 @@ fn exports() -> Vec<Export> {
 /// The sample imported, an ENT registered for every directory scope.
 async fn provider(backend: Backend) -> (TestOp, Secret) {
     let op = TestOp::start(backend).await;
+    let secret = register_directory_ent(&op).await;
+    op.import_siecle(&samples()).await;
+    (op, secret)
+}
+
+/// Registers an ENT for every directory scope; returns its secret.
+pub async fn register_directory_ent(op: &TestOp) -> Secret {
     let mut registration = registration(CLIENT);
     registration.scopes = ["openid"]
         .iter()
         .chain(&SCOPES)
         .map(|s| s.to_string())
         .collect();
-    let (_, secret) = op.register(registration).await;
-    op.import_siecle(&samples()).await;
-    (op, secret.unwrap())
+    op.register(registration).await.1.unwrap()
 }
 
 /// Logs in with every directory scope; returns the ID token's claims and userinfo's.
 async fn log_in(op: &TestOp, secret: &Secret, login: &str) -> (Value, Value) {
+    log_in_with(op, secret, login, PASSWORD).await
+}
+
+/// `log_in` with the account's own password.
+pub async fn log_in_with(
+    op: &TestOp,
+    secret: &Secret,
+    login: &str,
+    password: &str,
+) -> (Value, Value) {
     let http = http();
     let rp = rp_for(op, &http, CLIENT, Some(secret)).await;
     let scopes: Vec<&str> = SCOPES.to_vec();
     let pending = pending(&rp, &scopes, &[]);
     let back = Browser::new()
-        .authorize(&op.issuer, pending.url.as_str(), login, PASSWORD)
+        .authorize(&op.issuer, pending.url.as_str(), login, password)
         .await;
     let code = param(&back, "code").expect("a code");
     let tokens = rp

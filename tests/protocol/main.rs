@@ -11,6 +11,7 @@ mod admin_limits;
 mod authorize;
 mod claims;
 mod csrf;
+mod demo;
 mod establishments;
 mod fixture;
 mod login_methods;

@@ -78,21 +78,34 @@ impl AccountStore for SqlStore {
     }
 
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()> {
-        self.retry(|| {
-            sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(hash)
-                .bind(now_ms)
-                .bind(id)
-                .execute(&self.pool)
-        })
-        .await?;
-        Ok(())
+        let sql = "UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3";
+        self.set_column(sql, id, hash, now_ms).await
     }
 
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()> {
+        let sql = "UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3";
+        self.set_column(sql, id, state.as_str(), now_ms).await
+    }
+
+    async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()> {
+        let sql = "UPDATE accounts SET email = $1, updated_at = $2 WHERE id = $3";
+        self.set_column(sql, id, email, now_ms).await
+    }
+}
+
+impl SqlStore {
+    /// `sql` sets one column of account `id` to `value` (`$1`) and `updated_at` (`$2`): a write
+    /// of given values, so retried after a connection failure.
+    async fn set_column(
+        &self,
+        sql: &'static str,
+        id: &str,
+        value: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
         self.retry(|| {
-            sqlx::query("UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3")
-                .bind(state.as_str())
+            sqlx::query(sql)
+                .bind(value)
                 .bind(now_ms)
                 .bind(id)
                 .execute(&self.pool)
