@@ -6,6 +6,7 @@
 
 use anyhow::Context;
 
+use crate::accounts::lifecycle::{self, NewPassword};
 use crate::accounts::{AccountState, Profile};
 use crate::app::App;
 use crate::clients::{AuthMethod, Client, GrantType, Registration};
@@ -140,15 +141,11 @@ async fn make_usable(app: &App, id: &str, login: &str, password: &str) -> anyhow
         );
     }
     let now = app.now_ms();
-    if account.password_hash.is_none() {
-        let hash = app
-            .passwords
-            .hash(&Secret::from_presented(password))
+    if account.password_hash.is_none() || account.state != AccountState::Active {
+        let password = NewPassword::parse(Secret::from_presented(password))
+            .context("the demo passwords follow the policy")?;
+        lifecycle::activate_with_password(&**store, &app.passwords, &account, &password, now)
             .await?;
-        store.set_password_hash(id, &hash, now).await?;
-    }
-    if account.state != AccountState::Active {
-        store.set_state(id, AccountState::Active, now).await?;
     }
     if account.email.is_none() {
         let email = format!("{}@demo.educonnect.invalid", account.login);
