@@ -1,7 +1,10 @@
 //! Browser tests: the demo relying party and the login page in a real headless Chromium, on both
 //! backends. They prove what only a browser shows: the pages as rendered, the cookie as the
-//! browser stores it, single sign-on across navigations, keyboard use. Every wait is bounded.
+//! browser stores it, single sign-on across navigations, keyboard use, and axe-core's WCAG 2.1
+//! A/AA rules on every page a person can see. Every wait is bounded.
 
+#[path = "common/axe.rs"]
+mod axe;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
@@ -17,7 +20,9 @@ use serde_json::Value;
 use chromium::Chromium;
 use common::{siecle_generated, Backend, TestOp};
 use educonnect::accounts::linking;
-use educonnect::accounts::AccountState;
+use educonnect::accounts::{Account, AccountState};
+use educonnect::config::Config;
+use educonnect::siecle::Export;
 
 on_both_backends!(
     demo_relying_party_signs_a_pupil_in_and_logout_ends_the_session,
@@ -25,6 +30,9 @@ on_both_backends!(
     session_cookie_is_http_only_and_lax_and_gives_single_sign_on,
     login_page_is_labelled_in_french_and_usable_with_the_keyboard_alone,
     a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page,
+    every_page_of_the_login_flow_and_of_the_demo_ent_passes_axe_wcag_21_aa,
+    throttled_login_page_passes_axe_wcag_21_aa,
+    account_page_passes_axe_wcag_21_aa_signed_out_as_pupil_and_as_guardian,
 );
 
 const PUPIL: (&str, &str) = ("l.martin01", "Eleve-Demo-2026");
@@ -34,7 +42,16 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// A provider with the demo relying party and accounts, as `educonnect serve` seeds them.
 async fn demo_op(backend: Backend) -> TestOp {
-    let op = TestOp::start_with(backend, |config| config.demo = Some(true)).await;
+    demo_op_with(backend, |_| {}).await
+}
+
+/// The same, configured further.
+async fn demo_op_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestOp {
+    let op = TestOp::start_with(backend, |config| {
+        config.demo = Some(true);
+        configure(config);
+    })
+    .await;
     educonnect::demo::seed(&op.app).await.expect("demo seed");
     op
 }
@@ -53,6 +70,10 @@ async fn wait_for(browser: &Chromium, css: &str) -> Element {
             browser.source().await.unwrap_or_default()
         ),
     }
+}
+
+async fn click(browser: &Chromium, css: &str) {
+    wait_for(browser, css).await.click().await.unwrap();
 }
 
 /// The demo RP's "Se connecter avec EduConnect", up to the provider's login page.
@@ -389,14 +410,11 @@ async fn submit(browser: &Chromium, form: &str, fields: &[(&str, &str)], button:
     wait_for(browser, "#message").await
 }
 
-async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page(
-    backend: Backend,
-) {
-    let op = demo_op(backend).await;
+/// Imports generated exports; returns them, and a guardian the import could not tell apart from
+/// a second account (a misspelled given name) with that account, both with `FAMILY_PASSWORD`.
+async fn guardian_with_second_account(op: &TestOp) -> (Vec<Export>, Account, Account) {
     let generated = siecle_generated(4, 150, 11);
     let exports = op.import_siecle(generated.path()).await;
-    let store = &op.app.durable;
-    // A guardian the import could not tell apart from a second account (a misspelled given name).
     let candidate = op
         .candidates(&exports)
         .await
@@ -405,6 +423,15 @@ async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_accou
         .expect("the fixtures hold misspelled guardians");
     let guardian = op.activate(&candidate.account.id, FAMILY_PASSWORD).await;
     let second = op.activate(&candidate.other.id, FAMILY_PASSWORD).await;
+    (exports, guardian, second)
+}
+
+async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page(
+    backend: Backend,
+) {
+    let op = demo_op(backend).await;
+    let (exports, guardian, second) = guardian_with_second_account(&op).await;
+    let store = &op.app.durable;
     let own = store.affiliations(&guardian.id).await.unwrap().children;
     let theirs = store.affiliations(&second.id).await.unwrap().children;
     // A pupil of another family, with a password; another one, with a code.
@@ -605,5 +632,146 @@ async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_accou
         .await
         .unwrap()
         .starts_with("Ce code n'est pas valable"));
+    browser.close().await;
+}
+
+/// The demo ENT's authorization request, built by hand to ask for what the demo does not.
+fn authorize_url(op: &TestOp, client_id: &str, prompt: &str) -> String {
+    let mut url = url::Url::parse(&op.url("/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", &op.url("/demo/callback"))
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid profile")
+        .append_pair("prompt", prompt)
+        .append_pair("state", "etat-axe")
+        .append_pair("nonce", "nonce-axe")
+        .append_pair(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+        .append_pair("code_challenge_method", "S256");
+    url.into()
+}
+
+async fn every_page_of_the_login_flow_and_of_the_demo_ent_passes_axe_wcag_21_aa(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    browser.goto(&op.url("/demo")).await.unwrap();
+    wait_for(&browser, "#connect").await;
+    axe::assert_no_violations(&browser, "the demo ENT, signed out").await;
+
+    open_login_page(&browser, &op).await;
+    axe::assert_no_violations(&browser, "the login page").await;
+    submit_login(&browser, PUPIL.0, "Mauvais-Mot-2026").await;
+    wait_for(&browser, "#erreur-connexion").await;
+    axe::assert_no_violations(&browser, "the login page with its error").await;
+
+    submit_login(&browser, PUPIL.0, PUPIL.1).await;
+    demo_result(&browser).await;
+    axe::assert_no_violations(&browser, "the demo ENT, signed in").await;
+
+    browser
+        .goto(&authorize_url(&op, "demo-ent", "consent"))
+        .await
+        .unwrap();
+    wait_for(&browser, "button[value=deny]").await;
+    axe::assert_no_violations(&browser, "the consent page").await;
+    // Refused: the demo ENT shows the error the provider answered.
+    click(&browser, "button[value=deny]").await;
+    wait_for(&browser, "#connect").await;
+    wait_for(&browser, "[role=alert]").await;
+    axe::assert_no_violations(&browser, "the demo ENT with an error").await;
+
+    browser
+        .goto(&authorize_url(&op, "client-inconnu", "login"))
+        .await
+        .unwrap();
+    wait_for(&browser, "[role=alert]").await;
+    assert_eq!(browser.current_url().await.unwrap().path(), "/authorize");
+    axe::assert_no_violations(&browser, "the error page").await;
+
+    // Logout without an ID token: the provider asks first, then says it is done.
+    browser.goto(&op.url("/logout")).await.unwrap();
+    wait_for(&browser, "button[name=confirm]").await;
+    axe::assert_no_violations(&browser, "the logout confirmation").await;
+    click(&browser, "button[name=confirm]").await;
+    wait_for(&browser, "main h1").await;
+    assert!(browser
+        .get_named_cookie(&op.app.config.session.cookie_name)
+        .await
+        .is_err());
+    axe::assert_no_violations(&browser, "the logged-out page").await;
+    browser.close().await;
+}
+
+async fn throttled_login_page_passes_axe_wcag_21_aa(backend: Backend) {
+    let op = demo_op_with(backend, |config| config.throttle.failures_per_account = 1).await;
+    let browser = Chromium::start().await;
+    open_login_page(&browser, &op).await;
+    for _ in 0..2 {
+        submit_login(&browser, PUPIL.0, "Mauvais-Mot-2026").await;
+        wait_for(&browser, "#erreur-connexion").await;
+    }
+    let alert = wait_for(&browser, "#erreur-connexion").await;
+    assert!(alert
+        .text()
+        .await
+        .unwrap()
+        .starts_with("Trop de tentatives"));
+    axe::assert_no_violations(&browser, "the throttled login page").await;
+    browser.close().await;
+}
+
+/// Signs in afresh (a new browser session) through the demo ENT, then opens "Mon compte".
+async fn open_account_page(browser: &Chromium, op: &TestOp, login: &str, password: &str) {
+    browser.delete_all_cookies().await.unwrap();
+    open_login_page(browser, op).await;
+    submit_login(browser, login, password).await;
+    demo_result(browser).await;
+    browser.goto(&op.url("/compte")).await.unwrap();
+}
+
+async fn account_page_passes_axe_wcag_21_aa_signed_out_as_pupil_and_as_guardian(backend: Backend) {
+    let op = demo_op(backend).await;
+    let (_, guardian, second) = guardian_with_second_account(&op).await;
+
+    let browser = Chromium::start().await;
+    browser.goto(&op.url("/compte")).await.unwrap();
+    wait_for(&browser, "main h1").await;
+    axe::assert_no_violations(&browser, "Mon compte, signed out").await;
+
+    open_account_page(&browser, &op, PUPIL.0, PUPIL.1).await;
+    wait_for(&browser, "#identifiant").await;
+    axe::assert_no_violations(&browser, "Mon compte of a pupil").await;
+
+    // The demo guardian: children in two establishments.
+    open_account_page(&browser, &op, "c.martin02", "Parent-Demo-2026").await;
+    wait_for(&browser, "#enfants").await;
+    axe::assert_no_violations(&browser, "Mon compte of a guardian").await;
+    let message = submit(
+        &browser,
+        "#avec-code",
+        &[("#code", "ABCD-EFGH-JKMN")],
+        "button",
+    )
+    .await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("alert")
+    );
+    axe::assert_no_violations(&browser, "Mon compte with an error").await;
+
+    // A guardian with a second account to confirm or decline.
+    open_account_page(&browser, &op, &guardian.login, FAMILY_PASSWORD).await;
+    let section = format!("[id='rapprochement-{}']", second.login);
+    wait_for(&browser, &section).await;
+    axe::assert_no_violations(&browser, "Mon compte with a second account").await;
+    let message = submit(&browser, &section, &[], "button[value=reject]").await;
+    assert_eq!(
+        message.attr("role").await.unwrap().as_deref(),
+        Some("status")
+    );
+    axe::assert_no_violations(&browser, "Mon compte with a confirmation").await;
     browser.close().await;
 }
