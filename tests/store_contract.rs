@@ -117,6 +117,7 @@ on_both_backends!(
     clients_are_stored_replaced_listed_and_removed,
     account_logins_are_unique_and_found_normalized,
     password_hash_updates_are_kept,
+    a_temporary_password_is_kept_with_its_expiry_until_a_chosen_one_replaces_it,
     email_updates_are_kept,
     refresh_rotation_consumes_the_token_once,
     refresh_token_of_another_client_is_invalid_and_left_untouched,
@@ -125,6 +126,7 @@ on_both_backends!(
     expired_or_revoked_refresh_tokens_are_invalid,
     one_of_64_concurrent_rotations_wins,
     session_logout_revokes_only_online_grants_of_that_session,
+    an_accounts_grants_are_revoked_together_offline_ones_included,
     signing_keys_are_stored_scheduled_and_deleted_once_retired,
     consents_are_replaced_per_account_and_client,
     purge_removes_only_what_is_over,
@@ -374,6 +376,40 @@ async fn password_hash_updates_are_kept(backend: Backend) {
     assert_eq!(stored.updated_at, NOW + 5);
     assert_eq!(stored.given_name, "Chloé");
     assert_eq!(stored.family_name, "N'Diaye");
+}
+
+async fn a_temporary_password_is_kept_with_its_expiry_until_a_chosen_one_replaces_it(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let a = account("l.martin01");
+    s.durable.insert_account(&a).await.unwrap();
+    s.durable
+        .set_temporary_password(&a.id, "$argon2id$v=19$temp", NOW + HOUR, NOW + 5)
+        .await
+        .unwrap();
+    let expected = Account {
+        password_hash: Some("$argon2id$v=19$temp".into()),
+        password_expires_at: Some(NOW + HOUR),
+        state: AccountState::Notified,
+        updated_at: NOW + 5,
+        ..a.clone()
+    };
+    assert_eq!(
+        s.durable.account(&a.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    s.durable
+        .set_password_hash(&a.id, "$argon2id$v=19$chosen", NOW + 6)
+        .await
+        .unwrap();
+    let chosen = Account {
+        password_hash: Some("$argon2id$v=19$chosen".into()),
+        password_expires_at: None,
+        updated_at: NOW + 6,
+        ..expected
+    };
+    assert_eq!(s.durable.account(&a.id).await.unwrap(), Some(chosen));
 }
 
 async fn email_updates_are_kept(backend: Backend) {
@@ -711,6 +747,44 @@ async fn session_logout_revokes_only_online_grants_of_that_session(backend: Back
         .is_some());
     assert!(d
         .revoke_session_grants("sid-1", NOW + 2)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn an_accounts_grants_are_revoked_together_offline_ones_included(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let online = grant("ent-a", Some("sid-1"), false);
+    let offline = grant("ent-b", None, true);
+    let someone_else = Grant {
+        account_id: "other".into(),
+        ..grant("ent-a", Some("sid-2"), false)
+    };
+    let mut tokens = Vec::new();
+    for g in [&online, &offline, &someone_else] {
+        let t = token(g, None);
+        d.insert_grant(g, &t).await.unwrap();
+        tokens.push(t);
+    }
+    let mut revoked = d.revoke_account_grants("acc", NOW + 1).await.unwrap();
+    revoked.sort();
+    let mut expected = vec![online.id.clone(), offline.id.clone()];
+    expected.sort();
+    assert_eq!(revoked, expected);
+    for t in &tokens[..2] {
+        assert_eq!(
+            d.active_refresh_token(&t.digest, NOW + 1).await.unwrap(),
+            None
+        );
+    }
+    assert!(d
+        .active_refresh_token(&tokens[2].digest, NOW + 1)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(d
+        .revoke_account_grants("acc", NOW + 2)
         .await
         .unwrap()
         .is_empty());

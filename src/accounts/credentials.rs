@@ -5,7 +5,7 @@
 //! date. Used by the login page and by the proofs of `linking`.
 
 use crate::accounts::password::PasswordHasher;
-use crate::accounts::{devices, throttle, Account, LoginId};
+use crate::accounts::{devices, temporary, throttle, Account, LoginId};
 use crate::clock::Clock;
 use crate::config::ThrottleConfig;
 use crate::secrets::Secret;
@@ -24,6 +24,12 @@ pub struct Verifier<'a> {
 
 pub enum Checked {
     Valid(Account),
+    /// The account's temporary password (a notification letter's), still valid: what follows
+    /// is the account's activation.
+    Temporary(Account),
+    /// The account's temporary password, but past its letter's validity: the establishment
+    /// must send a new letter.
+    TemporaryExpired,
     /// Unknown login, wrong password or unusable account: the same answer for all three.
     Wrong,
     /// Too many failures for this login or this address: no password was checked.
@@ -62,10 +68,16 @@ pub async fn check(
         None => None,
     };
     let usable = account.filter(|a| a.state.can_log_in());
+    let temporary_until = usable.as_ref().and_then(|a| a.password_expires_at);
+    // A temporary password is read back to the characters the letter printed.
+    let presented = match temporary_until {
+        Some(_) => temporary::typed(password),
+        None => password.clone(),
+    };
     let verification = verifier
         .passwords
         .verify(
-            password,
+            &presented,
             usable.as_ref().and_then(|a| a.password_hash.as_deref()),
         )
         .await?;
@@ -75,6 +87,14 @@ pub async fn check(
     };
     attempt.passed(store).await?;
     throttle::clear_account(store, throttle_key).await?;
+    if let Some(until) = temporary_until {
+        // Not rehashed: activation replaces it.
+        return Ok(if until <= verifier.clock.now_ms() {
+            Checked::TemporaryExpired
+        } else {
+            Checked::Temporary(account)
+        });
+    }
     if verification.needs_rehash {
         let hash = verifier.passwords.hash(password).await?;
         verifier

@@ -6,6 +6,8 @@
 //! function takes the account store and the hasher it uses, never the whole `App`.
 
 use crate::accounts::password::PasswordHasher;
+use crate::accounts::sessions::Sessions;
+use crate::accounts::temporary::TemporaryPassword;
 use crate::accounts::{Account, AccountState, LoginId, Profile};
 use crate::secrets::Secret;
 use crate::store::{AccountStore, InsertAccountError};
@@ -86,6 +88,36 @@ pub async fn activate_with_password(
         .set_state(&account.id, AccountState::Active, now_ms)
         .await?;
     Ok(())
+}
+
+/// Gives `account` a new temporary password, valid until `valid_until_ms` (the letter's
+/// validity), and makes it `notified`: what a notification with a password (re)set does. The
+/// previous password, temporary or not, stops working. An active account's reset also ends its
+/// SSO sessions and revokes its refresh grants (DESIGN.md: changing a password does). A
+/// disabled account is refused, nothing written. Returns the password, for the letter only.
+pub async fn issue_temporary_password(
+    accounts: &dyn AccountStore,
+    passwords: &PasswordHasher,
+    sessions: &dyn Sessions,
+    account: &Account,
+    valid_until_ms: i64,
+    now_ms: i64,
+) -> Result<TemporaryPassword, StateChangeError> {
+    if account.state == AccountState::Disabled {
+        return Err(StateChangeError::Disabled {
+            login: account.login.clone(),
+        });
+    }
+    let password = TemporaryPassword::generate();
+    let hash = passwords.hash(password.characters()).await?;
+    accounts
+        .set_temporary_password(&account.id, &hash, valid_until_ms, now_ms)
+        .await?;
+    if account.state == AccountState::Active {
+        sessions.end_all(&account.id).await?;
+        sessions.revoke_grants(&account.id).await?;
+    }
+    Ok(password)
 }
 
 /// What an account made by hand holds besides its password.

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod linking;
 pub mod password;
 pub mod sessions;
+pub mod temporary;
 pub mod throttle;
 
 use serde::{Deserialize, Serialize};
@@ -113,6 +114,9 @@ pub struct Account {
     pub state: AccountState,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set while the password is a temporary one (from a notification letter): until when it
+    /// may be used to activate the account.
+    pub password_expires_at: Option<i64>,
 }
 
 /// The base64url characters in ASCII order: a number written with them sorts as text the way it
@@ -165,6 +169,7 @@ impl Account {
             state: AccountState::Created,
             created_at: now_ms,
             updated_at: now_ms,
+            password_expires_at: None,
         }
     }
 }

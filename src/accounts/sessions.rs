@@ -9,4 +9,7 @@ use async_trait::async_trait;
 pub trait Sessions: Send + Sync {
     /// Ends every SSO session of the account, as a logout would.
     async fn end_all(&self, account_id: &str) -> anyhow::Result<()>;
+    /// Revokes every refresh grant of the account, `offline_access` ones included, and the
+    /// access tokens issued under them (a password reset).
+    async fn revoke_grants(&self, account_id: &str) -> anyhow::Result<()>;
 }

@@ -194,7 +194,9 @@ pub async fn login_submit(
         Ok(LoginResult::Rejected { tx, rejection }) => {
             let status = match rejection {
                 Rejection::Throttled => StatusCode::TOO_MANY_REQUESTS,
-                Rejection::WrongCredentials => StatusCode::UNAUTHORIZED,
+                Rejection::WrongCredentials | Rejection::TemporaryExpired => {
+                    StatusCode::UNAUTHORIZED
+                }
             };
             render_login(&app, &tx, &typed_login, Some(rejection.message()), status).await
         }

@@ -200,6 +200,14 @@ impl Sessions for Arc<App> {
     async fn end_all(&self, account_id: &str) -> anyhow::Result<()> {
         end_sessions_of(self, account_id).await
     }
+
+    async fn revoke_grants(&self, account_id: &str) -> anyhow::Result<()> {
+        let now = self.now_ms();
+        for grant_id in self.durable.revoke_account_grants(account_id, now).await? {
+            crate::oidc::access_token::revoke_grant(self, &grant_id).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Ends the SSO session: the session itself, the grants bound to it (not the offline ones), and

@@ -47,6 +47,7 @@ pub(super) fn new_account(
         state: AccountState::Created,
         created_at: now_ms,
         updated_at: now_ms,
+        password_expires_at: None,
     };
     let id = account.id.clone();
     pending.push(NewAccount {

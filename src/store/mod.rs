@@ -54,7 +54,17 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_login(&self, login: &str) -> anyhow::Result<Option<Account>>;
     /// Fails with `LoginTaken` (and changes nothing) if the login exists.
     async fn insert_account(&self, account: &Account) -> Result<(), InsertAccountError>;
+    /// A password the person chose (or the renewed hash of one): no longer temporary.
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
+    /// A temporary password valid until `expires_at_ms`, in one write with the state it puts
+    /// the account in, `notified` (`accounts::lifecycle::notify`).
+    async fn set_temporary_password(
+        &self,
+        id: &str,
+        hash: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()>;
     /// The address of the `email` claim, for an account no Siècle record gives one (a pupil's);
     /// an import that brings one replaces it.
@@ -109,6 +119,12 @@ pub trait GrantStore: Send + Sync {
     ) -> anyhow::Result<Option<(RefreshToken, Grant)>>;
     /// Revokes the grant and every refresh token of it. True if it was active.
     async fn revoke_grant(&self, id: &str, now_ms: i64) -> anyhow::Result<bool>;
+    /// Revokes every active grant of the account (and its refresh tokens); returns their ids.
+    async fn revoke_account_grants(
+        &self,
+        account_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<String>>;
     /// Revokes the grants bound to an SSO session that did not ask for `offline_access`;
     /// returns their ids.
     async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>>;

@@ -18,5 +18,6 @@ mod login_methods;
 mod logout;
 mod maintenance;
 mod replicas;
+mod temporary_passwords;
 mod throttle;
 mod token;

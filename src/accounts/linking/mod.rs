@@ -79,8 +79,8 @@ async fn checked_credentials(
 ) -> anyhow::Result<Result<Account, Refusal>> {
     Ok(
         match credentials::check(verifier, login, password, address, None).await? {
-            Checked::Valid(account) => Ok(account),
-            Checked::Wrong => Err(Refusal::WrongCredentials),
+            Checked::Valid(account) | Checked::Temporary(account) => Ok(account),
+            Checked::Wrong | Checked::TemporaryExpired => Err(Refusal::WrongCredentials),
             Checked::Throttled => Err(Refusal::Throttled),
         },
     )

@@ -34,6 +34,8 @@ pub enum Rejection {
     /// The message never says whether the login exists.
     WrongCredentials,
     Throttled,
+    /// The right temporary password, past its letter's validity.
+    TemporaryExpired,
 }
 
 impl Rejection {
@@ -42,6 +44,10 @@ impl Rejection {
             Rejection::WrongCredentials => "Identifiant ou mot de passe incorrect.",
             Rejection::Throttled => {
                 "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+            }
+            Rejection::TemporaryExpired => {
+                "Votre mot de passe provisoire a expiré. Demandez un nouveau courrier à votre \
+                 établissement."
             }
         }
     }
@@ -92,7 +98,16 @@ pub async fn login(
     )
     .await?;
     let account = match checked {
-        Checked::Valid(account) => account,
+        // The activation at first login is to follow a temporary password (issue #15); until
+        // it exists, a valid temporary password logs in like any other.
+        Checked::Valid(account) | Checked::Temporary(account) => account,
+        Checked::TemporaryExpired => {
+            metrics::counter!("educonnect_logins_total", "result" => "expired").increment(1);
+            return Ok(LoginResult::Rejected {
+                tx,
+                rejection: Rejection::TemporaryExpired,
+            });
+        }
         Checked::Throttled => {
             metrics::counter!("educonnect_logins_total", "result" => "throttled").increment(1);
             return Ok(LoginResult::Rejected {

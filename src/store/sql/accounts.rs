@@ -9,9 +9,14 @@ use super::SqlStore;
 use crate::accounts::{Account, AccountState, Profile};
 use crate::store::{AccountStore, InsertAccountError};
 
+/// The columns the imports write (a new account never holds a temporary password).
 pub(super) const COLUMNS: &str =
     "id, login, password_hash, profile, given_name, family_name, email, phone, \
                        state, created_at, updated_at";
+
+/// Every column of an account.
+const READ_COLUMNS: &str = "id, login, password_hash, profile, given_name, family_name, email, \
+                            phone, state, created_at, updated_at, password_expires_at";
 
 fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
     let profile: String = row.try_get("profile")?;
@@ -28,13 +33,14 @@ fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
         state: AccountState::parse(&state).with_context(|| format!("unknown state {state}"))?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        password_expires_at: row.try_get("password_expires_at")?,
     })
 }
 
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn account(&self, id: &str) -> anyhow::Result<Option<Account>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+        let sql = format!("SELECT {READ_COLUMNS} FROM accounts WHERE id = $1");
         let row = self
             .retry(|| sqlx::query(&sql).bind(id).fetch_optional(&self.pool))
             .await?;
@@ -42,7 +48,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn account_by_login(&self, login: &str) -> anyhow::Result<Option<Account>> {
-        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE login = $1");
+        let sql = format!("SELECT {READ_COLUMNS} FROM accounts WHERE login = $1");
         let row = self
             .retry(|| sqlx::query(&sql).bind(login).fetch_optional(&self.pool))
             .await?;
@@ -51,7 +57,8 @@ impl AccountStore for SqlStore {
 
     async fn insert_account(&self, a: &Account) -> Result<(), InsertAccountError> {
         let sql = format!(
-            "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            "INSERT INTO accounts ({READ_COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (login) DO NOTHING"
         );
         // Run twice, the second would find the first's row: `LoginTaken`.
@@ -68,6 +75,7 @@ impl AccountStore for SqlStore {
                 .bind(a.state.as_str())
                 .bind(a.created_at)
                 .bind(a.updated_at)
+                .bind(a.password_expires_at)
                 .execute(&self.pool)
         };
         let done = self.retry_if_not_run(insert).await?;
@@ -78,8 +86,31 @@ impl AccountStore for SqlStore {
     }
 
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()> {
-        let sql = "UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3";
+        let sql = "UPDATE accounts SET password_hash = $1, password_expires_at = NULL,
+                   updated_at = $2 WHERE id = $3";
         self.set_column(sql, id, hash, now_ms).await
+    }
+
+    async fn set_temporary_password(
+        &self,
+        id: &str,
+        hash: &str,
+        expires_at_ms: i64,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        let sql = "UPDATE accounts SET password_hash = $1, password_expires_at = $2, state = $3,
+                   updated_at = $4 WHERE id = $5";
+        self.retry(|| {
+            sqlx::query(sql)
+                .bind(hash)
+                .bind(expires_at_ms)
+                .bind(AccountState::Notified.as_str())
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+        })
+        .await?;
+        Ok(())
     }
 
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()> {

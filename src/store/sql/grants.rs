@@ -284,6 +284,28 @@ impl GrantStore for SqlStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn revoke_account_grants(
+        &self,
+        account_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<String>> {
+        let rows = self
+            .retry(|| {
+                sqlx::query("SELECT id FROM grants WHERE account_id = $1 AND revoked_at IS NULL")
+                    .bind(account_id)
+                    .fetch_all(&self.pool)
+            })
+            .await?;
+        let mut revoked = Vec::new();
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            if self.revoke_grant(&id, now_ms).await? {
+                revoked.push(id);
+            }
+        }
+        Ok(revoked)
+    }
+
     async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>> {
         let rows = self
             .retry(|| {
