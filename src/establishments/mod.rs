@@ -10,6 +10,7 @@ mod actor;
 mod candidates;
 mod codes;
 mod error;
+pub mod model;
 mod records;
 mod upload;
 

@@ -14,8 +14,9 @@ use crate::accounts::affiliations::Affiliations;
 use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
-use crate::accounts::{Account, AccountState};
+use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
+use crate::establishments::model::NotificationTarget;
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
@@ -216,6 +217,14 @@ pub trait DirectoryStore: Send + Sync {
     async fn mark_notice_read(&self, uai: &str, id: &str, now_ms: i64) -> anyhow::Result<bool>;
     /// The last `limit` imports of an establishment, newest first; `None` as for `notices`.
     async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>>;
+    /// Who the establishment may notify with `profile`: its current pupils, or the accounts of
+    /// its current guardian (or person in charge) records with their children there; one
+    /// target per account, disabled ones left out, sorted by class then name.
+    async fn notification_targets(
+        &self,
+        uai: &str,
+        profile: Profile,
+    ) -> anyhow::Result<Vec<NotificationTarget>>;
 }
 
 /// Linking accounts by hand after the import (`accounts::linking`).

@@ -17,6 +17,7 @@ mod fixture;
 mod login_methods;
 mod logout;
 mod maintenance;
+mod notify;
 mod replicas;
 mod temporary_passwords;
 mod throttle;

@@ -15,10 +15,11 @@ pub(super) const COLUMNS: &str =
                        state, created_at, updated_at";
 
 /// Every column of an account.
-const READ_COLUMNS: &str = "id, login, password_hash, profile, given_name, family_name, email, \
+pub(super) const READ_COLUMNS: &str =
+    "id, login, password_hash, profile, given_name, family_name, email, \
                             phone, state, created_at, updated_at, password_expires_at";
 
-fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
+pub(super) fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
     let profile: String = row.try_get("profile")?;
     let state: String = row.try_get("state")?;
     Ok(Account {

@@ -8,6 +8,8 @@ use sqlx::Row;
 use super::import_tx::SqlImport;
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
+use crate::accounts::Profile;
+use crate::establishments::model::NotificationTarget;
 use crate::provisioning::model::{Establishment, EstablishmentNotice, ImportRecord};
 use crate::store::{DirectoryStore, ImportTx};
 
@@ -164,6 +166,14 @@ impl DirectoryStore for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn notification_targets(
+        &self,
+        uai: &str,
+        profile: Profile,
+    ) -> anyhow::Result<Vec<NotificationTarget>> {
+        self.read_notification_targets(uai, profile).await
     }
 
     async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>> {

@@ -13,6 +13,7 @@ mod import_tx;
 mod import_write;
 mod keys;
 mod linking;
+mod notify;
 mod purge;
 mod retry;
 

@@ -1,0 +1,31 @@
+//! What the store answers about the people an establishment notifies (records only: the store
+//! imports this file; nothing here reads the store).
+
+use crate::accounts::Account;
+
+/// A person an establishment may notify, with what the letter says of them there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationTarget {
+    pub account: Account,
+    /// A pupil's class (division) in the establishment.
+    pub class: Option<String>,
+    /// A guardian's children enrolled in the establishment, by class then name.
+    pub children: Vec<ChildInClass>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildInClass {
+    pub given_name: String,
+    pub family_name: String,
+    pub class: Option<String>,
+}
+
+impl NotificationTarget {
+    /// Letters are handed out by class: a pupil's class, a guardian's first child's.
+    pub fn sort_class(&self) -> Option<&str> {
+        match &self.class {
+            Some(class) => Some(class),
+            None => self.children.iter().find_map(|c| c.class.as_deref()),
+        }
+    }
+}
