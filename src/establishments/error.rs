@@ -21,6 +21,9 @@ pub enum OperationError {
     NoOpenCandidate,
     #[error("aucun élève d'INE {0}")]
     UnknownPupil(Ine),
+    /// A login asked for is not among the establishment's pupils or guardians (or is disabled).
+    #[error("le compte {0} ne fait pas partie des comptes que cet établissement peut notifier")]
+    NotNotifiable(String),
     /// An upload turned away or interrupted (nothing written).
     #[error("envoi non traité")]
     Upload(UploadError),

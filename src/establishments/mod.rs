@@ -11,6 +11,7 @@ mod candidates;
 mod codes;
 mod error;
 pub mod model;
+mod notify;
 mod records;
 mod upload;
 
@@ -18,5 +19,6 @@ pub use actor::{Actor, Scope};
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use error::OperationError;
+pub use notify::{notify, ActivePasswords, Notified, Notifier, Selection};
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
 pub use upload::{import_upload, UploadedFiles};

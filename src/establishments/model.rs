@@ -29,3 +29,17 @@ impl NotificationTarget {
         }
     }
 }
+
+/// A notification as recorded: who, when, which accounts, reset or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub uai: String,
+    /// The actor's label.
+    pub actor: String,
+    pub profile: crate::accounts::Profile,
+    /// Whether the passwords of active accounts were reset (the others always get one).
+    pub reset: bool,
+    pub account_ids: Vec<String>,
+    pub created_at: i64,
+}

@@ -16,7 +16,7 @@ use crate::accounts::linking::model::{
 };
 use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
-use crate::establishments::model::NotificationTarget;
+use crate::establishments::model::{NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
@@ -225,6 +225,10 @@ pub trait DirectoryStore: Send + Sync {
         uai: &str,
         profile: Profile,
     ) -> anyhow::Result<Vec<NotificationTarget>>;
+    /// Records a notification (`establishments::notify`).
+    async fn record_notification(&self, record: &NotificationRecord) -> anyhow::Result<()>;
+    /// An establishment's notifications, newest first.
+    async fn notifications(&self, uai: &str) -> anyhow::Result<Vec<NotificationRecord>>;
 }
 
 /// Linking accounts by hand after the import (`accounts::linking`).

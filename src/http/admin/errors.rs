@@ -95,7 +95,8 @@ impl From<OperationError> for AdminError {
             OperationError::UnknownEstablishment(_)
             | OperationError::UnknownNotice { .. }
             | OperationError::NoOpenCandidate
-            | OperationError::UnknownPupil(_) => AdminError::not_found(description),
+            | OperationError::UnknownPupil(_)
+            | OperationError::NotNotifiable(_) => AdminError::not_found(description),
             OperationError::InvalidName => AdminError::invalid_request(description),
             OperationError::Upload(error) => upload_error(error),
             OperationError::Internal(error) => error.into(),

@@ -9,7 +9,7 @@ use super::import_tx::SqlImport;
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
 use crate::accounts::Profile;
-use crate::establishments::model::NotificationTarget;
+use crate::establishments::model::{NotificationRecord, NotificationTarget};
 use crate::provisioning::model::{Establishment, EstablishmentNotice, ImportRecord};
 use crate::store::{DirectoryStore, ImportTx};
 
@@ -174,6 +174,14 @@ impl DirectoryStore for SqlStore {
         profile: Profile,
     ) -> anyhow::Result<Vec<NotificationTarget>> {
         self.read_notification_targets(uai, profile).await
+    }
+
+    async fn record_notification(&self, record: &NotificationRecord) -> anyhow::Result<()> {
+        self.write_notification(record).await
+    }
+
+    async fn notifications(&self, uai: &str) -> anyhow::Result<Vec<NotificationRecord>> {
+        self.read_notifications(uai).await
     }
 
     async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>> {

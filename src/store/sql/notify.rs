@@ -9,9 +9,61 @@ use sqlx::Row;
 use super::accounts::{account_from, READ_COLUMNS};
 use super::SqlStore;
 use crate::accounts::Profile;
-use crate::establishments::model::{ChildInClass, NotificationTarget};
+use crate::establishments::model::{ChildInClass, NotificationRecord, NotificationTarget};
 
 impl SqlStore {
+    pub(super) async fn write_notification(&self, r: &NotificationRecord) -> anyhow::Result<()> {
+        let ids = serde_json::to_string(&r.account_ids)?;
+        self.retry_if_not_run(|| {
+            sqlx::query(
+                "INSERT INTO notifications (id, uai, actor, profile, reset, account_ids, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&r.id)
+            .bind(&r.uai)
+            .bind(&r.actor)
+            .bind(r.profile.as_str())
+            .bind(i64::from(r.reset))
+            .bind(&ids)
+            .bind(r.created_at)
+            .execute(&self.pool)
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn read_notifications(
+        &self,
+        uai: &str,
+    ) -> anyhow::Result<Vec<NotificationRecord>> {
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id, uai, actor, profile, reset, account_ids, created_at
+                     FROM notifications WHERE uai = $1 ORDER BY created_at DESC, id",
+                )
+                .bind(uai)
+                .fetch_all(&self.pool)
+            })
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let profile: String = row.try_get("profile")?;
+                let ids: String = row.try_get("account_ids")?;
+                Ok(NotificationRecord {
+                    id: row.try_get("id")?,
+                    uai: row.try_get("uai")?,
+                    actor: row.try_get("actor")?,
+                    profile: Profile::parse(&profile)
+                        .ok_or_else(|| anyhow::anyhow!("unknown profile {profile}"))?,
+                    reset: row.try_get::<i64, _>("reset")? != 0,
+                    account_ids: serde_json::from_str(&ids)?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
     pub(super) async fn read_notification_targets(
         &self,
         uai: &str,
