@@ -13,6 +13,7 @@ pub mod error;
 pub mod establishments;
 pub mod http;
 pub mod maintenance;
+pub mod notify;
 pub mod oidc;
 pub mod provisioning;
 pub mod secrets;
