@@ -88,6 +88,8 @@ pub struct PasswordConfig {
     pub argon2_parallelism: u32,
     /// Hashes computed at once; more logins wait in line. 0: the number of CPUs.
     pub max_concurrent_hashes: usize,
+    /// How long a notification letter's temporary password stays valid (about three months).
+    pub temporary_password_days: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,6 +193,7 @@ impl Default for PasswordConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             max_concurrent_hashes: 0,
+            temporary_password_days: 92,
         }
     }
 }
@@ -321,6 +324,11 @@ impl Config {
             None,
         )
         .map_err(|e| ConfigError(format!("password argon2 parameters: {e}")))?;
+        if !(1..=366).contains(&p.temporary_password_days) {
+            return Err(ConfigError(
+                "password.temporary_password_days must be between 1 and 366".into(),
+            ));
+        }
         if self.session.cookie_name.is_empty()
             || !self
                 .session

@@ -246,3 +246,63 @@ async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_
         .unwrap()
         .contains("Se connecter avec EduConnect"));
 }
+
+#[test]
+fn notify_writes_one_letter_per_guardian_of_the_establishment_with_their_temporary_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/siecle");
+    let (code, _, stderr) = run(educonnect(dir.path()).args(["import", "siecle"]).arg(&demo));
+    assert_eq!(code, 0, "{stderr}");
+    let pdf = dir.path().join("lettres.pdf");
+    let (code, stdout, stderr) = run(educonnect(dir.path())
+        .args([
+            "notify",
+            "--uai",
+            "0699990J",
+            "--profile",
+            "guardian",
+            "--pdf",
+        ])
+        .arg(&pdf));
+    assert_eq!(code, 0, "{stderr}");
+    // « 7 compte(s) notifié(s), dont 7 avec un mot de passe provisoire : … »
+    let count: usize = stdout.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(count > 0, "{stdout}");
+    let info = Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .expect("pdfinfo (poppler-utils) runs");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    assert!(
+        info.contains(&format!("Pages:           {count}")),
+        "{info}"
+    );
+    let text = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert_eq!(text.matches("Mot de passe provisoire").count(), count);
+    assert!(
+        text.contains("c.martin02") && text.contains("Clément"),
+        "{text}"
+    );
+    // An unknown login is refused, nothing written.
+    let (code, _, stderr) = run(educonnect(dir.path())
+        .args([
+            "notify",
+            "--uai",
+            "0699990J",
+            "--profile",
+            "guardian",
+            "--login",
+            "x.nobody01",
+            "--pdf",
+        ])
+        .arg(dir.path().join("none.pdf")));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("x.nobody01"), "{stderr}");
+    assert!(!dir.path().join("none.pdf").exists());
+}

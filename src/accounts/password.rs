@@ -235,6 +235,7 @@ mod tests {
             argon2_iterations: iterations,
             argon2_parallelism: 1,
             max_concurrent_hashes: 1,
+            ..PasswordConfig::default()
         }
     }
 

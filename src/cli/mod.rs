@@ -8,6 +8,7 @@ mod admin;
 mod clients;
 mod import;
 mod keys;
+mod notify;
 mod serve;
 
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub enum Command {
         #[command(subcommand)]
         command: import::ImportCommand,
     },
+    /// Notification letters: identifiers and temporary passwords, as a PDF.
+    Notify(notify::NotifyArgs),
     /// The administration API (`/admin/...`).
     Admin {
         #[command(subcommand)]
@@ -74,6 +77,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Clients { command } => clients::run(command, config).await,
         Command::Accounts { command } => accounts::run(command, config).await,
         Command::Import { command } => import::run(command, config).await,
+        Command::Notify(args) => notify::run(args, config).await,
         Command::Admin { command } => admin::run(command),
     }
 }

@@ -2,6 +2,8 @@
 //! activate the account. This module owns what is sent; choosing the accounts, resetting
 //! passwords and recording the notification belong to the domain services that call it.
 //!
-//! - `letters`: the printable letters (PDF, one A4 page per person), a pure renderer.
+//! - `letters`: the printable letters (PDF, one A4 page per person), a pure renderer;
+//! - `from_notified`: a notification's letters (`establishments::notify` → `letters`).
 
+pub mod from_notified;
 pub mod letters;
