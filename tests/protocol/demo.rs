@@ -11,8 +11,8 @@ use crate::on_both_backends;
 use educonnect::demo::{seed, DEMO_ACCOUNTS};
 
 /// The collège and the lycée of the demo export (`demo/siecle/`).
-const COLLEGE: &str = "0699990J";
-const LYCEE: &str = "0699991K";
+pub(crate) const COLLEGE: &str = "0699990J";
+pub(crate) const LYCEE: &str = "0699991K";
 
 on_both_backends!(
     the_demo_guardian_has_a_child_in_each_demo_establishment,
@@ -20,10 +20,16 @@ on_both_backends!(
     seeding_again_imports_nothing_twice,
 );
 
-/// The provider as `educonnect serve` starts it with the demo, and an ENT for the directory.
-async fn demo_provider(backend: Backend) -> (TestOp, educonnect::secrets::Secret) {
+/// The provider as `educonnect serve` starts it, with the demo seeded.
+pub(crate) async fn demo_op(backend: Backend) -> TestOp {
     let op = TestOp::start_with(backend, |config| config.demo = Some(true)).await;
     seed(&op.app).await.expect("demo seed");
+    op
+}
+
+/// The demo provider, and an ENT for the directory.
+async fn demo_provider(backend: Backend) -> (TestOp, educonnect::secrets::Secret) {
+    let op = demo_op(backend).await;
     let secret = register_directory_ent(&op).await;
     (op, secret)
 }

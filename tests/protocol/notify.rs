@@ -9,16 +9,13 @@ use crate::on_both_backends;
 use educonnect::accounts::credentials::{self, Checked};
 use educonnect::accounts::AccountState;
 use educonnect::accounts::Profile;
-use educonnect::demo::{seed, DEMO_ACCOUNTS};
+use educonnect::demo::DEMO_ACCOUNTS;
 use educonnect::establishments::model::NotificationTarget;
 use educonnect::establishments::{
     notify, ActivePasswords, Actor, Notified, Notifier, OperationError, Scope, Selection,
 };
 use educonnect::secrets::Secret;
 use educonnect::siecle::Uai;
-
-const COLLEGE: &str = "0699990J";
-const LYCEE: &str = "0699991K";
 
 on_both_backends!(
     pupils_are_notified_by_class_then_name,
@@ -28,11 +25,7 @@ on_both_backends!(
     an_establishment_scoped_actor_notifies_only_its_own,
 );
 
-async fn demo(backend: Backend) -> TestOp {
-    let op = TestOp::start_with(backend, |config| config.demo = Some(true)).await;
-    seed(&op.app).await.expect("demo seed");
-    op
-}
+use crate::demo::{demo_op as demo, COLLEGE, LYCEE};
 
 fn order(targets: &[NotificationTarget]) -> Vec<(String, String)> {
     targets

@@ -296,14 +296,7 @@ impl GrantStore for SqlStore {
                     .fetch_all(&self.pool)
             })
             .await?;
-        let mut revoked = Vec::new();
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            if self.revoke_grant(&id, now_ms).await? {
-                revoked.push(id);
-            }
-        }
-        Ok(revoked)
+        self.revoke_each(rows, now_ms).await
     }
 
     async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>> {
@@ -316,6 +309,13 @@ impl GrantStore for SqlStore {
                 .fetch_all(&self.pool)
             })
             .await?;
+        self.revoke_each(rows, now_ms).await
+    }
+}
+
+impl SqlStore {
+    /// Revokes the grants of `rows` (an `id` column); returns those that were active.
+    async fn revoke_each(&self, rows: Vec<AnyRow>, now_ms: i64) -> anyhow::Result<Vec<String>> {
         let mut revoked = Vec::new();
         for row in rows {
             let id: String = row.try_get("id")?;
