@@ -70,14 +70,18 @@ pub async fn check(
     let usable = account.filter(|a| a.state.can_log_in());
     let temporary_until = usable.as_ref().and_then(|a| a.password_expires_at);
     // A temporary password is read back to the characters the letter printed.
+    let read_back;
     let presented = match temporary_until {
-        Some(_) => temporary::typed(password),
-        None => password.clone(),
+        Some(_) => {
+            read_back = temporary::typed(password);
+            &read_back
+        }
+        None => password,
     };
     let verification = verifier
         .passwords
         .verify(
-            &presented,
+            presented,
             usable.as_ref().and_then(|a| a.password_hash.as_deref()),
         )
         .await?;

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use crate::common::{Backend, TestOp};
 use crate::on_both_backends;
-use educonnect::accounts::credentials::{self, Checked};
 use educonnect::accounts::AccountState;
 use educonnect::accounts::Profile;
 use educonnect::demo::DEMO_ACCOUNTS;
@@ -14,7 +13,6 @@ use educonnect::establishments::model::NotificationTarget;
 use educonnect::establishments::{
     notify, ActivePasswords, Actor, Notified, Notifier, OperationError, Scope, Selection,
 };
-use educonnect::secrets::Secret;
 use educonnect::siecle::Uai;
 
 on_both_backends!(
@@ -26,6 +24,7 @@ on_both_backends!(
 );
 
 use crate::demo::{demo_op as demo, COLLEGE, LYCEE};
+use crate::temporary_passwords::checked as check;
 
 fn order(targets: &[NotificationTarget]) -> Vec<(String, String)> {
     targets
@@ -131,25 +130,6 @@ async fn notify_as(
 
 fn national() -> Actor {
     Actor::new("test", Scope::National)
-}
-
-async fn check(op: &TestOp, login: &str, typed: &str) -> &'static str {
-    let checked = credentials::check(
-        &op.app.credentials(),
-        login,
-        &Secret::from_presented(typed),
-        "192.0.2.7",
-        None,
-    )
-    .await
-    .unwrap();
-    match checked {
-        Checked::Valid(_) => "valid",
-        Checked::Temporary(_) => "temporary",
-        Checked::TemporaryExpired => "expired",
-        Checked::Wrong => "wrong",
-        Checked::Throttled => "throttled",
-    }
 }
 
 async fn notifying_a_class_gives_its_pupils_temporary_passwords_and_is_recorded(backend: Backend) {

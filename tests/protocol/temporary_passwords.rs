@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::browser::Step;
-use crate::common::Backend;
+use crate::common::{Backend, TestOp};
 use crate::fixture::{access, refresh, Fixture, LOGIN, PASSWORD};
 use crate::on_both_backends;
 use educonnect::accounts::credentials::{self, Checked};
@@ -44,19 +44,17 @@ async fn account(f: &Fixture) -> Account {
     f.op.app.durable.account(&f.sub).await.unwrap().unwrap()
 }
 
-async fn check(f: &Fixture, typed: &str) -> Checked {
-    credentials::check(
-        &f.op.app.credentials(),
-        LOGIN,
+/// What a login check says of `typed` for `login`, as one word.
+pub(crate) async fn checked(op: &TestOp, login: &str, typed: &str) -> &'static str {
+    let checked = credentials::check(
+        &op.app.credentials(),
+        login,
         &Secret::from_presented(typed),
         "192.0.2.1",
         None,
     )
     .await
-    .unwrap()
-}
-
-fn kind(checked: &Checked) -> &'static str {
+    .unwrap();
     match checked {
         Checked::Valid(_) => "valid",
         Checked::Temporary(_) => "temporary",
@@ -73,15 +71,15 @@ async fn a_temporary_password_works_as_printed_until_its_letter_expires(backend:
     assert_eq!(stored.state, AccountState::Notified);
     assert!(stored.password_expires_at.is_some());
     let shown = password.shown().expose().to_owned();
-    assert_eq!(kind(&check(&f, &shown).await), "temporary");
+    assert_eq!(checked(&f.op, LOGIN, &shown).await, "temporary");
     // Typed without the dashes, in capitals: the same password.
     let sloppy = shown.replace('-', " ").to_uppercase();
-    assert_eq!(kind(&check(&f, &sloppy).await), "temporary");
+    assert_eq!(checked(&f.op, LOGIN, &sloppy).await, "temporary");
     // The account's previous password no longer works.
-    assert_eq!(kind(&check(&f, PASSWORD).await), "wrong");
+    assert_eq!(checked(&f.op, LOGIN, PASSWORD).await, "wrong");
     // Past the letter's validity: refused, and the login page says what to do.
     f.op.clock.advance(VALIDITY + Duration::from_secs(1));
-    assert_eq!(kind(&check(&f, &shown).await), "expired");
+    assert_eq!(checked(&f.op, LOGIN, &shown).await, "expired");
     let step = f
         .browser
         .get(f.issuer(), f.request(&["openid"], &[]).url.as_str())
@@ -106,11 +104,14 @@ async fn a_new_temporary_password_invalidates_the_previous_one(backend: Backend)
     let first = issue(&f, &account(&f).await).await;
     let second = issue(&f, &account(&f).await).await;
     assert_eq!(
-        kind(&check(&f, first.shown().expose()).await),
+        checked(&f.op, LOGIN, first.shown().expose()).await,
         "wrong",
         "the first letter's password"
     );
-    assert_eq!(kind(&check(&f, second.shown().expose()).await), "temporary");
+    assert_eq!(
+        checked(&f.op, LOGIN, second.shown().expose()).await,
+        "temporary"
+    );
 }
 
 async fn resetting_an_active_accounts_password_ends_its_sessions_and_grants(backend: Backend) {
