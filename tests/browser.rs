@@ -32,6 +32,7 @@ on_both_backends!(
     a_guardian_confirms_a_second_account_and_attaches_children_on_the_account_page,
     every_page_of_the_login_flow_and_of_the_demo_ent_passes_axe_wcag_21_aa,
     throttled_login_page_passes_axe_wcag_21_aa,
+    an_expired_temporary_password_gets_a_french_alert_that_passes_axe,
     account_page_passes_axe_wcag_21_aa_signed_out_as_pupil_and_as_guardian,
 );
 
@@ -730,6 +731,53 @@ async fn throttled_login_page_passes_axe_wcag_21_aa(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     axe::assert_no_violations(&browser, "the throttled login page").await;
+    browser.close().await;
+}
+
+async fn an_expired_temporary_password_gets_a_french_alert_that_passes_axe(backend: Backend) {
+    let op = demo_op_with(backend, |_| {}).await;
+    let app = &op.app;
+    let pupil = app
+        .durable
+        .account_by_login(PUPIL.0)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = app.now_ms();
+    let temporary = educonnect::accounts::lifecycle::issue_temporary_password(
+        &*app.durable,
+        &app.passwords,
+        app,
+        &pupil,
+        now + 1_000,
+        now,
+    )
+    .await
+    .unwrap();
+    op.clock.advance(std::time::Duration::from_secs(2));
+    let browser = Chromium::start().await;
+    open_login_page(&browser, &op).await;
+    submit_login(&browser, PUPIL.0, temporary.shown().expose()).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = match browser.find(Locator::Css("#erreur-connexion")).await {
+            Ok(alert) => alert.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.starts_with("Votre mot de passe provisoire a expiré") {
+            assert!(text.contains("Demandez un nouveau courrier à votre établissement"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no expiry message: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The login is kept and focus can go back to the password field from the keyboard.
+    let login = wait_for(&browser, "#login").await;
+    assert_eq!(login.prop("value").await.unwrap().as_deref(), Some(PUPIL.0));
+    axe::assert_no_violations(&browser, "the expired temporary password").await;
     browser.close().await;
 }
 
