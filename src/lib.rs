@@ -15,6 +15,7 @@ pub mod http;
 pub mod maintenance;
 pub mod notify;
 pub mod oidc;
+pub mod outbox;
 pub mod provisioning;
 pub mod secrets;
 pub mod siecle;

@@ -18,6 +18,7 @@ use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
 use crate::establishments::model::{NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
+use crate::outbox::{Outgoing, Queued};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
     LookupKeys, Snapshot,
@@ -271,6 +272,19 @@ pub trait LinkingStore: Send + Sync {
     ) -> anyhow::Result<CodeOutcome>;
 }
 
+/// The durable outbox (`crate::outbox`): messages waiting to be sent, and their delivery status.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queues a message on its own; what writes its cause in the same transaction queues it
+    /// through that store method instead.
+    async fn enqueue(&self, message: &Outgoing) -> anyhow::Result<()>;
+    async fn message(&self, id: &str) -> anyhow::Result<Option<Queued>>;
+    /// The last `limit` messages, newest first.
+    async fn recent_messages(&self, limit: i64) -> anyhow::Result<Vec<Queued>>;
+    /// The messages about an account, newest first.
+    async fn account_messages(&self, account_id: &str) -> anyhow::Result<Vec<Queued>>;
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -284,7 +298,14 @@ pub struct Purged {
 /// Everything that must survive a restart.
 #[async_trait]
 pub trait DurableStore:
-    ClientStore + AccountStore + GrantStore + KeyStore + ConsentStore + DirectoryStore + LinkingStore
+    ClientStore
+    + AccountStore
+    + GrantStore
+    + KeyStore
+    + ConsentStore
+    + DirectoryStore
+    + LinkingStore
+    + OutboxStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

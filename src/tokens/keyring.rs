@@ -56,6 +56,11 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// The key-encryption key, for what else is sealed at rest (the outbox's message bodies).
+    pub fn kek(&self) -> &Kek {
+        &self.kek
+    }
+
     /// Reads the key set again from the durable store.
     pub async fn reload(&self) -> anyhow::Result<()> {
         let _guard = self.reloading.lock().await;

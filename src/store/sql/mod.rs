@@ -14,6 +14,7 @@ mod import_write;
 mod keys;
 mod linking;
 mod notify;
+mod outbox;
 mod purge;
 mod retry;
 
