@@ -132,8 +132,9 @@ pub async fn measure(
     config.keys_dir = dir.path().join("keys");
     config.demo = Some(false);
     let app = App::build(config, Arc::new(SystemClock)).await?;
-    export(dir.path(), accounts)?;
-    let pairs = educonnect::siecle::find_exports(&[dir.path().to_path_buf()])?;
+    let exports = dir.path().join("export");
+    export(&exports, accounts)?;
+    let pairs = educonnect::siecle::find_exports(&[exports]).map_err(anyhow::Error::msg)?;
     educonnect::provisioning::import_exports(
         &*app.durable,
         pairs,
