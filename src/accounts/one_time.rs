@@ -207,8 +207,15 @@ mod tests {
     async fn a_code_allows_few_tries_then_is_gone() {
         let store = MemoryStore::new();
         let (codes, throttle) = configs();
-        let issued = issue(&store, &codes, &subject(), "x").await.unwrap().unwrap();
-        let wrong = if issued.code.expose() == "000000" { "111111" } else { "000000" };
+        let issued = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let wrong = if issued.code.expose() == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
         for left in (1..codes.attempts_per_code).rev() {
             let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
             assert_eq!(tried.unwrap(), Tried::Wrong { left });
@@ -225,8 +232,14 @@ mod tests {
     async fn a_new_code_replaces_the_previous_one_and_sending_is_capped() {
         let store = MemoryStore::new();
         let (codes, throttle) = configs();
-        let first = issue(&store, &codes, &subject(), "x").await.unwrap().unwrap();
-        let second = issue(&store, &codes, &subject(), "y").await.unwrap().unwrap();
+        let first = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let second = issue(&store, &codes, &subject(), "y")
+            .await
+            .unwrap()
+            .unwrap();
         let s = subject();
         if first.code.expose() != second.code.expose() {
             let old = try_code(&store, &codes, &throttle, &s, first.code.expose(), "a").await;
@@ -235,16 +248,25 @@ mod tests {
         let new = try_code(&store, &codes, &throttle, &s, second.code.expose(), "a").await;
         assert_eq!(new.unwrap(), Tried::Valid("y".into()));
         for _ in 2..codes.sends_per_hour {
-            assert!(issue(&store, &codes, &subject(), "z").await.unwrap().is_some());
+            assert!(issue(&store, &codes, &subject(), "z")
+                .await
+                .unwrap()
+                .is_some());
         }
-        assert!(issue(&store, &codes, &subject(), "z").await.unwrap().is_none());
+        assert!(issue(&store, &codes, &subject(), "z")
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]
     async fn of_parallel_right_answers_one_wins() {
         let store = Arc::new(MemoryStore::new());
         let (codes, throttle) = configs();
-        let issued = issue(&*store, &codes, &subject(), "x").await.unwrap().unwrap();
+        let issued = issue(&*store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
         let code = issued.code.expose().to_owned();
         let tries = (0..4).map(|_| {
             let (store, codes, throttle, code) =
@@ -270,12 +292,22 @@ mod tests {
         let (codes, mut throttle) = configs();
         throttle.failures_per_account = 3;
         for _ in 0..3 {
-            let issued = issue(&store, &codes, &subject(), "x").await.unwrap().unwrap();
-            let wrong = if issued.code.expose() == "000000" { "111111" } else { "000000" };
+            let issued = issue(&store, &codes, &subject(), "x")
+                .await
+                .unwrap()
+                .unwrap();
+            let wrong = if issued.code.expose() == "000000" {
+                "111111"
+            } else {
+                "000000"
+            };
             let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
             assert!(matches!(tried.unwrap(), Tried::Wrong { .. }));
         }
-        let issued = issue(&store, &codes, &subject(), "x").await.unwrap().unwrap();
+        let issued = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
         let right = issued.code.expose();
         let tried = try_code(&store, &codes, &throttle, &subject(), right, "a").await;
         assert_eq!(tried.unwrap(), Tried::Throttled);

@@ -43,7 +43,12 @@ pub async fn authorize(
 }
 
 /// The browser of a request: its binding cookie and its address.
-pub(super) fn browser_of(app: &App, peer: SocketAddr, headers: &HeaderMap, jar: &CookieJar) -> Browser {
+pub(super) fn browser_of(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    jar: &CookieJar,
+) -> Browser {
     Browser {
         binding: browser_cookies::binding(jar),
         address: client_address(app, peer, headers),

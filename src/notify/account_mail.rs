@@ -122,8 +122,13 @@ mod tests {
             "D'Arc & fils",
             0,
         );
-        let email = code("zoe@exemple.fr", &account, &Secret::from_presented("042917"), 10)
-            .unwrap();
+        let email = code(
+            "zoe@exemple.fr",
+            &account,
+            &Secret::from_presented("042917"),
+            10,
+        )
+        .unwrap();
         assert!(email.subject.ends_with("042917"));
         assert!(email.text.contains("Bonjour Zoé <b> D'Arc & fils,"));
         assert!(email.text.contains("    042917\n"));
@@ -132,6 +137,10 @@ mod tests {
         assert!(!email.html.contains("<b>"));
         let changed = password_changed("zoe@exemple.fr", &account, 1_796_000_000_000).unwrap();
         // 1_796_000_000_000 ms: 30 November 2026, 00:53 UTC.
-        assert!(changed.text.contains("le 30 novembre 2026 à 00 h 53 (UTC)"), "{}", changed.text);
+        assert!(
+            changed.text.contains("le 30 novembre 2026 à 00 h 53 (UTC)"),
+            "{}",
+            changed.text
+        );
     }
 }

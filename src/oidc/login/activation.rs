@@ -58,7 +58,9 @@ pub enum Step {
         suggested: Option<String>,
     },
     /// The code sent to `address` to type.
-    Code { address: String },
+    Code {
+        address: String,
+    },
     /// A guardian's children to review.
     Children(Vec<ChildLine>),
 }
@@ -86,14 +88,23 @@ pub struct View {
 
 /// What the person answered on a step's page.
 pub enum Answer {
-    Password { password: Secret, confirm: Secret },
-    SendCode { address: String },
+    Password {
+        password: Secret,
+        confirm: Secret,
+    },
+    SendCode {
+        address: String,
+    },
     ResendCode,
     ChangeAddress,
     SkipEmail,
-    Code { code: String },
+    Code {
+        code: String,
+    },
     /// The children said not to be the guardian's (account ids).
-    Children { not_mine: Vec<String> },
+    Children {
+        not_mine: Vec<String>,
+    },
 }
 
 pub enum Next {
@@ -155,8 +166,7 @@ async fn load(
     if !allowed {
         return Ok(None);
     }
-    let Some(activation): Option<Activation> = get_json(&*app.ephemeral, &key(tx_id)).await?
-    else {
+    let Some(activation): Option<Activation> = get_json(&*app.ephemeral, &key(tx_id)).await? else {
         return Ok(None);
     };
     let Some(account) = app.durable.account(&activation.account_id).await? else {
@@ -273,8 +283,7 @@ pub async fn answer(
         Answer::SendCode { address } if activation.password_chosen => {
             match normalized_address(&address) {
                 None => refused(
-                    "Saisissez une adresse électronique valide, par exemple nom@exemple.fr."
-                        .into(),
+                    "Saisissez une adresse électronique valide, par exemple nom@exemple.fr.".into(),
                 ),
                 Some(address) => match send_code(app, &account, &address).await? {
                     true => {
@@ -325,16 +334,16 @@ pub async fn answer(
                         activation.confirmed_email = Some(address);
                         None
                     }
-                    Tried::Valid(_) | Tried::Spent => refused(
-                        "Ce code n'est plus valable. Demandez un nouveau code.".into(),
-                    ),
+                    Tried::Valid(_) | Tried::Spent => {
+                        refused("Ce code n'est plus valable. Demandez un nouveau code.".into())
+                    }
                     Tried::Wrong { left } => refused(format!(
                         "Code incorrect. Il vous reste {left} essai{}.",
                         if left > 1 { "s" } else { "" }
                     )),
-                    Tried::Throttled => refused(
-                        "Trop d'essais. Réessayez dans quelques minutes.".into(),
-                    ),
+                    Tried::Throttled => {
+                        refused("Trop d'essais. Réessayez dans quelques minutes.".into())
+                    }
                 }
             }
             None => None,
@@ -484,11 +493,7 @@ async fn finish(
     app.ephemeral.delete(&key(&tx.id)).await?;
     metrics::counter!("educonnect_activations_total").increment(1);
     tracing::info!(account = %account.id, "account activated");
-    let account = app
-        .durable
-        .account(&account.id)
-        .await?
-        .unwrap_or(account);
+    let account = app.durable.account(&account.id).await?.unwrap_or(account);
     let who = Authenticated {
         account,
         acr: password::ACR.to_owned(),
@@ -511,7 +516,16 @@ mod tests {
             normalized_address("  Lea.Martin@Exemple.FR "),
             Some("lea.martin@exemple.fr".into())
         );
-        for bad in ["", "lea", "lea@", "@exemple.fr", "lea@exemple", "lea@.fr", "le a@x.fr", "a@b@c.fr"] {
+        for bad in [
+            "",
+            "lea",
+            "lea@",
+            "@exemple.fr",
+            "lea@exemple",
+            "lea@.fr",
+            "le a@x.fr",
+            "a@b@c.fr",
+        ] {
             assert_eq!(normalized_address(bad), None, "{bad}");
         }
     }

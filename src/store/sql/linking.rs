@@ -6,10 +6,10 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::SqlStore;
+use crate::accounts::linking::model::DISPUTED_LINK_NOTICE;
 use crate::accounts::linking::model::{
     AttachmentCode, CandidateAccount, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
-use crate::accounts::linking::model::DISPUTED_LINK_NOTICE;
 use crate::store::LinkingStore;
 
 #[async_trait]
