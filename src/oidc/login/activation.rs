@@ -107,10 +107,11 @@ pub enum Answer {
     },
 }
 
+#[allow(clippy::large_enum_variant)] // short-lived, like `LoginResult`
 pub enum Next {
     /// The transaction expired, belongs to another browser, or has no activation.
     Expired,
-    Show(Box<View>),
+    Show(View),
     Completed(Completed),
 }
 
@@ -374,9 +375,9 @@ pub async fn answer(
         return finish(app, tx, activation, account, previous, browser).await;
     }
     save(app, &tx, &activation).await?;
-    Ok(Next::Show(Box::new(
+    Ok(Next::Show(
         view(app, tx, &activation, account, error, info).await?,
-    )))
+    ))
 }
 
 const TOO_MANY_CODES: &str =
