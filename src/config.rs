@@ -244,7 +244,9 @@ impl SmtpConfig {
             ));
         }
         if self.timeout_seconds == 0 {
-            return Err(ConfigError("smtp.timeout_seconds must be at least 1".into()));
+            return Err(ConfigError(
+                "smtp.timeout_seconds must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -618,10 +620,18 @@ mod tests {
         }
         let mut config = with_smtp("smtp://relay.example");
         config.smtp.from_address = "pas une adresse".into();
-        assert!(config.validate().unwrap_err().to_string().contains("smtp.from_address"));
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("smtp.from_address"));
         config.smtp.from_address = "a@b.example".into();
         config.smtp.password = Some("secret".into());
-        assert!(config.validate().unwrap_err().to_string().contains("go together"));
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("go together"));
     }
 
     #[test]

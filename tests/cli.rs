@@ -65,7 +65,10 @@ fn serving_on_postgres_without_smtp_is_refused_naming_the_setting() {
         .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
         .arg("serve"));
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("smtp.url") && stderr.contains("EDUCONNECT_SMTP__URL"), "{stderr}");
+    assert!(
+        stderr.contains("smtp.url") && stderr.contains("EDUCONNECT_SMTP__URL"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

@@ -53,7 +53,10 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route("/admin/link-candidates/reject", post(reject_candidate))
         .route("/admin/pupils/{ine}/attachment-code", post(attachment_code))
         .route("/admin/outbox/{id}", get(outbox_message))
-        .route("/admin/accounts/{account_id}/messages", get(account_messages))
+        .route(
+            "/admin/accounts/{account_id}/messages",
+            get(account_messages),
+        )
         .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .merge(upload)
@@ -261,7 +264,9 @@ async fn outbox_message(
 ) -> Result<Response, AdminError> {
     match establishments::message_status(&actor, &*app.durable, &id).await? {
         Some(status) => Ok(found(json!(status))),
-        None => Err(AdminError::not_found(format!("aucun message {id} dans la file d'envoi"))),
+        None => Err(AdminError::not_found(format!(
+            "aucun message {id} dans la file d'envoi"
+        ))),
     }
 }
 

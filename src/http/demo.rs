@@ -102,12 +102,11 @@ fn shown_time(ms: i64) -> String {
 }
 
 async fn outbox(State(app): State<AppState>) -> Response {
-    let opened = match crate::outbox::opened::recent(&*app.durable, app.keys.kek(), OUTBOX_SHOWN)
-        .await
-    {
-        Ok(opened) => opened,
-        Err(error) => return super::error::internal_page(error),
-    };
+    let opened =
+        match crate::outbox::opened::recent(&*app.durable, app.keys.kek(), OUTBOX_SHOWN).await {
+            Ok(opened) => opened,
+            Err(error) => return super::error::internal_page(error),
+        };
     let messages = opened
         .into_iter()
         .map(|o| {

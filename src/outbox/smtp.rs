@@ -29,10 +29,7 @@ pub struct SmtpMailer {
 impl SmtpMailer {
     /// The mailer of `config` (already validated), saying `EHLO hello_name` (the issuer's host).
     pub fn new(config: &SmtpConfig, hello_name: &str) -> anyhow::Result<SmtpMailer> {
-        let address: Address = config
-            .from_address
-            .parse()
-            .context("smtp.from_address")?;
+        let address: Address = config.from_address.parse().context("smtp.from_address")?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.url)
             .context("smtp.url")?
             .hello_name(ClientId::Domain(hello_name.to_owned()))
@@ -48,9 +45,10 @@ impl SmtpMailer {
     }
 
     fn message(&self, id: &str, email: &Email) -> Result<Message, SendError> {
-        let to: Mailbox = email.to.parse().map_err(|e| {
-            SendError::Permanent(format!("adresse du destinataire invalide : {e}"))
-        })?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("adresse du destinataire invalide : {e}")))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)

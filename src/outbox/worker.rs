@@ -92,7 +92,9 @@ impl Worker<'_> {
         match result {
             Ok(()) => Attempt::Sent { at: now },
             Err(SendError::Permanent(error)) => Attempt::Failed { error },
-            Err(SendError::Transient(error)) if attempts >= i64::from(self.settings.max_attempts) => {
+            Err(SendError::Transient(error))
+                if attempts >= i64::from(self.settings.max_attempts) =>
+            {
                 Attempt::Failed {
                     error: format!("{error} (abandon après {attempts} tentatives)"),
                 }
@@ -108,7 +110,9 @@ impl Worker<'_> {
 /// The pause after the `attempts`-th failed attempt: the base, doubled at each further
 /// failure, capped.
 pub fn backoff(settings: &OutboxConfig, attempts: i64) -> Duration {
-    let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX).min(32);
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(32);
     let seconds = settings
         .backoff_base_seconds
         .saturating_mul(1u64 << doublings)

@@ -138,6 +138,9 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the SMTP server received {} messages, not {n}", self.received().len());
+        panic!(
+            "the SMTP server received {} messages, not {n}",
+            self.received().len()
+        );
     }
 }

@@ -89,14 +89,27 @@ async fn a_queued_email_is_delivered_with_its_text_html_and_accents(backend: Bac
     let mail = &received[0];
     assert_eq!(mail.rcpt_tos, ["claire.martin@example.org"]);
     assert_eq!(mail.mail_from, SENDER);
-    assert!(mail.from.contains("EduConnect – Académie de Lyon"), "{}", mail.from);
+    assert!(
+        mail.from.contains("EduConnect – Académie de Lyon"),
+        "{}",
+        mail.from
+    );
     // The subject travelled as RFC 2047 encoded words and decodes back intact.
     assert_eq!(mail.subject, sent.subject);
-    assert!(mail.raw_subject.is_ascii() && mail.raw_subject.contains("=?utf-8?"), "{}", mail.raw_subject);
+    assert!(
+        mail.raw_subject.is_ascii() && mail.raw_subject.contains("=?utf-8?"),
+        "{}",
+        mail.raw_subject
+    );
     assert!(mail.raw.is_ascii(), "the message is 7-bit clean");
     assert_eq!(mail.content_type, "multipart/alternative");
-    assert_eq!(mail.text.as_deref().map(str::trim_end), Some(sent.text.as_str()));
-    assert_eq!(mail.html.as_deref().map(str::trim_end), Some(sent.html.as_str()));
+    // Lines travel as CRLF (RFC 5322 §2.3).
+    let part = |p: &Option<String>| {
+        p.as_deref()
+            .map(|t| t.replace("\r\n", "\n").trim_end().to_owned())
+    };
+    assert_eq!(part(&mail.text).as_deref(), Some(sent.text.as_str()));
+    assert_eq!(part(&mail.html).as_deref(), Some(sent.html.as_str()));
     assert!(mail.message_id.contains(&id), "{}", mail.message_id);
 
     let after = status(&op.app, &id).await;
@@ -126,7 +139,10 @@ async fn a_message_queued_while_the_server_is_down_waits_then_goes(backend: Back
     let error = waiting.last_error.clone().expect("the failure is kept");
     assert!(!error.contains("kxq7"), "never the body: {error}");
     let retry_in = waiting.next_attempt_at - before;
-    assert!((30_000..35_000).contains(&retry_in), "next attempt {retry_in} ms later");
+    assert!(
+        (30_000..35_000).contains(&retry_in),
+        "next attempt {retry_in} ms later"
+    );
 
     // The server comes up; the message is not due yet.
     let smtp = SmtpServer::start_on(port).await;
@@ -159,7 +175,10 @@ async fn a_transient_refusal_is_retried_until_out_of_attempts(backend: Backend) 
         assert_eq!(pass(&op.app).await.retried, 1);
         let waiting = status(&op.app, &id).await;
         assert_eq!(waiting.status, Status::Pending);
-        assert!(waiting.last_error.as_deref().unwrap().contains("451"), "{waiting:?}");
+        assert!(
+            waiting.last_error.as_deref().unwrap().contains("451"),
+            "{waiting:?}"
+        );
         pauses.push((waiting.next_attempt_at - before) / 1000);
         op.clock.advance(Duration::from_secs(16));
     }
@@ -170,7 +189,11 @@ async fn a_transient_refusal_is_retried_until_out_of_attempts(backend: Backend) 
     assert_eq!((failed.status, failed.attempts), (Status::Failed, 3));
     assert!(failed.last_error.unwrap().contains("3 tentatives"));
     op.clock.advance(Duration::from_secs(3600));
-    assert_eq!(pass(&op.app).await, Pass::default(), "a failed message is not tried again");
+    assert_eq!(
+        pass(&op.app).await,
+        Pass::default(),
+        "a failed message is not tried again"
+    );
 }
 
 async fn a_permanent_refusal_fails_the_message_at_once(backend: Backend) {
@@ -182,7 +205,10 @@ async fn a_permanent_refusal_fails_the_message_at_once(backend: Backend) {
     let failed = status(&op.app, &id).await;
     assert_eq!((failed.status, failed.attempts), (Status::Failed, 1));
     let error = failed.last_error.unwrap();
-    assert!(error.contains("550") && error.contains("Mailbox unknown"), "{error}");
+    assert!(
+        error.contains("550") && error.contains("Mailbox unknown"),
+        "{error}"
+    );
     assert!(smtp.received().is_empty());
 }
 
@@ -219,7 +245,10 @@ async fn two_workers_deliver_each_message_exactly_once(backend: Backend) {
     };
     let (a, b) = tokio::join!(run(op.app.clone()), run(other));
     assert_eq!(a.sent + b.sent, N as u64, "{a:?} {b:?}");
-    assert!(a.skipped || b.skipped, "the two workers met the lock: {a:?} {b:?}");
+    assert!(
+        a.skipped || b.skipped,
+        "the two workers met the lock: {a:?} {b:?}"
+    );
 
     let received = smtp.received();
     assert_eq!(received.len(), N, "each message once");
@@ -230,7 +259,13 @@ async fn two_workers_deliver_each_message_exactly_once(backend: Backend) {
     for id in &ids {
         let sent = status(&op.app, id).await;
         assert_eq!((sent.status, sent.attempts), (Status::Sent, 1));
-        assert_eq!(received.iter().filter(|m| m.message_id.contains(id.as_str())).count(), 1);
+        assert_eq!(
+            received
+                .iter()
+                .filter(|m| m.message_id.contains(id.as_str()))
+                .count(),
+            1
+        );
     }
 }
 
@@ -252,14 +287,26 @@ async fn delivery_status_is_visible_through_the_admin_api_without_the_body(backe
         c.admin.token_digests = vec![token_digest];
     })
     .await;
-    let first = queue(&op.app, &email("lea.martin@example.org", 6), Some("acc-lea")).await;
+    let first = queue(
+        &op.app,
+        &email("lea.martin@example.org", 6),
+        Some("acc-lea"),
+    )
+    .await;
     pass(&op.app).await;
     op.clock.advance(Duration::from_secs(1));
-    let second = queue(&op.app, &email("lea.martin@example.org", 7), Some("acc-lea")).await;
+    let second = queue(
+        &op.app,
+        &email("lea.martin@example.org", 7),
+        Some("acc-lea"),
+    )
+    .await;
     queue(&op.app, &email("autre@example.org", 8), Some("acc-other")).await;
 
     let get = |path: String| {
-        let request = reqwest::Client::new().get(op.url(&path)).bearer_auth(&token);
+        let request = reqwest::Client::new()
+            .get(op.url(&path))
+            .bearer_auth(&token);
         async move {
             let response = request.send().await.unwrap();
             let status = response.status();
@@ -273,11 +320,17 @@ async fn delivery_status_is_visible_through_the_admin_api_without_the_body(backe
     assert_eq!(shown["id"], first.as_str());
     assert_eq!(shown["channel"], "email");
     assert_eq!(shown["recipient"], "lea.martin@example.org");
-    assert_eq!(shown["subject"], "Votre compte ÉduConnect n°6 : accès à l'ENT");
+    assert_eq!(
+        shown["subject"],
+        "Votre compte ÉduConnect n°6 : accès à l'ENT"
+    );
     assert_eq!(shown["purpose"], "notification");
     assert_eq!(shown["status"], "failed");
     assert_eq!(shown["attempts"], 1);
-    assert!(shown["last_error"].as_str().unwrap().contains("Refused by policy"));
+    assert!(shown["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("Refused by policy"));
     assert!(shown["created_at"].is_i64());
     assert!(shown["sent_at"].is_null() && shown["next_attempt_at"].is_null());
 
@@ -310,27 +363,52 @@ async fn a_queued_message_shows_on_the_demo_outbox_page(backend: Backend) {
     };
     let id = queue(&op.app, &shown, None).await;
 
-    let home = reqwest::get(op.url("/demo")).await.unwrap().text().await.unwrap();
-    assert!(home.contains("href=\"/demo/outbox\""), "linked from the demo home page");
+    let home = reqwest::get(op.url("/demo"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("href=\"/demo/outbox\""),
+        "linked from the demo home page"
+    );
     let page = reqwest::get(op.url("/demo/outbox")).await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert!(page.contains(&format!("id=\"message-{id}\"")));
     assert!(page.contains("lea.demo@example.org"));
-    assert!(page.contains("Votre compte ÉduConnect n°9 : accès à l"), "{page}");
+    assert!(
+        page.contains("Votre compte ÉduConnect n°9 : accès à l"),
+        "{page}"
+    );
     assert!(page.contains("Notification du compte"));
     assert!(page.contains("En attente d"));
-    assert!(page.contains("votre mot de passe provisoire : kxq7-m4pz-0009"), "the text opened");
-    assert!(!page.contains("tracker.example"), "the HTML is not inlined in the page");
+    assert!(
+        page.contains("votre mot de passe provisoire : kxq7-m4pz-0009"),
+        "the text opened"
+    );
+    assert!(
+        !page.contains("tracker.example"),
+        "the HTML is not inlined in the page"
+    );
 
     let html = reqwest::get(op.url(&format!("/demo/outbox/{id}/html")))
         .await
         .unwrap();
     assert_eq!(html.status(), StatusCode::OK);
-    let csp = html.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.starts_with("sandbox;") && csp.contains("default-src 'none'"), "{csp}");
+    let csp = html.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.starts_with("sandbox;") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
     assert!(!csp.contains("allow-scripts"));
     assert_eq!(html.text().await.unwrap(), shown.html);
-    let unknown = reqwest::get(op.url("/demo/outbox/nothing-here/html")).await.unwrap();
+    let unknown = reqwest::get(op.url("/demo/outbox/nothing-here/html"))
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }

@@ -128,7 +128,12 @@ impl OutboxStore for SqlStore {
              ORDER BY next_attempt_at, id LIMIT $2"
         );
         let rows = self
-            .retry(|| sqlx::query(&sql).bind(now_ms).bind(limit).fetch_all(&self.pool))
+            .retry(|| {
+                sqlx::query(&sql)
+                    .bind(now_ms)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+            })
             .await?;
         rows.iter().map(queued_from).collect()
     }
