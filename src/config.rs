@@ -53,9 +53,33 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub throttle: ThrottleConfig,
+    pub codes: CodeConfig,
     pub admin: AdminConfig,
     pub smtp: SmtpConfig,
     pub outbox: OutboxConfig,
+}
+
+/// Single-use codes sent to a person (`accounts::one_time`): the six digits confirming an
+/// e-mail address.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeConfig {
+    /// How long a code can be used.
+    pub ttl_seconds: u64,
+    /// Tries of one code; then it is gone and a new one must be asked for.
+    pub attempts_per_code: u64,
+    /// Codes one account may be sent in an hour (what an address can be made to receive).
+    pub sends_per_hour: u64,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        CodeConfig {
+            ttl_seconds: 600,
+            attempts_per_code: 5,
+            sends_per_hour: 5,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -295,6 +319,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
             throttle: ThrottleConfig::default(),
+            codes: CodeConfig::default(),
             admin: AdminConfig::default(),
             smtp: SmtpConfig::default(),
             outbox: OutboxConfig::default(),
@@ -483,6 +508,17 @@ impl Config {
         if !(1..=366).contains(&p.temporary_password_days) {
             return Err(ConfigError(
                 "password.temporary_password_days must be between 1 and 366".into(),
+            ));
+        }
+        let c = &self.codes;
+        if !(60..=3600).contains(&c.ttl_seconds)
+            || !(1..=10).contains(&c.attempts_per_code)
+            || c.sends_per_hour == 0
+        {
+            return Err(ConfigError(
+                "codes: ttl_seconds must be 60 to 3600, attempts_per_code 1 to 10, \
+                 sends_per_hour at least 1"
+                    .into(),
             ));
         }
         if self.session.cookie_name.is_empty()

@@ -5,5 +5,6 @@
 //! - `letters`: the printable letters (PDF, one A4 page per person), a pure renderer;
 //! - `from_notified`: a notification's letters (`establishments::notify` → `letters`).
 
+pub mod account_mail;
 pub mod from_notified;
 pub mod letters;

@@ -71,6 +71,10 @@ pub trait AccountStore: Send + Sync {
     /// The address of the `email` claim, for an account no Siècle record gives one (a pupil's);
     /// an import that brings one replaces it.
     async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
+    /// The account's own address, confirmed by a code (activation, Mon compte): kept apart from
+    /// the one Siècle gives (`email`), never written by an import; one per account (FAQ: one
+    /// e-mail per pupil account), a new one replaces it.
+    async fn set_verified_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
 }
 
 /// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).
@@ -261,6 +265,18 @@ pub trait LinkingStore: Send + Sync {
         now_ms: i64,
     ) -> anyhow::Result<bool>;
     async fn insert_attachment_code(&self, code: &AttachmentCode) -> anyhow::Result<()>;
+    /// Records that the guardian says the pupil is not their child: from then on the pupil is
+    /// left out of the guardian's children (and claims) until the establishment resolves it. In
+    /// the same transaction, each establishment the pupil is enrolled in gets a notice
+    /// (`DISPUTED_LINK_NOTICE`) saying `message`. False when it was already disputed (nothing
+    /// written).
+    async fn dispute_link(
+        &self,
+        guardian_id: &str,
+        pupil_id: &str,
+        message: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool>;
     /// Uses a code: in one transaction, the code is spent and its pupil attached to the
     /// guardian. A code unknown, expired, used, or whose pupil can no longer be attached (a
     /// disabled account) is `Invalid`; a pupil already attached leaves the code unspent.

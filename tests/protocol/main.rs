@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod activation;
 mod admin;
 mod admin_limits;
 mod authorize;
