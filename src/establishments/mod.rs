@@ -2,7 +2,7 @@
 //! (and the back-office will), as domain functions that take an `Actor` and check its `Scope`
 //! themselves — a Siècle upload, the establishment and its name, its notices and import history
 //! (`records.rs`), its linking candidates merged or declined (`candidates.rs`), attachment codes
-//! for its pupils (`codes.rs`). Narrow dependencies: the store traits each operation uses,
+//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`). Narrow dependencies: the store traits each operation uses,
 //! the upload slot, the time; never `App`, never `http`. Errors are typed (`OperationError`);
 //! the caller renders them.
 
@@ -10,6 +10,7 @@ mod actor;
 mod candidates;
 mod codes;
 mod error;
+mod messages;
 pub mod model;
 mod notify;
 mod records;
@@ -19,6 +20,7 @@ pub use actor::{Actor, Scope};
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use error::OperationError;
+pub use messages::{account_messages, message_status};
 pub use notify::{notify, ActivePasswords, Notified, Notifier, Selection};
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
 pub use upload::{import_upload, UploadedFiles};

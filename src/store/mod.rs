@@ -18,7 +18,7 @@ use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
 use crate::establishments::model::{NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
-use crate::outbox::{Outgoing, Queued};
+use crate::outbox::{Attempt, Outgoing, Queued};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
     LookupKeys, Snapshot,
@@ -299,6 +299,33 @@ pub trait OutboxStore: Send + Sync {
     async fn recent_messages(&self, limit: i64) -> anyhow::Result<Vec<Queued>>;
     /// The messages about an account, newest first.
     async fn account_messages(&self, account_id: &str) -> anyhow::Result<Vec<Queued>>;
+
+    /// Takes the delivery lock if nobody holds it; `None`: another replica is delivering. On
+    /// PostgreSQL a transaction-level advisory lock, held by a transaction of its own until
+    /// released, or until its connection drops (a replica that crashed holds nothing); on
+    /// SQLite (one process) a lock of this store's.
+    async fn try_lock_delivery(&self) -> anyhow::Result<Option<Box<dyn DeliveryLock>>>;
+    /// Pending messages due at `now_ms`, those due longest first, at most `limit`.
+    async fn due_messages(&self, now_ms: i64, limit: i64) -> anyhow::Result<Vec<Queued>>;
+    /// Records an attempt on a message that was pending with `attempts_before` attempts; the
+    /// attempt count goes up by one. `false` if the message was no longer in that state (so a
+    /// statement run twice after a connection failure records the attempt once).
+    async fn record_attempt(
+        &self,
+        id: &str,
+        attempts_before: i64,
+        attempt: &Attempt,
+    ) -> anyhow::Result<bool>;
+    /// Messages waiting to be sent (the pending gauge).
+    async fn pending_messages(&self) -> anyhow::Result<i64>;
+}
+
+/// The outbox's delivery lock, while a pass holds it (`OutboxStore::try_lock_delivery`).
+#[async_trait]
+pub trait DeliveryLock: Send {
+    /// Lets another pass (of any replica) take the lock. Dropping the lock releases it too,
+    /// a moment later.
+    async fn release(self: Box<Self>) -> anyhow::Result<()>;
 }
 
 /// What one purge pass removed.

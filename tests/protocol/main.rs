@@ -19,6 +19,7 @@ mod login_methods;
 mod logout;
 mod maintenance;
 mod notify;
+mod outbox;
 mod replicas;
 mod temporary_passwords;
 mod throttle;
