@@ -9,13 +9,27 @@ use crate::app::AppState;
 pub const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Used refresh tokens are kept this long so that a late reuse is still recognized as one.
 pub const KEEP_USED_REFRESH_TOKENS: Duration = Duration::from_secs(24 * 3600);
+/// Sent and failed messages (and their sealed bodies) are kept this long, for their delivery
+/// status, then deleted.
+pub const KEEP_SETTLED_MESSAGES: Duration = Duration::from_secs(30 * 24 * 3600);
 const BATCH: i64 = 1000;
 
 /// One purge pass.
 pub async fn purge_once(app: &AppState) -> anyhow::Result<crate::store::Purged> {
     let now = app.now_ms();
     let used_before = now - KEEP_USED_REFRESH_TOKENS.as_millis() as i64;
-    app.durable.purge(now, used_before, BATCH).await
+    let purged = app.durable.purge(now, used_before, BATCH).await?;
+    if !purged.skipped {
+        let settled_before = now - KEEP_SETTLED_MESSAGES.as_millis() as i64;
+        let messages = app
+            .durable
+            .purge_settled_messages(settled_before, BATCH)
+            .await?;
+        if messages > 0 {
+            tracing::info!(messages, "purge: settled outbox messages deleted");
+        }
+    }
+    Ok(purged)
 }
 
 /// Runs forever: a pass now, then one every `PURGE_EVERY`.

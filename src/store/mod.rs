@@ -318,6 +318,9 @@ pub trait OutboxStore: Send + Sync {
     ) -> anyhow::Result<bool>;
     /// Messages waiting to be sent (the pending gauge).
     async fn pending_messages(&self) -> anyhow::Result<i64>;
+    /// Deletes, `batch` rows at a time, the messages sent or failed before `before_ms` (bounded
+    /// growth: their sealed bodies are not kept past the retention); returns how many.
+    async fn purge_settled_messages(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
 }
 
 /// The outbox's delivery lock, while a pass holds it (`OutboxStore::try_lock_delivery`).

@@ -27,6 +27,7 @@ on_both_backends!(
     without_smtp_messages_stay_in_the_outbox,
     delivery_status_is_visible_through_the_admin_api_without_the_body,
     a_queued_message_shows_on_the_demo_outbox_page,
+    settled_messages_are_purged_after_their_retention_and_pending_ones_kept,
 );
 
 const SENDER: &str = "ne-pas-repondre@educonnect.test";
@@ -411,4 +412,31 @@ async fn a_queued_message_shows_on_the_demo_outbox_page(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+async fn settled_messages_are_purged_after_their_retention_and_pending_ones_kept(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let op = TestOp::start_with(backend, |c| with_smtp(c, smtp.url())).await;
+    let sent = queue(&op.app, &email("a@example.org", 1), None).await;
+    pass(&op.app).await;
+    assert_eq!(status(&op.app, &sent).await.status, Status::Sent);
+    op.clock
+        .advance(educonnect::maintenance::KEEP_SETTLED_MESSAGES - Duration::from_secs(60));
+    let pending = queue(&op.app, &email("b@example.org", 2), None).await;
+    educonnect::maintenance::purge_once(&op.app).await.unwrap();
+    assert!(
+        op.app.durable.message(&sent).await.unwrap().is_some(),
+        "kept its retention"
+    );
+    op.clock.advance(Duration::from_secs(120));
+    educonnect::maintenance::purge_once(&op.app).await.unwrap();
+    assert!(
+        op.app.durable.message(&sent).await.unwrap().is_none(),
+        "purged"
+    );
+    // Pending, however old: never purged (it has not been sent).
+    op.clock
+        .advance(educonnect::maintenance::KEEP_SETTLED_MESSAGES * 2);
+    educonnect::maintenance::purge_once(&op.app).await.unwrap();
+    assert_eq!(status(&op.app, &pending).await.status, Status::Pending);
 }

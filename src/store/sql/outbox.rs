@@ -196,6 +196,31 @@ impl OutboxStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn purge_settled_messages(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64> {
+        let mut purged = 0;
+        loop {
+            // Settled: sent (sent_at) or given up (the last attempt's time is next_attempt_at's
+            // neighbour; created_at bounds both, and a message settles within hours).
+            let deleted = self
+                .retry(|| {
+                    sqlx::query(
+                        "DELETE FROM outbox WHERE id IN
+                           (SELECT id FROM outbox
+                            WHERE status IN ('sent', 'failed') AND created_at < $1 LIMIT $2)",
+                    )
+                    .bind(before_ms)
+                    .bind(batch)
+                    .execute(&self.pool)
+                })
+                .await?
+                .rows_affected();
+            purged += deleted;
+            if (deleted as i64) < batch {
+                return Ok(purged);
+            }
+        }
+    }
+
     async fn pending_messages(&self) -> anyhow::Result<i64> {
         let row = self
             .retry(|| {
