@@ -754,6 +754,7 @@ async fn an_expired_temporary_password_gets_a_french_alert_that_passes_axe(backe
         &pupil,
         now + 1_000,
         now,
+        |_| Ok(None),
     )
     .await
     .unwrap();

@@ -320,3 +320,51 @@ fn notify_writes_one_letter_per_guardian_of_the_establishment_with_their_tempora
     assert!(stderr.contains("x.nobody01"), "{stderr}");
     assert!(!dir.path().join("none.pdf").exists());
 }
+
+#[test]
+fn notify_by_email_and_by_level_reports_what_it_did_and_the_identifiers_file_lists_each_account_once(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/siecle");
+    let (code, _, stderr) = run(educonnect(dir.path()).args(["import", "siecle"]).arg(&demo));
+    assert_eq!(code, 0, "{stderr}");
+    let notify = |extra: &[&str]| {
+        run(educonnect(dir.path())
+            .args(["notify", "--uai", "0699990J", "--profile", "guardian"])
+            .args(extra))
+    };
+    // The bulk notice comes first (stderr), then what was queued and who has no address.
+    let (code, stdout, stderr) = notify(&["--level", "5E", "--email"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("compte(s) de responsables seront notifiés"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("plusieurs courriers"), "{stderr}");
+    assert!(stdout.contains("par courriel"), "{stdout}");
+    assert!(stdout.contains("sans adresse électronique"), "{stdout}");
+    // Keep and reset exclude each other; a carrier is required; a level must exist.
+    let (code, _, _) = notify(&["--reset-password", "--keep-password", "--email"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = notify(&[]);
+    assert_eq!(code, 2);
+    let (code, _, stderr) = notify(&["--level", "7E", "--email"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("niveau « 7E » inconnu"), "{stderr}");
+
+    let csv = |name: &str| {
+        let path = dir.path().join(name);
+        let (code, _, stderr) = run(educonnect(dir.path())
+            .args(["identifiers", "--uai", "0699990J", "--csv"])
+            .arg(&path));
+        assert_eq!(code, 0, "{stderr}");
+        std::fs::read_to_string(path).unwrap()
+    };
+    let first = csv("first.csv");
+    assert!(first.starts_with("\u{feff}Identifiant;Nom;Prénom;Classe;Profil;État\r\n"));
+    assert!(
+        first.contains("c.martin02;Martin;Claire;5B;Représentant légal;"),
+        "{first}"
+    );
+    assert_eq!(csv("second.csv").lines().count(), 1, "only the header");
+}

@@ -385,7 +385,7 @@ async fn a_temporary_password_is_kept_with_its_expiry_until_a_chosen_one_replace
     let a = account("l.martin01");
     s.durable.insert_account(&a).await.unwrap();
     s.durable
-        .set_temporary_password(&a.id, "$argon2id$v=19$temp", NOW + HOUR, NOW + 5)
+        .set_temporary_password(&a.id, "$argon2id$v=19$temp", NOW + HOUR, NOW + 5, None)
         .await
         .unwrap();
     let expected = Account {

@@ -3,6 +3,7 @@
 
 pub mod bounds;
 pub mod http;
+pub mod letters;
 pub mod reference;
 pub mod runner;
 pub mod scenarios;

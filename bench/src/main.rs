@@ -92,6 +92,18 @@ enum Command {
     },
     /// Measures the bounds only.
     Bounds,
+    /// Notifies an establishment of `--accounts` pupils by letters (passwords, PDF) and compares
+    /// the time with as many argon2id hashes on the hashing pool, in the same run.
+    Letters {
+        #[arg(long, default_value_t = 1000)]
+        accounts: usize,
+        /// PostgreSQL (a fresh schema is the caller's); the embedded SQLite file when absent.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Also write the table to this file.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 impl Load {
@@ -195,6 +207,35 @@ async fn main() -> anyhow::Result<()> {
                 for sample in &outcome.stats.samples {
                     eprintln!("  {}: {sample}", scenario.name());
                 }
+            }
+        }
+        Command::Letters {
+            accounts,
+            database_url,
+            out,
+        } => {
+            let store = if database_url.is_some() {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            };
+            let measured =
+                educonnect_bench::letters::measure(Config::default(), accounts, database_url)
+                    .await?;
+            let command = format!(
+                "target/release/educonnect-bench {}",
+                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+            );
+            let table = format!(
+                "### Letters: run of {} on {} ({} CPUs), {store}\n\n{}",
+                chrono_now(),
+                hostname(),
+                std::thread::available_parallelism().map_or(0, |n| n.get()),
+                measured.markdown(&command)
+            );
+            println!("{table}");
+            if let Some(out) = out {
+                std::fs::write(&out, table).with_context(|| format!("write {}", out.display()))?;
             }
         }
         Command::Bounds => {

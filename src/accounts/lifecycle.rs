@@ -9,6 +9,7 @@ use crate::accounts::password::PasswordHasher;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::temporary::TemporaryPassword;
 use crate::accounts::{Account, AccountState, LoginId, Profile};
+use crate::outbox::Outgoing;
 use crate::secrets::Secret;
 use crate::store::{AccountStore, InsertAccountError};
 
@@ -281,7 +282,11 @@ fn refuse_disabled(account: &Account) -> Result<(), StateChangeError> {
 /// validity), and makes it `notified`: what a notification with a password (re)set does. The
 /// previous password, temporary or not, stops working. An active account's reset also ends its
 /// SSO sessions and revokes its refresh grants (DESIGN.md: changing a password does). A
-/// disabled account is refused, nothing written. Returns the password, for the letter only.
+/// disabled account is refused, nothing written. `message` makes, from the new password, the
+/// message that carries it (an e-mail; `None` for a letter): it is queued in the outbox in the
+/// same transaction as the password (DESIGN.md: a message is written with what caused it).
+/// Returns the password, for the letter only.
+#[allow(clippy::too_many_arguments)] // each is one decision of the caller
 pub async fn issue_temporary_password(
     accounts: &dyn AccountStore,
     passwords: &PasswordHasher,
@@ -289,6 +294,7 @@ pub async fn issue_temporary_password(
     account: &Account,
     valid_until_ms: i64,
     now_ms: i64,
+    message: impl FnOnce(&TemporaryPassword) -> anyhow::Result<Option<Outgoing>>,
 ) -> Result<TemporaryPassword, StateChangeError> {
     if account.state == AccountState::Disabled {
         return Err(StateChangeError::Disabled {
@@ -297,8 +303,9 @@ pub async fn issue_temporary_password(
     }
     let password = TemporaryPassword::generate();
     let hash = passwords.hash(password.characters()).await?;
+    let message = message(&password)?;
     accounts
-        .set_temporary_password(&account.id, &hash, valid_until_ms, now_ms)
+        .set_temporary_password(&account.id, &hash, valid_until_ms, now_ms, message.as_ref())
         .await?;
     if account.state == AccountState::Active {
         sessions.end_all(&account.id).await?;

@@ -45,6 +45,8 @@ pub struct PasswordHasher {
     /// Passwords verified since start (`educonnect_password_verifications_total`): what the
     /// throttle bounds.
     verifications: AtomicU64,
+    /// The number of hashing threads.
+    threads: usize,
 }
 
 /// The memory area of one hashing thread, grown to the largest parameters it met.
@@ -146,6 +148,7 @@ impl PasswordHasher {
             jobs: Mutex::new(sender),
             dummy_hash: OnceCell::new(),
             verifications: AtomicU64::new(0),
+            threads,
         })
     }
 
@@ -157,6 +160,12 @@ impl PasswordHasher {
                 .unwrap_or(2),
             n => n,
         }
+    }
+
+    /// How many hashes run at once: a caller with many to make (a notification) keeps this
+    /// many in flight, and more would only wait for a thread.
+    pub fn concurrency(&self) -> usize {
+        self.threads
     }
 
     async fn run<T>(&self, job: impl FnOnce(oneshot::Sender<T>) -> Job) -> anyhow::Result<T> {

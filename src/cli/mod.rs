@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod clients;
+mod identifiers;
 mod import;
 mod keys;
 mod notify;
@@ -59,8 +60,10 @@ pub enum Command {
         #[command(subcommand)]
         command: import::ImportCommand,
     },
-    /// Notification letters: identifiers and temporary passwords, as a PDF.
+    /// Notify accounts: identifiers and temporary passwords, as PDF letters or e-mails.
     Notify(notify::NotifyArgs),
+    /// An establishment's file of new identifiers (accounts not listed in a previous file).
+    Identifiers(identifiers::IdentifiersArgs),
     /// The administration API (`/admin/...`).
     Admin {
         #[command(subcommand)]
@@ -78,6 +81,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Accounts { command } => accounts::run(command, config).await,
         Command::Import { command } => import::run(command, config).await,
         Command::Notify(args) => notify::run(args, config).await,
+        Command::Identifiers(args) => identifiers::run(args, config).await,
         Command::Admin { command } => admin::run(command),
     }
 }

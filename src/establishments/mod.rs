@@ -10,6 +10,8 @@ mod actor;
 mod candidates;
 mod codes;
 mod error;
+mod identifiers;
+mod implications;
 mod messages;
 pub mod model;
 mod notify;
@@ -20,7 +22,12 @@ pub use actor::{Actor, Scope};
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use error::OperationError;
+pub use identifiers::{identifiers_file, IdentifiersFile};
+pub use implications::BulkGuardians;
 pub use messages::{account_messages, message_status};
-pub use notify::{notify, ActivePasswords, Notified, Notifier, Selection};
+pub use notify::{
+    address, notify, preview, ActivePasswords, Carrier, Compose, Notification, Notified, Notifier,
+    Preview, Progress, Request, Selection,
+};
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
 pub use upload::{import_upload, UploadedFiles};

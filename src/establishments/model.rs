@@ -9,6 +9,11 @@ pub struct NotificationTarget {
     pub account: Account,
     /// A pupil's class (division) in the establishment.
     pub class: Option<String>,
+    /// A pupil's MEF code there, whose prefix is the level (`siecle::Level`).
+    pub mef: Option<String>,
+    /// How many establishments record this person (a guardian with children in several
+    /// establishments may be notified by each).
+    pub establishments: usize,
     /// A guardian's children enrolled in the establishment, by class then name.
     pub children: Vec<ChildInClass>,
 }
@@ -18,6 +23,7 @@ pub struct ChildInClass {
     pub given_name: String,
     pub family_name: String,
     pub class: Option<String>,
+    pub mef: Option<String>,
 }
 
 impl NotificationTarget {
@@ -40,6 +46,45 @@ pub struct NotificationRecord {
     pub profile: crate::accounts::Profile,
     /// Whether the passwords of active accounts were reset (the others always get one).
     pub reset: bool,
+    pub carrier: CarrierKind,
     pub account_ids: Vec<String>,
     pub created_at: i64,
+}
+
+/// How a notification reaches people, as recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CarrierKind {
+    /// Printed letters (PDF).
+    Letters,
+    /// E-mail, through the outbox.
+    Email,
+}
+
+impl CarrierKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CarrierKind::Letters => "pdf",
+            CarrierKind::Email => "email",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<CarrierKind> {
+        match value {
+            "pdf" => Some(CarrierKind::Letters),
+            "email" => Some(CarrierKind::Email),
+            _ => None,
+        }
+    }
+}
+
+/// One line of an identifiers file: an account the establishment hands out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentifierRow {
+    pub login: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// A pupil's class; a guardian's children's classes there, comma-separated.
+    pub class: Option<String>,
+    pub profile: crate::accounts::Profile,
+    pub state: crate::accounts::AccountState,
 }

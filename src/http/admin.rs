@@ -1,11 +1,13 @@
 //! The administration API, for the establishments' back-office and the national operators: a
 //! Siècle import of one establishment (the same checks and the same transaction as `educonnect
 //! import siecle`), the establishment's notices and import history, the linking candidates to
-//! confirm, codes to attach a pupil by hand, and the delivery status of outgoing messages. Bearer tokens whose digests are in
+//! confirm, codes to attach a pupil by hand, notifying accounts (letters or e-mails), the file of
+//! new identifiers, and the delivery status of outgoing messages. Bearer tokens whose digests are in
 //! `admin.token_digests`; JSON in and out, errors as `{error, error_description}`.
 //!
 //! This file routes, extracts and renders; the caller is authenticated in `auth.rs` (which makes
-//! it an `Actor`), an upload's multipart body is read in `upload.rs`, and the operations
+//! it an `Actor`), an upload's multipart body is read in `upload.rs`, notifications and the
+//! identifiers file in `notify.rs`, and the operations
 //! themselves are `crate::establishments`.
 
 use axum::extract::rejection::JsonRejection;
@@ -27,6 +29,7 @@ use crate::siecle::{Ine, Uai};
 
 mod auth;
 mod errors;
+mod notify;
 mod upload;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
@@ -45,6 +48,18 @@ pub fn routes(app: &AppState) -> Router<AppState> {
             post(notice_read),
         )
         .route("/admin/establishments/{uai}/imports", get(imports))
+        .route(
+            "/admin/establishments/{uai}/notifications",
+            post(notify::notify),
+        )
+        .route(
+            "/admin/establishments/{uai}/identifiers.csv",
+            get(notify::identifiers_csv),
+        )
+        .route(
+            "/admin/establishments/{uai}/identifiers.pdf",
+            get(notify::identifiers_pdf),
+        )
         .route(
             "/admin/establishments/{uai}/link-candidates",
             get(establishment_candidates),

@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::guardians;
 use super::model::{
-    AccountUpdate, Changes, EnrolmentRow, EstablishmentRow, LinkRow, LinkState, Notice, PupilRow,
+    identifiers_file_path, AccountUpdate, Changes, EnrolmentRow, EstablishmentRow, LinkRow,
+    LinkState, Notice, PupilRow,
 };
 use super::names;
 use super::work::{digest, new_account, NewAccount, Work};
@@ -196,6 +197,7 @@ async fn pupils(
             eleve_id: pupil.eleve_id.clone(),
             account_id,
             division: pupil.division.clone(),
+            mef: pupil.mef.clone(),
             entry_date: pupil.entry_date.map(|d| d.to_string()),
             exit_date: pupil.exit_date.map(|d| d.to_string()),
             digest,
@@ -311,24 +313,39 @@ fn new_identifiers_notice(report: &EstablishmentReport) -> Option<Notice> {
     (new > 0).then(|| Notice {
         id: crate::secrets::random_b64(12),
         kind: "new_identifiers".into(),
+        link: Some(identifiers_file_path(&report.uai, "csv")),
         message: format!(
             "Nouveaux identifiants disponibles : {} élève(s) et {} responsable(s) créés, \
-             {} arrivée(s) de comptes existants.",
-            report.pupils_created, report.guardians_created, report.arrived
+             {} arrivée(s) de comptes existants. Fichier des nouveaux identifiants : {} (ou \
+             {}).",
+            report.pupils_created,
+            report.guardians_created,
+            report.arrived,
+            identifiers_file_path(&report.uai, "csv"),
+            identifiers_file_path(&report.uai, "pdf"),
         ),
     })
 }
 
 fn pupil_digest(p: &Pupil) -> String {
     let date = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
-    digest(&[
+    let (birth, entry, exit) = (
+        p.birth_date.to_string(),
+        date(p.entry_date),
+        date(p.exit_date),
+    );
+    let mut fields = vec![
         p.ine.as_str(),
         &p.family_name,
         p.usage_name.as_deref().unwrap_or_default(),
         &p.given_name,
-        &p.birth_date.to_string(),
-        &date(p.entry_date),
-        &date(p.exit_date),
+        &birth,
+        &entry,
+        &exit,
         p.division.as_deref().unwrap_or_default(),
-    ])
+    ];
+    // The MEF code joins the digest only when the export has one, so that the records of an
+    // export without it keep their digests (and are not all written again).
+    fields.extend(p.mef.as_deref());
+    digest(&fields)
 }

@@ -95,6 +95,8 @@ pub struct EnrolmentRow {
     pub eleve_id: String,
     pub account_id: String,
     pub division: Option<String>,
+    /// `CODE_MEF`: the level is its first three digits (`siecle::Level`).
+    pub mef: Option<String>,
     pub entry_date: Option<String>,
     pub exit_date: Option<String>,
     pub digest: String,
@@ -150,6 +152,14 @@ pub struct Notice {
     pub id: String,
     pub kind: String,
     pub message: String,
+    /// Where to act on it (the identifiers file's address in the administration API).
+    pub link: Option<String>,
+}
+
+/// Where the administration API serves an establishment's next identifiers file, as CSV or
+/// PDF (`extension`): what the "new identifiers available" notice links to.
+pub fn identifiers_file_path(uai: &str, extension: &str) -> String {
+    format!("/admin/establishments/{uai}/identifiers.{extension}")
 }
 
 /// Everything one establishment's import writes, besides the new accounts.
@@ -180,6 +190,8 @@ pub struct EstablishmentNotice {
     pub message: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    /// Where to act on it, e.g. the identifiers file (`identifiers_file_path`).
+    pub link: Option<String>,
 }
 
 /// One import of an establishment, with its report.

@@ -9,6 +9,7 @@
 //! listed as rejected; the caller decides whether they refuse the import or are left out.
 
 pub mod ids;
+pub mod level;
 mod limits;
 mod read;
 mod records;
@@ -19,6 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use ids::{Ine, Uai};
+pub use level::Level;
 pub use limits::{Interrupt, Interruption, Limits};
 pub use read::{read_establishment, read_establishment_bytes, read_establishment_bytes_within};
 
@@ -136,6 +138,9 @@ pub struct Pupil {
     pub exit_date: Option<Date>,
     /// The class (`TYPE_STRUCTURE` D).
     pub division: Option<String>,
+    /// `CODE_MEF`, whose first three digits are the level (`level.rs`); absent from some
+    /// exports.
+    pub mef: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -28,6 +28,7 @@ const PUPILS_LAYOUT: Layout = Layout {
         "DATE_NAISS",
         "DATE_ENTREE",
         "DATE_SORTIE",
+        "CODE_MEF",
         "TYPE_STRUCTURE",
         "CODE_STRUCTURE",
     ],

@@ -57,6 +57,7 @@ pub(super) fn pupil(
             entry_date,
             exit_date,
             division: divisions.get(id).cloned(),
+            mef: record.field("CODE_MEF").and_then(super::level::mef),
         }),
         _ => Err(problems.join(" ; ")),
     }

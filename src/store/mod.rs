@@ -16,7 +16,7 @@ use crate::accounts::linking::model::{
 };
 use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
-use crate::establishments::model::{NotificationRecord, NotificationTarget};
+use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::outbox::{Attempt, Outgoing, Queued};
 use crate::provisioning::model::{
@@ -59,13 +59,16 @@ pub trait AccountStore: Send + Sync {
     /// A password the person chose (or the renewed hash of one): no longer temporary.
     async fn set_password_hash(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
     /// A temporary password valid until `expires_at_ms`, in one write with the state it puts
-    /// the account in, `notified` (`accounts::lifecycle::notify`).
+    /// the account in, `notified` (`accounts::lifecycle::issue_temporary_password`), and with
+    /// `message`, the e-mail carrying the password, queued in the outbox in the same
+    /// transaction: both are written or neither.
     async fn set_temporary_password(
         &self,
         id: &str,
         hash: &str,
         expires_at_ms: i64,
         now_ms: i64,
+        message: Option<&Outgoing>,
     ) -> anyhow::Result<()>;
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()>;
     /// The address of the `email` claim, for an account no Siècle record gives one (a pupil's);
@@ -234,6 +237,17 @@ pub trait DirectoryStore: Send + Sync {
     async fn record_notification(&self, record: &NotificationRecord) -> anyhow::Result<()>;
     /// An establishment's notifications, newest first.
     async fn notifications(&self, uai: &str) -> anyhow::Result<Vec<NotificationRecord>>;
+    /// Records the identifiers file `file_id` of `uai`, listing in one transaction every
+    /// account of its current pupils and guardian records that no earlier file of `uai`
+    /// listed; returns those rows (in no order). Two files produced at once never list the
+    /// same account.
+    async fn list_new_identifiers(
+        &self,
+        uai: &str,
+        file_id: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<IdentifierRow>>;
 }
 
 /// Linking accounts by hand after the import (`accounts::linking`).

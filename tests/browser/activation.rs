@@ -26,10 +26,17 @@ async fn notified(op: &TestOp, login: &str) -> (Account, String) {
     let account = app.durable.account_by_login(login).await.unwrap().unwrap();
     let now = app.now_ms();
     let until = now + 92 * 86_400_000;
-    let password =
-        issue_temporary_password(&*app.durable, &app.passwords, app, &account, until, now)
-            .await
-            .unwrap();
+    let password = issue_temporary_password(
+        &*app.durable,
+        &app.passwords,
+        app,
+        &account,
+        until,
+        now,
+        |_| Ok(None),
+    )
+    .await
+    .unwrap();
     (account, password.shown().expose().to_owned())
 }
 

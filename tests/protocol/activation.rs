@@ -37,6 +37,7 @@ async fn notify(f: &Fixture, account: &Account) -> String {
         account,
         until,
         app.now_ms(),
+        |_| Ok(None),
     )
     .await
     .unwrap();

@@ -1,6 +1,8 @@
 //! Who an establishment notifies (issue #15): its current pupils with their class, or its
 //! guardians' accounts with their children there, one per person, sorted by class then name so
-//! that letters can be handed out; read from the demo export on both backends.
+//! that letters can be handed out; by class, level or login; what happens to active accounts'
+//! passwords; read from the demo export on both backends. The e-mail carrier is
+//! `notify_email.rs`.
 
 use std::collections::HashSet;
 
@@ -9,11 +11,13 @@ use crate::on_both_backends;
 use educonnect::accounts::AccountState;
 use educonnect::accounts::Profile;
 use educonnect::demo::DEMO_ACCOUNTS;
+use educonnect::establishments::model::CarrierKind;
 use educonnect::establishments::model::NotificationTarget;
 use educonnect::establishments::{
-    notify, ActivePasswords, Actor, Notified, Notifier, OperationError, Scope, Selection,
+    notify, preview, ActivePasswords, Actor, Carrier, Notification, Notifier, OperationError,
+    Request, Scope, Selection,
 };
-use educonnect::siecle::Uai;
+use educonnect::siecle::{Level, Uai};
 
 on_both_backends!(
     pupils_are_notified_by_class_then_name,
@@ -21,6 +25,9 @@ on_both_backends!(
     notifying_a_class_gives_its_pupils_temporary_passwords_and_is_recorded,
     an_active_account_keeps_its_password_unless_reset,
     an_establishment_scoped_actor_notifies_only_its_own,
+    a_level_selects_its_pupils_or_their_guardians,
+    notifying_guardians_in_bulk_says_what_it_implies_first,
+    progress_is_reported_in_hand_out_order_while_hashes_run_together,
 );
 
 use crate::demo::{demo_op as demo, COLLEGE, LYCEE};
@@ -97,7 +104,7 @@ async fn a_guardian_is_notified_once_with_their_children_there(backend: Backend)
     }
 }
 
-/// Notifies as `actor`; the letters are valid for a day.
+/// Notifies as `actor` by letters, valid for a day.
 async fn notify_as(
     op: &TestOp,
     actor: &Actor,
@@ -106,29 +113,55 @@ async fn notify_as(
     selection: Selection,
     active: ActivePasswords,
 ) -> Result<Vec<Notified>, OperationError> {
+    notify_with(
+        op,
+        actor,
+        &request(uai, profile, selection, active),
+        Carrier::Letters,
+        None,
+    )
+    .await
+    .map(|n| n.notified)
+}
+
+pub(crate) use educonnect::establishments::Notified;
+
+pub(crate) fn request(
+    uai: &str,
+    profile: Profile,
+    selection: Selection,
+    active: ActivePasswords,
+) -> Request {
+    Request {
+        uai: Uai::parse(uai).unwrap(),
+        profile,
+        selection,
+        active,
+    }
+}
+
+/// Notifies `request` as `actor` by `carrier`, valid for a day.
+pub(crate) async fn notify_with(
+    op: &TestOp,
+    actor: &Actor,
+    request: &Request,
+    carrier: Carrier<'_>,
+    progress: Option<educonnect::establishments::Progress<'_>>,
+) -> Result<Notification, OperationError> {
     let app = &op.app;
     let notifier = Notifier {
         directory: &*app.durable,
         accounts: &*app.durable,
+        outbox: &*app.durable,
         passwords: &app.passwords,
         sessions: app,
+        progress,
     };
     let now = app.now_ms();
-    let uai = Uai::parse(uai).unwrap();
-    notify(
-        actor,
-        &notifier,
-        &uai,
-        profile,
-        &selection,
-        active,
-        now + 86_400_000,
-        now,
-    )
-    .await
+    notify(actor, &notifier, request, carrier, now + 86_400_000, now).await
 }
 
-fn national() -> Actor {
+pub(crate) fn national() -> Actor {
     Actor::new("test", Scope::National)
 }
 
@@ -264,4 +297,220 @@ async fn an_establishment_scoped_actor_notifies_only_its_own(backend: Backend) {
     .await
     .unwrap();
     assert!(!inside.is_empty());
+}
+
+/// What notifying `request` by letters would do.
+async fn look(op: &TestOp, request: &Request) -> educonnect::establishments::Preview {
+    preview(&national(), &*op.app.durable, request, CarrierKind::Letters)
+        .await
+        .unwrap()
+}
+
+fn logins_of(notified: &[Notified]) -> Vec<String> {
+    notified
+        .iter()
+        .map(|n| n.target.account.login.clone())
+        .collect()
+}
+
+async fn a_level_selects_its_pupils_or_their_guardians(backend: Backend) {
+    let op = demo(backend).await;
+    let level = |said: &str| Selection::Level(Level::parse(said).unwrap());
+    // The collège's 5e is its two pupils of 5B (MEF 101…), whatever their class is called.
+    let fifth = notify_as(
+        &op,
+        &national(),
+        COLLEGE,
+        Profile::Pupil,
+        level("5ème"),
+        ActivePasswords::Keep,
+    )
+    .await
+    .unwrap();
+    assert_eq!(fifth.len(), 2);
+    assert!(fifth.iter().all(|n| n.target.class.as_deref() == Some("5B")
+        && n.target
+            .mef
+            .as_deref()
+            .is_some_and(|m| m.starts_with("101"))));
+    let by_class = notify_as(
+        &op,
+        &national(),
+        COLLEGE,
+        Profile::Pupil,
+        Selection::Class("5B".into()),
+        ActivePasswords::Keep,
+    )
+    .await
+    .unwrap();
+    assert_eq!(logins_of(&fifth), logins_of(&by_class));
+    // A level nobody is in notifies nobody; the lycée's 2NDE holds Léa (2NDE3).
+    let none = notify_as(
+        &op,
+        &national(),
+        COLLEGE,
+        Profile::Pupil,
+        level("TLE"),
+        ActivePasswords::Keep,
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty());
+    let second = notify_as(
+        &op,
+        &national(),
+        LYCEE,
+        Profile::Pupil,
+        level("2NDE"),
+        ActivePasswords::Keep,
+    )
+    .await
+    .unwrap();
+    assert!(logins_of(&second).contains(&DEMO_ACCOUNTS[0].0.to_owned()));
+    assert!(second
+        .iter()
+        .all(|n| n.target.class.as_deref() == Some("2NDE3")));
+    // The guardians of the collège's 5e: Claire, mother of Clément (5B), among them; each has a
+    // child of that level.
+    let guardians = notify_as(
+        &op,
+        &national(),
+        COLLEGE,
+        Profile::Guardian,
+        level("5E"),
+        ActivePasswords::Keep,
+    )
+    .await
+    .unwrap();
+    assert!(logins_of(&guardians).contains(&DEMO_ACCOUNTS[1].0.to_owned()));
+    assert!(guardians.iter().all(|n| n
+        .target
+        .children
+        .iter()
+        .any(|c| c.mef.as_deref().is_some_and(|m| m.starts_with("101")))));
+    let all = op
+        .app
+        .durable
+        .notification_targets(COLLEGE, Profile::Guardian)
+        .await
+        .unwrap();
+    assert!(guardians.len() < all.len(), "not every guardian");
+}
+
+async fn notifying_guardians_in_bulk_says_what_it_implies_first(backend: Backend) {
+    let op = demo(backend).await;
+    let uai = Uai::parse(COLLEGE).unwrap();
+    let all = |active| request(COLLEGE, Profile::Guardian, Selection::All, active);
+    let shown = look(&op, &all(ActivePasswords::Keep)).await;
+    let bulk = shown.bulk_guardians.expect("guardians in bulk");
+    assert_eq!(bulk.accounts, shown.targets.len());
+    // Claire, the demo guardian, is active; Claire, Julien Martin and Nadia Benali have
+    // children in both demo establishments.
+    assert_eq!(bulk.active, 1);
+    assert!(!bulk.reset);
+    assert_eq!(bulk.in_several_establishments, 3, "{}", bulk.message);
+    assert!(
+        bulk.message.contains("gardent leur mot de passe"),
+        "{}",
+        bulk.message
+    );
+    assert!(
+        bulk.message.contains("plusieurs courriers"),
+        "{}",
+        bulk.message
+    );
+    let reset = look(&op, &all(ActivePasswords::Reset))
+        .await
+        .bulk_guardians
+        .unwrap();
+    assert!(reset.reset);
+    assert!(
+        reset.message.contains("nouveau mot de passe"),
+        "{}",
+        reset.message
+    );
+    // Nothing was written by looking.
+    assert!(op
+        .app
+        .durable
+        .notifications(uai.as_str())
+        .await
+        .unwrap()
+        .is_empty());
+    let claire = op
+        .app
+        .durable
+        .account_by_login(DEMO_ACCOUNTS[1].0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claire.state, AccountState::Active);
+    // Given logins are no bulk notification; pupils never are.
+    let one = request(
+        COLLEGE,
+        Profile::Guardian,
+        Selection::Logins(vec![DEMO_ACCOUNTS[1].0.into()]),
+        ActivePasswords::Keep,
+    );
+    assert!(look(&op, &one).await.bulk_guardians.is_none());
+    let pupils = request(
+        COLLEGE,
+        Profile::Pupil,
+        Selection::All,
+        ActivePasswords::Keep,
+    );
+    assert!(look(&op, &pupils).await.bulk_guardians.is_none());
+    // And the notification itself returns the same implications.
+    let done = notify_with(
+        &op,
+        &national(),
+        &all(ActivePasswords::Keep),
+        Carrier::Letters,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.bulk_guardians, Some(bulk));
+}
+
+async fn progress_is_reported_in_hand_out_order_while_hashes_run_together(backend: Backend) {
+    let op = demo(backend).await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |done: usize, total: usize| seen.lock().unwrap().push((done, total));
+    let everyone = request(
+        COLLEGE,
+        Profile::Guardian,
+        Selection::All,
+        ActivePasswords::Reset,
+    );
+    let expected: Vec<String> = op
+        .app
+        .durable
+        .notification_targets(COLLEGE, Profile::Guardian)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.account.login)
+        .collect();
+    let done = notify_with(
+        &op,
+        &national(),
+        &everyone,
+        Carrier::Letters,
+        Some(&progress),
+    )
+    .await
+    .unwrap();
+    assert_eq!(logins_of(&done.notified), expected, "hand-out order kept");
+    let total = expected.len();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen, (1..=total).map(|n| (n, total)).collect::<Vec<_>>());
+    // Each got its own password, and each works.
+    for n in &done.notified {
+        let password = n.password.as_ref().unwrap().shown();
+        assert_eq!(
+            check(&op, &n.target.account.login, password.expose()).await,
+            "temporary"
+        );
+    }
 }

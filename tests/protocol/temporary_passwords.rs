@@ -35,6 +35,7 @@ async fn issue(f: &Fixture, account: &Account) -> TemporaryPassword {
         account,
         until,
         app.now_ms(),
+        |_| Ok(None),
     )
     .await
     .unwrap()

@@ -6,8 +6,8 @@
 //! `wording` holds the text, `page` the layout of one letter, `pen` the drawing primitives.
 
 mod page;
-mod pen;
-mod wording;
+pub(in crate::notify) mod pen;
+pub(in crate::notify) mod wording;
 
 use krilla::configure::{Configuration, PdfVersion};
 use krilla::metadata::Metadata;

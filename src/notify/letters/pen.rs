@@ -21,16 +21,16 @@ static SANS_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.
 static MONO_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSansMono-Bold.ttf");
 
 /// DSFR's "bleu France" for titles and frames, a dark grey for secondary text.
-pub(super) const BLUE: Color = (0, 0, 145);
-pub(super) const GREY: Color = (88, 88, 88);
-pub(super) const BLACK: Color = (22, 22, 22);
+pub(in crate::notify) const BLUE: Color = (0, 0, 145);
+pub(in crate::notify) const GREY: Color = (88, 88, 88);
+pub(in crate::notify) const BLACK: Color = (22, 22, 22);
 const PANEL: Color = (238, 238, 255);
 
 /// Red, green, blue.
-pub(super) type Color = (u8, u8, u8);
+pub(in crate::notify) type Color = (u8, u8, u8);
 
 /// One typeface: krilla's handle (what is embedded) and skrifa's metrics (what we measure).
-pub(super) struct Face {
+pub(in crate::notify) struct Face {
     pub font: Font,
     charmap: Charmap<'static>,
     metrics: GlyphMetrics<'static>,
@@ -84,7 +84,7 @@ impl Face {
     }
 }
 
-pub(super) struct Fonts {
+pub(in crate::notify) struct Fonts {
     pub sans: Face,
     pub bold: Face,
     pub mono: Face,
@@ -102,7 +102,7 @@ impl Fonts {
 
 /// Draws on one page, each line a tagged span whose identifier the caller places in the tag
 /// tree; frames and rules are artifacts, which screen readers skip.
-pub(super) struct Pen<'a, 'p> {
+pub(in crate::notify) struct Pen<'a, 'p> {
     pub surface: &'a mut Surface<'p>,
 }
 

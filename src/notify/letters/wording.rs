@@ -5,23 +5,26 @@ use super::{Letter, LetterPassword};
 use crate::accounts::Profile;
 use crate::siecle::Date;
 
-pub(super) const TITLE: &str = "Votre compte EduConnect";
+pub(in crate::notify) const TITLE: &str = "Votre compte EduConnect";
 
-pub(super) const INTRODUCTION: &str = "EduConnect est le compte unique qui vous donne accès à \
+pub(in crate::notify) const INTRODUCTION: &str =
+    "EduConnect est le compte unique qui vous donne accès à \
 l'espace numérique de travail (ENT) de votre établissement et aux services en ligne de la \
 Scolarité. Ce courrier vous donne votre identifiant et la marche à suivre.";
 
 /// What an active account notified without a reset reads instead of a password (FAQ:
 /// "an active account can be notified with or without a reset").
-pub(super) const PASSWORD_UNCHANGED: &str = "Votre compte est déjà activé : votre mot de passe \
+pub(in crate::notify) const PASSWORD_UNCHANGED: &str =
+    "Votre compte est déjà activé : votre mot de passe \
 actuel reste valable et rien ne change pour vous. Ce courrier vous rappelle seulement votre \
 identifiant.";
 
-pub(super) const KEEP_SAFE: &str = "Conservez ce courrier en lieu sûr et ne communiquez votre \
+pub(in crate::notify) const KEEP_SAFE: &str =
+    "Conservez ce courrier en lieu sûr et ne communiquez votre \
 mot de passe à personne : ni l'établissement ni EduConnect ne vous le demanderont jamais. En cas \
 de perte, demandez un nouveau courrier à l'établissement.";
 
-pub(super) fn profile_label(profile: Profile) -> &'static str {
+pub(in crate::notify) fn profile_label(profile: Profile) -> &'static str {
     match profile {
         Profile::Pupil => "Élève",
         Profile::Guardian => "Représentant légal",
@@ -52,11 +55,11 @@ pub fn french_date(date: Date) -> String {
     }
 }
 
-pub(super) fn issued_on(letter: &Letter) -> String {
+pub(in crate::notify) fn issued_on(letter: &Letter) -> String {
     format!("Le {}", french_date(letter.issued_on))
 }
 
-pub(super) fn password_label(password: &LetterPassword) -> Option<&'static str> {
+pub(in crate::notify) fn password_label(password: &LetterPassword) -> Option<&'static str> {
     match password {
         LetterPassword::Temporary { .. } => Some("Mot de passe provisoire"),
         LetterPassword::Unchanged => None,
@@ -64,7 +67,7 @@ pub(super) fn password_label(password: &LetterPassword) -> Option<&'static str> 
 }
 
 /// Issue #15: valid three months from its letter, and only until the account is activated.
-pub(super) fn validity(valid_until: Date) -> String {
+pub(in crate::notify) fn validity(valid_until: Date) -> String {
     format!(
         "Ce mot de passe provisoire est valable jusqu'au {}, pour votre première connexion \
          seulement : vous en choisirez alors un nouveau.",
@@ -73,7 +76,7 @@ pub(super) fn validity(valid_until: Date) -> String {
 }
 
 /// The numbered steps, for a first login with a temporary password or a usual login.
-pub(super) fn steps(letter: &Letter) -> (&'static str, Vec<String>) {
+pub(in crate::notify) fn steps(letter: &Letter) -> (&'static str, Vec<String>) {
     let go_to = format!(
         // No full stop after the address: it would be copied with it.
         "Rendez-vous sur l'ENT de votre établissement, ou à l'adresse {}",
@@ -117,7 +120,7 @@ pub(super) fn steps(letter: &Letter) -> (&'static str, Vec<String>) {
     }
 }
 
-pub(super) fn children_heading(profile: Profile) -> &'static str {
+pub(in crate::notify) fn children_heading(profile: Profile) -> &'static str {
     match profile {
         Profile::Guardian => "Vos enfants dans cet établissement",
         Profile::Pupil | Profile::PersonInCharge => {

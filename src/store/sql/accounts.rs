@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::SqlStore;
+use super::{outbox, SqlStore};
 use crate::accounts::{Account, AccountState, Profile};
+use crate::outbox::Outgoing;
 use crate::store::{AccountStore, InsertAccountError};
 
 /// The columns the imports write (a new account never holds a temporary password).
@@ -103,19 +104,28 @@ impl AccountStore for SqlStore {
         hash: &str,
         expires_at_ms: i64,
         now_ms: i64,
+        message: Option<&Outgoing>,
     ) -> anyhow::Result<()> {
         let sql = "UPDATE accounts SET password_hash = $1, password_expires_at = $2, state = $3,
                    updated_at = $4 WHERE id = $5";
-        self.retry(|| {
+        let update = || {
             sqlx::query(sql)
                 .bind(hash)
                 .bind(expires_at_ms)
                 .bind(AccountState::Notified.as_str())
                 .bind(now_ms)
                 .bind(id)
-                .execute(&self.pool)
-        })
-        .await?;
+        };
+        let Some(message) = message else {
+            self.retry(|| update().execute(&self.pool)).await?;
+            return Ok(());
+        };
+        // DESIGN.md: a message is written in the same transaction as what caused it — the
+        // e-mail carrying a password exists exactly when the password does.
+        let mut tx = self.begin().await?;
+        update().execute(&mut *tx).await?;
+        outbox::insert(&mut *tx, message).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use super::import_tx::SqlImport;
 use super::SqlStore;
 use crate::accounts::affiliations::{Affiliations, Child, Enrolment, PersonRecord};
 use crate::accounts::Profile;
-use crate::establishments::model::{NotificationRecord, NotificationTarget};
+use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::provisioning::model::{Establishment, EstablishmentNotice, ImportRecord};
 use crate::store::{DirectoryStore, ImportTx};
 
@@ -132,7 +132,7 @@ impl DirectoryStore for SqlStore {
         let rows = self
             .retry(|| {
                 sqlx::query(
-                    "SELECT id, kind, message, created_at, read_at FROM establishment_notices
+                    "SELECT id, kind, message, created_at, read_at, link FROM establishment_notices
                      WHERE uai = $1 ORDER BY created_at DESC, id",
                 )
                 .bind(uai)
@@ -148,6 +148,7 @@ impl DirectoryStore for SqlStore {
                     message: row.try_get("message")?,
                     created_at: row.try_get("created_at")?,
                     read_at: row.try_get("read_at")?,
+                    link: row.try_get("link")?,
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -182,6 +183,17 @@ impl DirectoryStore for SqlStore {
 
     async fn notifications(&self, uai: &str) -> anyhow::Result<Vec<NotificationRecord>> {
         self.read_notifications(uai).await
+    }
+
+    async fn list_new_identifiers(
+        &self,
+        uai: &str,
+        file_id: &str,
+        actor: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<IdentifierRow>> {
+        self.write_identifiers_file(uai, file_id, actor, now_ms)
+            .await
     }
 
     async fn imports(&self, uai: &str, limit: i64) -> anyhow::Result<Option<Vec<ImportRecord>>> {

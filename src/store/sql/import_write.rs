@@ -78,9 +78,9 @@ pub(super) async fn write(
     with_rows(
         tx,
         "INSERT INTO enrolments (uai, eleve_id, account_id, division, entry_date, exit_date,
-         digest, left_at, updated_at)",
+         digest, left_at, updated_at, mef)",
         "ON CONFLICT (uai, eleve_id) DO UPDATE SET account_id = excluded.account_id,
-         division = excluded.division, entry_date = excluded.entry_date,
+         division = excluded.division, mef = excluded.mef, entry_date = excluded.entry_date,
          exit_date = excluded.exit_date, digest = excluded.digest,
          left_at = excluded.left_at, updated_at = excluded.updated_at",
         c.enrolments
@@ -96,6 +96,7 @@ pub(super) async fn write(
                     (&e.digest).into(),
                     e.left_at.into(),
                     now_ms.into(),
+                    (&e.mef).into(),
                 ]
             })
             .collect(),
@@ -195,14 +196,15 @@ pub(super) async fn write(
     .await?;
     if let Some(notice) = &c.notice {
         sqlx::query(
-            "INSERT INTO establishment_notices (id, uai, kind, message, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO establishment_notices (id, uai, kind, message, created_at, link)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&notice.id)
         .bind(uai)
         .bind(&notice.kind)
         .bind(&notice.message)
         .bind(now_ms)
+        .bind(&notice.link)
         .execute(&mut **tx)
         .await?;
     }

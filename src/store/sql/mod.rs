@@ -9,6 +9,7 @@ mod consents;
 mod directory;
 mod first_load;
 mod grants;
+mod identifiers;
 mod import_tx;
 mod import_write;
 mod keys;

@@ -9,15 +9,18 @@ use sqlx::Row;
 use super::accounts::{account_from, READ_COLUMNS};
 use super::SqlStore;
 use crate::accounts::Profile;
-use crate::establishments::model::{ChildInClass, NotificationRecord, NotificationTarget};
+use crate::establishments::model::{
+    CarrierKind, ChildInClass, NotificationRecord, NotificationTarget,
+};
 
 impl SqlStore {
     pub(super) async fn write_notification(&self, r: &NotificationRecord) -> anyhow::Result<()> {
         let ids = serde_json::to_string(&r.account_ids)?;
         self.retry_if_not_run(|| {
             sqlx::query(
-                "INSERT INTO notifications (id, uai, actor, profile, reset, account_ids, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO notifications (id, uai, actor, profile, reset, account_ids, created_at,
+                                            carrier)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&r.id)
             .bind(&r.uai)
@@ -26,6 +29,7 @@ impl SqlStore {
             .bind(i64::from(r.reset))
             .bind(&ids)
             .bind(r.created_at)
+            .bind(r.carrier.as_str())
             .execute(&self.pool)
         })
         .await?;
@@ -39,7 +43,7 @@ impl SqlStore {
         let rows = self
             .retry(|| {
                 sqlx::query(
-                    "SELECT id, uai, actor, profile, reset, account_ids, created_at
+                    "SELECT id, uai, actor, profile, reset, account_ids, created_at, carrier
                      FROM notifications WHERE uai = $1 ORDER BY created_at DESC, id",
                 )
                 .bind(uai)
@@ -50,6 +54,7 @@ impl SqlStore {
             .map(|row| {
                 let profile: String = row.try_get("profile")?;
                 let ids: String = row.try_get("account_ids")?;
+                let carrier: String = row.try_get("carrier")?;
                 Ok(NotificationRecord {
                     id: row.try_get("id")?,
                     uai: row.try_get("uai")?,
@@ -57,6 +62,8 @@ impl SqlStore {
                     profile: Profile::parse(&profile)
                         .ok_or_else(|| anyhow::anyhow!("unknown profile {profile}"))?,
                     reset: row.try_get::<i64, _>("reset")? != 0,
+                    carrier: CarrierKind::parse(&carrier)
+                        .ok_or_else(|| anyhow::anyhow!("unknown carrier {carrier}"))?,
                     account_ids: serde_json::from_str(&ids)?,
                     created_at: row.try_get("created_at")?,
                 })
@@ -72,15 +79,19 @@ impl SqlStore {
         let columns = prefixed("a", READ_COLUMNS);
         let sql = match profile {
             Profile::Pupil => format!(
-                "SELECT {columns}, e.division AS class, NULL AS child_given_name,
-                        NULL AS child_family_name, NULL AS child_class
+                "SELECT {columns}, e.division AS class, e.mef AS mef, CAST(1 AS BIGINT) AS establishments,
+                        NULL AS child_given_name, NULL AS child_family_name, NULL AS child_class,
+                        NULL AS child_mef
                  FROM enrolments e JOIN accounts a ON a.id = e.account_id
                  WHERE e.uai = $1 AND e.left_at IS NULL AND a.state <> 'disabled'
                    AND a.profile = $2"
             ),
             Profile::Guardian | Profile::PersonInCharge => format!(
-                "SELECT {columns}, NULL AS class, c.given_name AS child_given_name,
-                        c.family_name AS child_family_name, e.division AS child_class
+                "SELECT {columns}, NULL AS class, NULL AS mef,
+                        (SELECT COUNT(DISTINCT o.uai) FROM persons o
+                         WHERE o.account_id = a.id AND o.left_at IS NULL) AS establishments,
+                        c.given_name AS child_given_name, c.family_name AS child_family_name,
+                        e.division AS child_class, e.mef AS child_mef
                  FROM persons p
                  JOIN accounts a ON a.id = p.account_id
                  JOIN links l ON l.uai = p.uai AND l.personne_id = p.personne_id
@@ -108,12 +119,16 @@ impl SqlStore {
                 targets.push(NotificationTarget {
                     account,
                     class: None,
+                    mef: None,
+                    establishments: 1,
                     children: Vec::new(),
                 });
                 targets.len() - 1
             });
             let target = &mut targets[at];
             target.class = row.try_get("class")?;
+            target.mef = row.try_get("mef")?;
+            target.establishments = usize::try_from(row.try_get::<i64, _>("establishments")?)?;
             if let Some(given_name) = child {
                 let child = ChildInClass {
                     given_name,
@@ -121,6 +136,7 @@ impl SqlStore {
                         .try_get::<Option<String>, _>("child_family_name")?
                         .unwrap_or_default(),
                     class: row.try_get("child_class")?,
+                    mef: row.try_get("child_mef")?,
                 };
                 if !target.children.contains(&child) {
                     target.children.push(child);

@@ -26,6 +26,7 @@ impl Stage {
                     Some(e.digest.as_str()),
                 ]);
                 enrolments.ints([e.left_at, Some(*updated_at)]);
+                enrolments.field(e.mef.as_deref());
                 enrolments.end();
             }
             for (p, left_at, updated_at) in rows.persons.values() {
@@ -62,7 +63,7 @@ impl Stage {
         [
             (
                 "enrolments (uai, eleve_id, account_id, division, entry_date, exit_date, digest, \
-                 left_at, updated_at)",
+                 left_at, updated_at, mef)",
                 enrolments,
             ),
             (
@@ -209,12 +210,13 @@ impl Stage {
                 Some(n.message.as_str()),
             ]);
             notices.ints([Some(*at)]);
+            notices.field(n.link.as_deref());
             notices.end();
         }
         notices
             .send(
                 tx,
-                "establishment_notices (id, uai, kind, message, created_at)",
+                "establishment_notices (id, uai, kind, message, created_at, link)",
             )
             .await?;
         let mut imports = Copy::default();
