@@ -8,6 +8,9 @@ use anyhow::Context;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::outbox::smtp::SmtpMailer;
+use crate::outbox::worker::Worker;
+use crate::outbox::Mailer;
 use crate::store::ephemeral::{MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
 use crate::store::{DurableStore, EphemeralStore};
@@ -26,6 +29,8 @@ pub struct App {
     pub clients: crate::clients::ClientCache,
     /// The Siècle uploads under way, bounded in number and time.
     pub uploads: crate::provisioning::Uploads,
+    /// Where the outbox worker sends e-mail; `None` without `smtp.url` (messages stay queued).
+    pub mailer: Option<Arc<dyn Mailer>>,
 }
 
 pub type AppState = Arc<App>;
@@ -75,7 +80,15 @@ impl App {
             std::time::Duration::from_secs_f64(config.admin.import_deadline_seconds),
             crate::siecle::Limits::default(),
         );
+        let mailer: Option<Arc<dyn Mailer>> = if config.smtp.is_configured() {
+            let issuer = config.issuer_url()?;
+            let hello = issuer.host_str().unwrap_or("localhost");
+            Some(Arc::new(SmtpMailer::new(&config.smtp, hello)?))
+        } else {
+            None
+        };
         Ok(Arc::new(App {
+            mailer,
             uploads,
             clients,
             config,
@@ -102,6 +115,17 @@ impl App {
             throttle: &self.config.throttle,
             clock: &*self.clock,
         }
+    }
+
+    /// The outbox worker of this replica, when it has somewhere to send.
+    pub fn outbox_worker(&self) -> Option<Worker<'_>> {
+        Some(Worker {
+            store: &*self.durable,
+            mailer: self.mailer.as_deref()?,
+            kek: self.keys.kek(),
+            clock: &*self.clock,
+            settings: &self.config.outbox,
+        })
     }
 
     pub fn issuer(&self) -> &str {

@@ -53,7 +53,33 @@ pub struct Config {
     pub session: SessionConfig,
     pub password: PasswordConfig,
     pub throttle: ThrottleConfig,
+    pub codes: CodeConfig,
     pub admin: AdminConfig,
+    pub smtp: SmtpConfig,
+    pub outbox: OutboxConfig,
+}
+
+/// Single-use codes sent to a person (`accounts::one_time`): the six digits confirming an
+/// e-mail address.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodeConfig {
+    /// How long a code can be used.
+    pub ttl_seconds: u64,
+    /// Tries of one code; then it is gone and a new one must be asked for.
+    pub attempts_per_code: u64,
+    /// Codes one account may be sent in an hour (what an address can be made to receive).
+    pub sends_per_hour: u64,
+}
+
+impl Default for CodeConfig {
+    fn default() -> Self {
+        CodeConfig {
+            ttl_seconds: 600,
+            attempts_per_code: 5,
+            sends_per_hour: 5,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -119,6 +145,158 @@ pub struct AdminConfig {
     pub import_deadline_seconds: f64,
 }
 
+/// The SMTP server the outbox worker delivers e-mail through. No `url`: nothing is sent (the
+/// embedded default keeps messages in the outbox, for the demo page; `serve` refuses to start
+/// on PostgreSQL without one).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS, refused if the
+    /// server does not offer it), `smtp://host:port?tls=opportunistic` (STARTTLS when offered),
+    /// `smtps://host:port` (TLS from the first byte). Empty: no SMTP server.
+    pub url: String,
+    /// The `From` address of every e-mail.
+    pub from_address: String,
+    /// The `From` display name.
+    pub from_name: String,
+    /// SMTP authentication (both or neither); kept out of the URL so the URL can be logged.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Connecting, and each command, time out after this many seconds.
+    pub timeout_seconds: u64,
+}
+
+/// The outbox worker: how often it looks for due messages, how many it sends in a pass, and
+/// how it retries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Seconds between two delivery passes.
+    pub poll_seconds: u64,
+    /// Messages sent in one pass at most (the lock is held that long).
+    pub batch_size: u32,
+    /// Attempts before a message is given up (`failed`).
+    pub max_attempts: u32,
+    /// The pause after a first failed attempt; it doubles at each failure...
+    pub backoff_base_seconds: u64,
+    /// ...up to this.
+    pub backoff_max_seconds: u64,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", &self.url)
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("timeout_seconds", &self.timeout_seconds)
+            .finish()
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            url: String::new(),
+            from_address: String::new(),
+            from_name: "EduConnect".into(),
+            username: None,
+            password: None,
+            timeout_seconds: 30,
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        // 30 s, 1 min, 2 min ... capped at an hour: ten attempts span about four hours, long
+        // enough for an SMTP relay's maintenance, short enough that a letter's e-mail is news.
+        OutboxConfig {
+            poll_seconds: 5,
+            batch_size: 50,
+            max_attempts: 10,
+            backoff_base_seconds: 30,
+            backoff_max_seconds: 3600,
+        }
+    }
+}
+
+impl SmtpConfig {
+    pub fn is_configured(&self) -> bool {
+        !self.url.is_empty()
+    }
+
+    /// The URL's form, the sender and the credentials (both or neither).
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.is_configured() {
+            return Ok(());
+        }
+        let url = Url::parse(&self.url).map_err(|e| ConfigError(format!("smtp.url: {e}")))?;
+        if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
+            return Err(ConfigError(
+                "smtp.url must be smtp://host:port or smtps://host:port".into(),
+            ));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(ConfigError(
+                "smtp.url must not carry credentials: set smtp.username and smtp.password".into(),
+            ));
+        }
+        let tls: Vec<_> = url.query_pairs().collect();
+        let tls_ok = match (url.scheme(), tls.as_slice()) {
+            (_, []) => true,
+            ("smtp", [(k, v)]) => k == "tls" && (v == "required" || v == "opportunistic"),
+            _ => false,
+        };
+        if !tls_ok {
+            return Err(ConfigError(
+                "smtp.url: the only query accepted is ?tls=required or ?tls=opportunistic, on smtp://"
+                    .into(),
+            ));
+        }
+        if self.from_address.parse::<lettre::Address>().is_err() {
+            return Err(ConfigError(format!(
+                "smtp.from_address must be an e-mail address (the From of every message), not {:?}",
+                self.from_address
+            )));
+        }
+        if self.username.is_some() != self.password.is_some() {
+            return Err(ConfigError(
+                "smtp.username and smtp.password go together".into(),
+            ));
+        }
+        if self.timeout_seconds == 0 {
+            return Err(ConfigError(
+                "smtp.timeout_seconds must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl OutboxConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (name, value) in [
+            ("outbox.poll_seconds", self.poll_seconds),
+            ("outbox.batch_size", u64::from(self.batch_size)),
+            ("outbox.max_attempts", u64::from(self.max_attempts)),
+            ("outbox.backoff_base_seconds", self.backoff_base_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!("{name} must be greater than 0")));
+            }
+        }
+        if self.backoff_max_seconds < self.backoff_base_seconds {
+            return Err(ConfigError(
+                "outbox.backoff_max_seconds must be at least outbox.backoff_base_seconds".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -141,7 +319,10 @@ impl Default for Config {
             session: SessionConfig::default(),
             password: PasswordConfig::default(),
             throttle: ThrottleConfig::default(),
+            codes: CodeConfig::default(),
             admin: AdminConfig::default(),
+            smtp: SmtpConfig::default(),
+            outbox: OutboxConfig::default(),
         }
     }
 }
@@ -329,6 +510,17 @@ impl Config {
                 "password.temporary_password_days must be between 1 and 366".into(),
             ));
         }
+        let c = &self.codes;
+        if !(60..=3600).contains(&c.ttl_seconds)
+            || !(1..=10).contains(&c.attempts_per_code)
+            || c.sends_per_hour == 0
+        {
+            return Err(ConfigError(
+                "codes: ttl_seconds must be 60 to 3600, attempts_per_code 1 to 10, \
+                 sends_per_hour at least 1"
+                    .into(),
+            ));
+        }
         if self.session.cookie_name.is_empty()
             || !self
                 .session
@@ -352,6 +544,22 @@ impl Config {
             return Err(ConfigError(format!(
                 "admin.token_digests: {shown}... is not a digest printed by `educonnect admin token`"
             )));
+        }
+        self.smtp.validate()?;
+        self.outbox.validate()?;
+        Ok(())
+    }
+
+    /// What `serve` needs beyond `validate`: in production (a PostgreSQL `database_url`) an SMTP
+    /// server, or the outbox's e-mails would never leave. The embedded default may go without
+    /// (messages stay in the outbox, shown by the demo page).
+    pub fn validate_for_serving(&self) -> Result<(), ConfigError> {
+        if !self.database_url.starts_with("sqlite:") && !self.smtp.is_configured() {
+            return Err(ConfigError(
+                "smtp.url (EDUCONNECT_SMTP__URL) is required with a PostgreSQL database_url: \
+                 without an SMTP server the outbox's e-mails would never be sent"
+                    .into(),
+            ));
         }
         Ok(())
     }
@@ -417,6 +625,72 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("authorization_code_seconds"));
+    }
+
+    fn with_smtp(url: &str) -> Config {
+        let mut config = Config::default();
+        config.smtp.url = url.into();
+        config.smtp.from_address = "ne-pas-repondre@educonnect.example".into();
+        config
+    }
+
+    #[test]
+    fn smtp_urls_are_checked() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtp://relay.example:587?tls=required",
+            "smtp://relay.example?tls=opportunistic",
+            "smtps://relay.example:465",
+        ] {
+            with_smtp(good).validate().unwrap();
+        }
+        for (bad, named) in [
+            ("http://relay.example", "smtp://host:port"),
+            ("smtp://user:secret@relay.example", "smtp.username"),
+            ("smtp://relay.example?tls=maybe", "?tls=required"),
+            ("smtps://relay.example?tls=required", "?tls=required"),
+        ] {
+            let err = with_smtp(bad).validate().unwrap_err().to_string();
+            assert!(err.contains(named), "{bad}: {err}");
+            assert!(!err.contains("secret"), "{err}");
+        }
+        let mut config = with_smtp("smtp://relay.example");
+        config.smtp.from_address = "pas une adresse".into();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("smtp.from_address"));
+        config.smtp.from_address = "a@b.example".into();
+        config.smtp.password = Some("secret".into());
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("go together"));
+    }
+
+    #[test]
+    fn the_smtp_password_is_redacted_in_debug() {
+        let mut config = with_smtp("smtp://relay.example");
+        config.smtp.username = Some("educonnect".into());
+        config.smtp.password = Some("hunter2-very-secret".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn serving_on_postgres_requires_smtp() {
+        Config::default().validate_for_serving().unwrap();
+        let mut config = Config {
+            database_url: "postgres://db.example/educonnect".into(),
+            ..Config::default()
+        };
+        let err = config.validate_for_serving().unwrap_err().to_string();
+        assert!(err.contains("smtp.url"), "{err}");
+        config.smtp = with_smtp("smtp://relay.example").smtp;
+        config.validate_for_serving().unwrap();
     }
 
     #[test]

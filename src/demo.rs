@@ -4,6 +4,8 @@
 //! shows what an ENT receives: the guardian's children in both establishments, the pupil's
 //! establishment, INE and class. Idempotent: a later start finds the export already imported.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 
 use crate::accounts::lifecycle::{self, NewPassword};
@@ -70,7 +72,7 @@ const EXPORTS: [DemoExport; 2] = [
     },
 ];
 
-pub async fn seed(app: &App) -> anyhow::Result<()> {
+pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {
     register_client(app).await?;
     for export in &EXPORTS {
         import(app, export).await?;
@@ -128,7 +130,7 @@ async fn import(app: &App, export: &DemoExport) -> anyhow::Result<()> {
 
 /// An imported account as the welcome message promises it: its known password, active, and an
 /// e-mail (the pupil's export has none) for the demo ENT's `email` claim.
-async fn make_usable(app: &App, id: &str, login: &str, password: &str) -> anyhow::Result<()> {
+async fn make_usable(app: &Arc<App>, id: &str, login: &str, password: &str) -> anyhow::Result<()> {
     let store = &app.durable;
     let account = store.account(id).await?.context("an imported account")?;
     if account.login != login {
@@ -144,7 +146,7 @@ async fn make_usable(app: &App, id: &str, login: &str, password: &str) -> anyhow
     if account.password_hash.is_none() || account.state != AccountState::Active {
         let password = NewPassword::parse(Secret::from_presented(password))
             .context("the demo passwords follow the policy")?;
-        lifecycle::activate_with_password(&**store, &app.passwords, &account, &password, now)
+        lifecycle::activate_with_password(&**store, &app.passwords, app, &account, &password, now)
             .await?;
     }
     if account.email.is_none() {

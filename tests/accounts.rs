@@ -10,12 +10,33 @@ use educonnect::accounts::lifecycle::{
     activate_with_password, create_active_account, HandMadeAccount, NewPassword, StateChangeError,
 };
 use educonnect::accounts::password::PasswordHasher;
+use educonnect::accounts::sessions::Sessions;
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::secrets::Secret;
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{AccountStore, DurableStore, InsertAccountError};
 
 const NOW: i64 = 1_800_000_000_000;
+
+/// The accounts whose sessions a change ended, as `lifecycle` asked (the OIDC side that does
+/// the work is tested in tests/protocol).
+#[derive(Default)]
+struct Ended(std::sync::Mutex<Vec<String>>);
+
+#[async_trait::async_trait]
+impl Sessions for Ended {
+    async fn end_all(&self, account_id: &str) -> anyhow::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("sessions {account_id}"));
+        Ok(())
+    }
+    async fn revoke_grants(&self, account_id: &str) -> anyhow::Result<()> {
+        self.0.lock().unwrap().push(format!("grants {account_id}"));
+        Ok(())
+    }
+}
 const PASSWORD: &str = "Un-Mot-De-Passe-1";
 
 /// A fresh migrated store of `backend`, and a cheap hasher.
@@ -54,25 +75,50 @@ async fn verifies(hasher: &PasswordHasher, account: &Account, typed: &str) -> bo
 async fn activation_sets_the_password_and_makes_the_account_active(backend: Backend) {
     let (store, hasher, _dir) = store(backend).await;
     let account = imported(&store, "c.durand07", AccountState::Created).await;
-    activate_with_password(&store, &hasher, &account, &password(PASSWORD), NOW + 1)
-        .await
-        .unwrap();
+    let ended = Ended::default();
+    activate_with_password(
+        &store,
+        &hasher,
+        &ended,
+        &account,
+        &password(PASSWORD),
+        NOW + 1,
+    )
+    .await
+    .unwrap();
     let stored = store.account(&account.id).await.unwrap().unwrap();
     assert_eq!(stored.state, AccountState::Active);
     assert!(verifies(&hasher, &stored, PASSWORD).await);
+    // DESIGN.md: changing a password ends the account's sessions and refresh grants.
+    assert_eq!(
+        *ended.0.lock().unwrap(),
+        [
+            format!("sessions {}", account.id),
+            format!("grants {}", account.id)
+        ]
+    );
 }
 
 async fn a_disabled_account_is_not_activated_by_a_new_password(backend: Backend) {
     let (store, hasher, _dir) = store(backend).await;
     let account = imported(&store, "c.durand07", AccountState::Disabled).await;
-    let refused =
-        activate_with_password(&store, &hasher, &account, &password(PASSWORD), NOW + 1).await;
+    let ended = Ended::default();
+    let refused = activate_with_password(
+        &store,
+        &hasher,
+        &ended,
+        &account,
+        &password(PASSWORD),
+        NOW + 1,
+    )
+    .await;
     assert!(
         matches!(&refused, Err(StateChangeError::Disabled { login }) if login == "c.durand07"),
         "{refused:?}"
     );
     let stored = store.account(&account.id).await.unwrap().unwrap();
     assert_eq!(stored, account, "nothing written");
+    assert!(ended.0.lock().unwrap().is_empty(), "no session ended");
 }
 
 async fn an_account_made_by_hand_is_active_at_once_and_its_login_stays_unique(backend: Backend) {

@@ -3,6 +3,8 @@
 //! browser stores it, single sign-on across navigations, keyboard use, and axe-core's WCAG 2.1
 //! A/AA rules on every page a person can see. Every wait is bounded.
 
+#[path = "browser/activation.rs"]
+mod activation;
 #[path = "common/axe.rs"]
 mod axe;
 #[path = "common/chromium.rs"]
@@ -34,6 +36,7 @@ on_both_backends!(
     throttled_login_page_passes_axe_wcag_21_aa,
     an_expired_temporary_password_gets_a_french_alert_that_passes_axe,
     account_page_passes_axe_wcag_21_aa_signed_out_as_pupil_and_as_guardian,
+    the_demo_outbox_shows_a_queued_message_and_passes_axe,
 );
 
 const PUPIL: (&str, &str) = ("l.martin01", "Eleve-Demo-2026");
@@ -832,5 +835,43 @@ async fn account_page_passes_axe_wcag_21_aa_signed_out_as_pupil_and_as_guardian(
         Some("status")
     );
     axe::assert_no_violations(&browser, "Mon compte with a confirmation").await;
+    browser.close().await;
+}
+
+async fn the_demo_outbox_shows_a_queued_message_and_passes_axe(backend: Backend) {
+    use educonnect::outbox::{Email, Outgoing, Purpose};
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    browser.goto(&op.url("/demo/outbox")).await.unwrap();
+    wait_for(&browser, "#outbox-empty").await;
+    axe::assert_no_violations(&browser, "the demo outbox, empty").await;
+
+    let email = Email {
+        to: "claire.martin@example.org".into(),
+        subject: "Votre compte EduConnect : identifiant et mot de passe provisoire".into(),
+        text: "Bonjour Claire Martin,\n\nVotre identifiant : c.martin\nVotre mot de passe \
+               provisoire : kxq7-m4pz-h3rt\n\nÀ la première connexion, choisissez le vôtre."
+            .into(),
+        html: "<p>Bonjour Claire Martin,</p>".into(),
+    };
+    let message = Outgoing::email(
+        op.app.keys.kek(),
+        &email,
+        Purpose::Notification,
+        None,
+        op.app.now_ms(),
+    )
+    .unwrap();
+    op.app.durable.enqueue(&message).await.unwrap();
+
+    browser.goto(&op.url("/demo")).await.unwrap();
+    click(&browser, "#outbox-link").await;
+    let card = wait_for(&browser, &format!("#message-{}", message.id)).await;
+    let shown = card.text().await.unwrap();
+    assert!(shown.contains("claire.martin@example.org"), "{shown}");
+    assert!(shown.contains(&email.subject), "{shown}");
+    assert!(shown.contains("En attente d'envoi"), "{shown}");
+    assert!(shown.contains("provisoire : kxq7-m4pz-h3rt"), "{shown}");
+    axe::assert_no_violations(&browser, "the demo outbox with a message").await;
     browser.close().await;
 }

@@ -57,6 +57,20 @@ fn invalid_configuration_stops_start_up_with_a_clear_message() {
     assert!(stderr.contains("missing.toml"), "{stderr}");
 }
 
+#[test]
+fn serving_on_postgres_without_smtp_is_refused_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused before any connection: nothing listens at this address.
+    let (code, _, stderr) = run(educonnect(dir.path())
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .arg("serve"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("smtp.url") && stderr.contains("EDUCONNECT_SMTP__URL"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn clients_add_prints_the_secret_once_and_stores_only_its_digest() {
     let dir = tempfile::tempdir().unwrap();

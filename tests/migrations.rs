@@ -78,9 +78,11 @@ fn list(joined: &str) -> Vec<String> {
     joined.split(',').map(str::to_owned).collect()
 }
 
-/// `(mobile_key IS NOT NULL)` and `mobile_key IS NOT NULL` read the same.
+/// `(mobile_key IS NOT NULL)` and `mobile_key IS NOT NULL` read the same, and so do
+/// PostgreSQL's `status = 'pending'::text` and `status = 'pending'`.
 fn fold_predicate(sql: &str) -> String {
-    sql.chars()
+    sql.replace("::text", "")
+        .chars()
         .filter(|c| !c.is_whitespace() && *c != '(' && *c != ')')
         .collect::<String>()
         .to_ascii_lowercase()

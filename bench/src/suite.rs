@@ -243,6 +243,10 @@ fn educonnect_command(
         .env("DATABASE_URL", database_url)
         .env("EDUCONNECT_KEYS_DIR", dir.join("keys"))
         .env("EDUCONNECT_DEMO", "false")
+        // `serve` on PostgreSQL requires an SMTP server; the load queues no message, so none
+        // needs to listen there.
+        .env("EDUCONNECT_SMTP__URL", "smtp://127.0.0.1:2525")
+        .env("EDUCONNECT_SMTP__FROM_ADDRESS", "bench@educonnect.invalid")
         // The driver stands for many people at many addresses, all sending from 127.0.0.1: the
         // per-address bound on new login transactions (600 a minute) is not what is measured.
         .env(

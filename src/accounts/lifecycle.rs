@@ -15,12 +15,118 @@ use crate::store::{AccountStore, InsertAccountError};
 
 /// The shortest password accepted, in characters (not bytes: « é » counts one).
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest (what argon2 is given stays bounded).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Of lower case letters, capitals, digits and other characters, how many kinds are needed.
+pub const MIN_CHARACTER_KINDS: usize = 3;
 
-/// Why a password is refused by the policy.
+/// The commonest passwords and the words they are made of, compared without case, accents,
+/// digits or punctuation (« Azerty123! » is « azerty »). Short on purpose: the length and
+/// kinds rules and the login throttle do the rest (CNIL, délibération 2022-100: 8 characters of
+/// 3 kinds suffice behind a throttle).
+const COMMON: &[&str] = &[
+    "password",
+    "motdepasse",
+    "azerty",
+    "azertyuiop",
+    "qwerty",
+    "qwertyuiop",
+    "abc",
+    "abcd",
+    "abcdef",
+    "abcdefgh",
+    "abcabc",
+    "soleil",
+    "bonjour",
+    "coucou",
+    "salut",
+    "doudou",
+    "loulou",
+    "chouchou",
+    "jetaime",
+    "iloveyou",
+    "loveyou",
+    "amour",
+    "bisous",
+    "princesse",
+    "marseille",
+    "paris",
+    "france",
+    "football",
+    "foot",
+    "psg",
+    "om",
+    "chocolat",
+    "pokemon",
+    "minecraft",
+    "fortnite",
+    "roblox",
+    "naruto",
+    "dragon",
+    "superman",
+    "batman",
+    "monkey",
+    "master",
+    "welcome",
+    "bienvenue",
+    "admin",
+    "administrateur",
+    "secret",
+    "test",
+    "toto",
+    "tata",
+    "titi",
+    "tutu",
+    "aaaa",
+    "aaaaaa",
+    "aaaaaaaa",
+    "qsdfgh",
+    "wxcvbn",
+    "educonnect",
+    "eduscol",
+    "ecole",
+    "college",
+    "lycee",
+    "eleve",
+    "parent",
+    "parents",
+    "maman",
+    "papa",
+    "famille",
+    "bebe",
+    "nicolas",
+    "camille",
+    "thomas",
+    "lucas",
+    "julien",
+    "marie",
+    "emma",
+    "lea",
+    "chloe",
+];
+
+/// Why a password is refused by the policy: each names the rule, in French for the page.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordPolicyError {
-    #[error("the password must have at least {MIN_PASSWORD_CHARS} characters")]
+    #[error("Le mot de passe doit comporter au moins {MIN_PASSWORD_CHARS} caractères.")]
     TooShort,
+    #[error("Le mot de passe doit comporter au plus {MAX_PASSWORD_CHARS} caractères.")]
+    TooLong,
+    #[error(
+        "Le mot de passe doit mélanger au moins {MIN_CHARACTER_KINDS} types de caractères parmi : \
+         minuscules, majuscules, chiffres et caractères spéciaux."
+    )]
+    TooFewKinds,
+    #[error("Ce mot de passe est trop courant : choisissez-en un moins facile à deviner.")]
+    Common,
+    #[error("Le mot de passe ne doit pas contenir votre identifiant.")]
+    ContainsLogin,
+    #[error("Le mot de passe ne doit pas contenir votre nom ou votre prénom.")]
+    ContainsName,
+    #[error("Le nouveau mot de passe doit être différent du mot de passe provisoire.")]
+    SameAsTemporary,
+    #[error("Les deux mots de passe saisis sont différents.")]
+    Mismatch,
 }
 
 /// A password that meets the policy. The functions below take only this type, so no path can
@@ -29,14 +135,73 @@ pub enum PasswordPolicyError {
 #[derive(Debug)]
 pub struct NewPassword(Secret);
 
+/// Lower case, accents and everything but letters and digits gone: what is compared.
+fn folded(text: &str) -> String {
+    deunicode::deunicode(text)
+        .to_ascii_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
+}
+
 impl NewPassword {
-    /// The one password policy: a letter's temporary password, a password chosen at activation
-    /// or recovery and one typed by support all go through here.
+    /// The one password policy, for whoever the password is (a letter's temporary password
+    /// never comes here: it is drawn, not chosen): length, kinds of characters, not one of the
+    /// commonest. A password chosen for an account also goes through [`NewPassword::for_account`].
     pub fn parse(password: Secret) -> Result<NewPassword, PasswordPolicyError> {
-        if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+        let typed = password.expose();
+        let length = typed.chars().count();
+        if length < MIN_PASSWORD_CHARS {
             return Err(PasswordPolicyError::TooShort);
         }
+        if length > MAX_PASSWORD_CHARS {
+            return Err(PasswordPolicyError::TooLong);
+        }
+        let kinds = [
+            typed.chars().any(char::is_lowercase),
+            typed.chars().any(char::is_uppercase),
+            typed.chars().any(|c| c.is_ascii_digit()),
+            typed.chars().any(|c| !c.is_alphanumeric()),
+        ];
+        if kinds.iter().filter(|k| **k).count() < MIN_CHARACTER_KINDS {
+            return Err(PasswordPolicyError::TooFewKinds);
+        }
+        let letters: String = folded(typed)
+            .chars()
+            .filter(char::is_ascii_alphabetic)
+            .collect();
+        if letters.is_empty() || COMMON.contains(&letters.as_str()) {
+            return Err(PasswordPolicyError::Common);
+        }
         Ok(NewPassword(password))
+    }
+
+    /// The policy for a password `account` chooses: `parse`'s rules, then neither the login
+    /// (nor its letters without the number) nor a name of three letters or more in it.
+    pub fn for_account(
+        password: Secret,
+        account: &Account,
+    ) -> Result<NewPassword, PasswordPolicyError> {
+        let parsed = Self::parse(password)?;
+        let typed = folded(parsed.0.expose());
+        let login = folded(&account.login);
+        let stem: String = login.chars().filter(char::is_ascii_alphabetic).collect();
+        if typed.contains(&login) || (stem.len() >= 4 && typed.contains(&stem)) {
+            return Err(PasswordPolicyError::ContainsLogin);
+        }
+        let names = format!("{} {}", account.given_name, account.family_name);
+        let in_password = names
+            .split(|c: char| c.is_whitespace() || c == '-' || c == '\'')
+            .map(folded)
+            .any(|part| part.len() >= 3 && typed.contains(&part));
+        if in_password {
+            return Err(PasswordPolicyError::ContainsName);
+        }
+        Ok(parsed)
+    }
+
+    pub fn expose(&self) -> &Secret {
+        &self.0
     }
 }
 
@@ -51,12 +216,15 @@ pub enum StateChangeError {
     Store(#[from] anyhow::Error),
 }
 
-/// Replaces the account's password with `password` (argon2id), its state unchanged. Every path
-/// that changes a password calls this (letters, first login, recovery, back-office reset); only
-/// renewing the hash of the same password on login (`credentials`) writes the hash directly.
+/// Replaces the account's password with `password` (argon2id), its state unchanged, and ends
+/// the account's SSO sessions and refresh grants (DESIGN.md: changing a password does). Every
+/// path that changes a password calls this (first login, recovery, back-office reset, CLI);
+/// only renewing the hash of the same password on login (`credentials`) writes the hash
+/// directly.
 pub async fn set_password(
     accounts: &dyn AccountStore,
     passwords: &PasswordHasher,
+    sessions: &dyn Sessions,
     account_id: &str,
     password: &NewPassword,
     now_ms: i64,
@@ -65,29 +233,48 @@ pub async fn set_password(
     accounts
         .set_password_hash(account_id, &hash, now_ms)
         .await?;
-    // Not yet (issue #14 changes no behaviour): DESIGN.md's "changing a password ends the
-    // account's SSO sessions and refresh grants" goes here, so every path gets it.
+    sessions.end_all(account_id).await?;
+    sessions.revoke_grants(account_id).await?;
     Ok(())
 }
 
-/// Gives `account` the password `password` and makes it active: what activation does, and the
-/// CLI's `accounts set-password` by hand. A disabled account is refused, nothing written.
+/// Gives `account` the password `password` and makes it active: the end of the activation at
+/// first login, and the CLI's `accounts set-password` by hand. A disabled account is refused,
+/// nothing written.
 pub async fn activate_with_password(
     accounts: &dyn AccountStore,
     passwords: &PasswordHasher,
+    sessions: &dyn Sessions,
     account: &Account,
     password: &NewPassword,
     now_ms: i64,
 ) -> Result<(), StateChangeError> {
+    refuse_disabled(account)?;
+    set_password(accounts, passwords, sessions, &account.id, password, now_ms).await?;
+    activate(accounts, account, now_ms).await
+}
+
+/// Makes `account` active, its password already chosen (the activation at first login sets the
+/// password at its first step, then makes the account active at its last). A disabled account
+/// is refused.
+pub async fn activate(
+    accounts: &dyn AccountStore,
+    account: &Account,
+    now_ms: i64,
+) -> Result<(), StateChangeError> {
+    refuse_disabled(account)?;
+    accounts
+        .set_state(&account.id, AccountState::Active, now_ms)
+        .await?;
+    Ok(())
+}
+
+fn refuse_disabled(account: &Account) -> Result<(), StateChangeError> {
     if account.state == AccountState::Disabled {
         return Err(StateChangeError::Disabled {
             login: account.login.clone(),
         });
     }
-    set_password(accounts, passwords, &account.id, password, now_ms).await?;
-    accounts
-        .set_state(&account.id, AccountState::Active, now_ms)
-        .await?;
     Ok(())
 }
 
@@ -164,18 +351,79 @@ pub async fn create_active_account(
 mod tests {
     use super::*;
 
+    fn parse(p: &str) -> Result<(), PasswordPolicyError> {
+        NewPassword::parse(Secret::from_presented(p)).map(|_| ())
+    }
+
     #[test]
     fn a_password_needs_eight_characters_counted_as_characters() {
-        let parse = |p: &str| NewPassword::parse(Secret::from_presented(p)).map(|_| ());
-        assert_eq!(parse("1234567"), Err(PasswordPolicyError::TooShort));
+        assert_eq!(parse("Ab-4567"), Err(PasswordPolicyError::TooShort));
         assert_eq!(parse(""), Err(PasswordPolicyError::TooShort));
-        assert_eq!(parse("12345678"), Ok(()));
+        assert_eq!(parse("Ab-45678"), Ok(()));
         // Seven characters, fourteen bytes: still too short.
-        assert_eq!(parse("ééééééé"), Err(PasswordPolicyError::TooShort));
-        assert_eq!(parse("éléphant"), Ok(()));
+        assert_eq!(parse("Éléph1!"), Err(PasswordPolicyError::TooShort));
+        assert_eq!(parse("Éléphant-9"), Ok(()));
+        assert_eq!(parse(&"Ab-4".repeat(33)), Err(PasswordPolicyError::TooLong));
         assert_eq!(
             PasswordPolicyError::TooShort.to_string(),
-            "the password must have at least 8 characters"
+            "Le mot de passe doit comporter au moins 8 caractères."
+        );
+    }
+
+    #[test]
+    fn three_kinds_of_characters_of_four() {
+        assert_eq!(parse("tournesols"), Err(PasswordPolicyError::TooFewKinds));
+        assert_eq!(parse("tournesol5"), Err(PasswordPolicyError::TooFewKinds));
+        assert_eq!(parse("Tournesol5"), Ok(()));
+        assert_eq!(parse("tournesol-5"), Ok(()));
+        assert_eq!(parse("TOURNESOL-5"), Ok(()));
+    }
+
+    #[test]
+    fn the_commonest_passwords_are_refused_however_dressed() {
+        for common in ["Azerty123!", "MotDePasse-1", "P@ssw0rd!!"] {
+            // `P@ssw0rd` folds to `psswrd`, not `password`: only the first two are common.
+            let refused = parse(common) == Err(PasswordPolicyError::Common);
+            assert_eq!(refused, common != "P@ssw0rd!!", "{common}");
+        }
+        assert_eq!(parse("Soleil-2026"), Err(PasswordPolicyError::Common));
+        assert_eq!(parse("Soleil-Levant-2026"), Ok(()));
+    }
+
+    #[test]
+    fn a_chosen_password_holds_neither_the_login_nor_a_name() {
+        let mut account = Account::new(
+            crate::accounts::LoginId::parse("c.martin02").unwrap(),
+            crate::accounts::Profile::Guardian,
+            "Claire-Hélène",
+            "Le Bihan",
+            0,
+        );
+        let choose = |a: &Account, p: &str| {
+            NewPassword::for_account(Secret::from_presented(p), a).map(|_| ())
+        };
+        assert_eq!(
+            choose(&account, "Xc.martin02!"),
+            Err(PasswordPolicyError::ContainsLogin)
+        );
+        assert_eq!(
+            choose(&account, "CMartin-1990"),
+            Err(PasswordPolicyError::ContainsLogin)
+        );
+        assert_eq!(
+            choose(&account, "Helene-1990!"),
+            Err(PasswordPolicyError::ContainsName)
+        );
+        assert_eq!(
+            choose(&account, "Bihan-Breizh-29"),
+            Err(PasswordPolicyError::ContainsName)
+        );
+        // Two letters are no name to look for.
+        assert_eq!(choose(&account, "Le-Goeland-29"), Ok(()));
+        account.given_name = "Léa".into();
+        assert_eq!(
+            choose(&account, "Leandre-Vole-9"),
+            Err(PasswordPolicyError::ContainsName)
         );
     }
 }

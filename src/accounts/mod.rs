@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod devices;
 pub mod lifecycle;
 pub mod linking;
+pub mod one_time;
 pub mod password;
 pub mod sessions;
 pub mod temporary;
@@ -117,6 +118,17 @@ pub struct Account {
     /// Set while the password is a temporary one (from a notification letter): until when it
     /// may be used to activate the account.
     pub password_expires_at: Option<i64>,
+    /// The account's own address, confirmed by a code (`email` is the Siècle record's, for
+    /// matching): what the `email` claim and every message about the account use first.
+    pub verified_email: Option<String>,
+}
+
+impl Account {
+    /// Where messages about the account go: its confirmed address, else none (an address only
+    /// Siècle gives is for letters of notification, not for codes or security notices).
+    pub fn confirmed_address(&self) -> Option<&str> {
+        self.verified_email.as_deref()
+    }
 }
 
 /// The base64url characters in ASCII order: a number written with them sorts as text the way it
@@ -170,6 +182,7 @@ impl Account {
             created_at: now_ms,
             updated_at: now_ms,
             password_expires_at: None,
+            verified_email: None,
         }
     }
 }

@@ -2,16 +2,18 @@
 //! support and for trying the service out. The rules are `accounts::lifecycle`'s; the password
 //! comes from the environment so it stays out of the shell history.
 
+use std::sync::Arc;
+
 use anyhow::{bail, Context};
 use clap::Subcommand;
 
 use educonnect::accounts::lifecycle::{self, HandMadeAccount, NewPassword};
 use educonnect::accounts::password::PasswordHasher;
 use educonnect::accounts::{LoginId, Profile};
+use educonnect::app::App;
 use educonnect::clock::{Clock, SystemClock};
 use educonnect::config::Config;
 use educonnect::secrets::Secret;
-use educonnect::store::AccountStore;
 
 #[derive(Subcommand)]
 pub enum AccountsCommand {
@@ -51,6 +53,9 @@ pub async fn run(command: AccountsCommand, config: Config) -> anyhow::Result<()>
     };
     // The policy first: a refused password leaves the database untouched, not even migrated.
     let password = NewPassword::parse(Secret::from_presented(password))?;
+    if let AccountsCommand::SetPassword { login, .. } = command {
+        return set_password(&login, password, config).await;
+    }
     let hasher = PasswordHasher::new(&config.password)?;
     let store = super::migrated_store(&config, 2).await?;
     let now = SystemClock.now_ms();
@@ -78,13 +83,32 @@ pub async fn run(command: AccountsCommand, config: Config) -> anyhow::Result<()>
                 lifecycle::create_active_account(&store, &hasher, new, &password, now).await?;
             println!("account {} created (sub {})", account.login, account.id);
         }
-        AccountsCommand::SetPassword { login, .. } => {
-            let Some(account) = store.account_by_login(&login).await? else {
-                bail!("no account {login}");
-            };
-            lifecycle::activate_with_password(&store, &hasher, &account, &password, now).await?;
-            println!("account {} is active with the new password", account.login);
-        }
+        AccountsCommand::SetPassword { .. } => unreachable!("handled above"),
     }
+    Ok(())
+}
+
+/// A new password for an account: its sessions and refresh grants end (`lifecycle`), so the
+/// whole application is built.
+async fn set_password(login: &str, password: NewPassword, config: Config) -> anyhow::Result<()> {
+    let login = LoginId::parse(login)
+        .context("a login is 1 to 64 lower-case ASCII letters, digits, . - _")?;
+    let app = App::build(config, Arc::new(SystemClock)).await?;
+    let Some(account) = app.durable.account_by_login(login.as_str()).await? else {
+        bail!("no account {}", login.as_str());
+    };
+    let password =
+        NewPassword::for_account(Secret::from_presented(password.expose().expose()), &account)?;
+    let now = app.now_ms();
+    lifecycle::activate_with_password(
+        &*app.durable,
+        &app.passwords,
+        &app,
+        &account,
+        &password,
+        now,
+    )
+    .await?;
+    println!("account {} is active with the new password", account.login);
     Ok(())
 }

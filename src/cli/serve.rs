@@ -1,6 +1,6 @@
 //! `educonnect serve` (the default command) and `educonnect migrate`: the provider started with
-//! its demo seed, the welcome print, the background purge, the metrics listener, and a shutdown
-//! on Ctrl-C or SIGTERM within `shutdown_grace_seconds`.
+//! its demo seed, the welcome print, the background purge and outbox delivery, the metrics
+//! listener, and a shutdown on Ctrl-C or SIGTERM within `shutdown_grace_seconds`.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    config.validate_for_serving()?;
     let listen = config.listen;
     let app = App::build(config, Arc::new(SystemClock)).await?;
     if app.config.demo_enabled() {
@@ -28,6 +29,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%listen, issuer = %app.config.issuer, embedded = app.config.is_embedded(), "educonnect is serving");
     print_welcome(&app);
     tokio::spawn(educonnect::maintenance::run(app.clone()));
+    let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
+    let delivery = tokio::spawn(educonnect::maintenance::deliver_outbox(
+        app.clone(),
+        delivery_stopped,
+    ));
     if let Some(address) = app.config.metrics_listen {
         serve_metrics(address).await?;
     }
@@ -38,8 +44,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown_signal().await;
         // Review #13.4: imports under way stop now rather than hold the shutdown.
         stopping.uploads.stop();
+        let _ = stop_delivery.send(true);
     };
     educonnect::http::serve_within(listener, router, shutdown, grace).await?;
+    // A delivery pass under way ends with the message it is sending, within the grace period.
+    if tokio::time::timeout(grace, delivery).await.is_err() {
+        tracing::warn!("outbox delivery pass interrupted at shutdown");
+    }
     Ok(())
 }
 
@@ -64,6 +75,7 @@ fn print_welcome(app: &App) {
     println!("  discovery: {issuer}/.well-known/openid-configuration");
     if app.config.demo_enabled() {
         println!("  demo ENT:  open {issuer}/demo and click « Se connecter avec EduConnect »");
+        println!("  e-mails:   {issuer}/demo/outbox (the outbox, as queued and delivered)");
         for (login, password, profile, _, _) in educonnect::demo::DEMO_ACCOUNTS {
             println!(
                 "    {:<9} login {login:<12} password {password}",

@@ -2,7 +2,7 @@
 //! (and the back-office will), as domain functions that take an `Actor` and check its `Scope`
 //! themselves — a Siècle upload, the establishment and its name, its notices and import history
 //! (`records.rs`), its linking candidates merged or declined (`candidates.rs`), attachment codes
-//! for its pupils (`codes.rs`). Narrow dependencies: the store traits each operation uses,
+//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`). Narrow dependencies: the store traits each operation uses,
 //! the upload slot, the time; never `App`, never `http`. Errors are typed (`OperationError`);
 //! the caller renders them.
 
@@ -12,6 +12,7 @@ mod codes;
 mod error;
 mod identifiers;
 mod implications;
+mod messages;
 pub mod model;
 mod notify;
 mod records;
@@ -23,6 +24,7 @@ pub use codes::{attachment_code, IssuedCode};
 pub use error::OperationError;
 pub use identifiers::{identifiers_file, IdentifiersFile};
 pub use implications::BulkGuardians;
+pub use messages::{account_messages, message_status};
 pub use notify::{
     address, notify, preview, ActivePasswords, Carrier, Compose, Notification, Notified, Notifier,
     Preview, Progress, Request, Selection,

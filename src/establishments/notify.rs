@@ -273,13 +273,15 @@ async fn notify_one(
     })
 }
 
-/// Where a person's notification e-mail goes: a guardian's address from Siècle, a pupil's own
-/// registered address (both kept as the account's `email`).
+/// Where a person's notification e-mail goes: the account's own address, confirmed by a code
+/// (activation), first; else the address the Siècle record gives (a guardian's; a pupil's
+/// export has none, or the demo's hand-set one).
 pub fn address(target: &NotificationTarget) -> Option<&str> {
-    target
-        .account
-        .email
+    let account = &target.account;
+    account
+        .verified_email
         .as_deref()
+        .or(account.email.as_deref())
         .map(str::trim)
         .filter(|a| !a.is_empty())
 }

@@ -1,8 +1,8 @@
 //! The administration API, for the establishments' back-office and the national operators: a
 //! Siècle import of one establishment (the same checks and the same transaction as `educonnect
 //! import siecle`), the establishment's notices and import history, the linking candidates to
-//! confirm, codes to attach a pupil by hand, notifying accounts (letters or e-mails) and the
-//! file of new identifiers. Bearer tokens whose digests are in
+//! confirm, codes to attach a pupil by hand, notifying accounts (letters or e-mails), the file of
+//! new identifiers, and the delivery status of outgoing messages. Bearer tokens whose digests are in
 //! `admin.token_digests`; JSON in and out, errors as `{error, error_description}`.
 //!
 //! This file routes, extracts and renders; the caller is authenticated in `auth.rs` (which makes
@@ -67,6 +67,11 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route("/admin/link-candidates/merge", post(merge_candidate))
         .route("/admin/link-candidates/reject", post(reject_candidate))
         .route("/admin/pupils/{ine}/attachment-code", post(attachment_code))
+        .route("/admin/outbox/{id}", get(outbox_message))
+        .route(
+            "/admin/accounts/{account_id}/messages",
+            get(account_messages),
+        )
         .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .merge(upload)
@@ -264,4 +269,28 @@ async fn attachment_code(
         "expires_at": issued.expires_at,
         "pupil": { "given_name": pupil.given_name, "family_name": pupil.family_name },
     })))
+}
+
+/// One outgoing message's delivery status (never its body).
+async fn outbox_message(
+    State(app): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Result<Response, AdminError> {
+    match establishments::message_status(&actor, &*app.durable, &id).await? {
+        Some(status) => Ok(found(json!(status))),
+        None => Err(AdminError::not_found(format!(
+            "aucun message {id} dans la file d'envoi"
+        ))),
+    }
+}
+
+/// The delivery status of every message about an account, newest first.
+async fn account_messages(
+    State(app): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    Path(account_id): Path<String>,
+) -> Result<Response, AdminError> {
+    let messages = establishments::account_messages(&actor, &*app.durable, &account_id).await?;
+    Ok(found(json!({ "messages": messages })))
 }

@@ -43,7 +43,12 @@ pub async fn authorize(
 }
 
 /// The browser of a request: its binding cookie and its address.
-fn browser_of(app: &App, peer: SocketAddr, headers: &HeaderMap, jar: &CookieJar) -> Browser {
+pub(super) fn browser_of(
+    app: &App,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    jar: &CookieJar,
+) -> Browser {
     Browser {
         binding: browser_cookies::binding(jar),
         address: client_address(app, peer, headers),
@@ -85,7 +90,7 @@ pub fn render_outcome(outcome: Outcome) -> Response {
 }
 
 /// Pages of the flow carry one-time values: never cached.
-fn uncached(mut response: Response) -> Response {
+pub(super) fn uncached(mut response: Response) -> Response {
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),
@@ -102,10 +107,10 @@ fn login_redirect(tx: &Transaction) -> Response {
 
 #[derive(Deserialize)]
 pub struct TxQuery {
-    tx: String,
+    pub(super) tx: String,
 }
 
-const EXPIRED: &str =
+pub(super) const EXPIRED: &str =
     "Cette page de connexion a expiré. Retournez sur l'application pour vous connecter à nouveau.";
 const TOO_MANY: &str =
     "Trop de demandes de connexion depuis votre réseau. Réessayez dans une minute.";
@@ -200,6 +205,7 @@ pub async fn login_submit(
             };
             render_login(&app, &tx, &typed_login, Some(rejection.message()), status).await
         }
+        Ok(LoginResult::Activation { tx_id }) => uncached(super::activation::redirect(&tx_id)),
         Ok(LoginResult::Completed {
             cookie,
             devices,

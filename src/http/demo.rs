@@ -1,10 +1,12 @@
 //! A demo relying party (embedded mode only): a "Se connecter avec EduConnect" button that runs
 //! the real code flow with PKCE over HTTP against this provider, then shows the ID token claims
-//! and the userinfo response.
+//! and the userinfo response. And the demo outbox (`/demo/outbox`): the messages the provider
+//! queued, with their status and their text, so that a newcomer sees the e-mails without an
+//! SMTP server.
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -38,6 +40,133 @@ pub fn routes() -> Router<AppState> {
         .route("/demo", get(home))
         .route("/demo/login", get(start))
         .route("/demo/callback", get(callback))
+        .route("/demo/outbox", get(outbox))
+        .route("/demo/outbox/{id}/html", get(outbox_html))
+}
+
+/// How many messages the demo outbox shows.
+const OUTBOX_SHOWN: i64 = 100;
+
+/// One message of the demo outbox, ready for the template.
+struct ShownMessage {
+    id: String,
+    recipient: String,
+    subject: String,
+    purpose: &'static str,
+    status: &'static str,
+    status_class: &'static str,
+    attempts: i64,
+    created: String,
+    sent: Option<String>,
+    next_attempt: Option<String>,
+    last_error: Option<String>,
+    text: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "demo/outbox.html")]
+struct OutboxPage {
+    messages: Vec<ShownMessage>,
+    smtp: bool,
+}
+
+fn purpose_label(purpose: &str) -> &'static str {
+    match purpose {
+        "notification" => "Notification du compte",
+        "email_code" => "Code de confirmation d'adresse",
+        "password_changed" => "Mot de passe modifié",
+        _ => "Autre",
+    }
+}
+
+fn status_label(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "sent" => ("Envoyé", "sent"),
+        "failed" => ("Échec définitif", "failed"),
+        _ => ("En attente d'envoi", "pending"),
+    }
+}
+
+/// `05/03/2027 à 08:15 UTC`.
+fn shown_time(ms: i64) -> String {
+    let date = crate::siecle::Date::from_epoch_ms(ms);
+    let minutes = ms.rem_euclid(86_400_000) / 60_000;
+    format!(
+        "{:02}/{:02}/{} à {:02}:{:02} UTC",
+        date.day,
+        date.month,
+        date.year,
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+async fn outbox(State(app): State<AppState>) -> Response {
+    let opened =
+        match crate::outbox::opened::recent(&*app.durable, app.keys.kek(), OUTBOX_SHOWN).await {
+            Ok(opened) => opened,
+            Err(error) => return super::error::internal_page(error),
+        };
+    let messages = opened
+        .into_iter()
+        .map(|o| {
+            let s = o.status;
+            let (status, status_class) = status_label(s.status);
+            ShownMessage {
+                purpose: purpose_label(s.purpose),
+                status,
+                status_class,
+                attempts: s.attempts,
+                created: shown_time(s.created_at),
+                sent: s.sent_at.map(shown_time),
+                next_attempt: s.next_attempt_at.filter(|_| s.attempts > 0).map(shown_time),
+                last_error: s.last_error,
+                text: o.email.map(|e| e.text),
+                id: s.id,
+                recipient: s.recipient,
+                subject: s.subject,
+            }
+        })
+        .collect();
+    let page = OutboxPage {
+        messages,
+        smtp: app.mailer.is_some(),
+    };
+    let mut response = pages::render(StatusCode::OK, &page);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The HTML part of a message, as its own document under a sandbox: the CSP gives it an opaque
+/// origin (no cookie, no storage), no script, no form, nothing loaded from anywhere (a tracking
+/// image or a remote font included); inline styles only, as e-mail HTML uses. Not framed in
+/// the outbox page: every page of the provider refuses to be framed.
+async fn outbox_html(State(app): State<AppState>, Path(id): Path<String>) -> Response {
+    let opened = match crate::outbox::opened::one(&*app.durable, app.keys.kek(), &id).await {
+        Ok(opened) => opened,
+        Err(error) => return super::error::internal_page(error),
+    };
+    let Some(email) = opened.and_then(|o| o.email) else {
+        return pages::error_page(
+            StatusCode::NOT_FOUND,
+            "Ce message n'existe pas dans la boîte d'envoi de démonstration.",
+        );
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        email.html,
+    )
+        .into_response()
 }
 
 async fn home() -> Response {

@@ -1,6 +1,7 @@
 //! HTTP: axum handlers only. Each extracts, calls one domain function, renders.
 
 mod account;
+mod activation;
 mod admin;
 mod assets;
 mod authorize;
@@ -94,6 +95,10 @@ fn browser_forms(app: AppState) -> Router<AppState> {
         .route(
             "/login",
             get(authorize::login_page).post(authorize::login_submit),
+        )
+        .route(
+            "/activation",
+            get(activation::page).post(activation::submit),
         )
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))

@@ -8,6 +8,7 @@
 //! - `identifiers`: an establishment's identifiers file (CSV, and PDF with the letters' fonts);
 //! - `run`: a whole notification as the CLI and the API ask for it (a flow, taking the `App`).
 
+pub mod account_mail;
 pub mod email;
 pub mod from_notified;
 pub mod identifiers;

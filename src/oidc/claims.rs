@@ -43,9 +43,13 @@ pub fn for_scopes(
         claims.insert("educonnect_profile".into(), json!(account.profile.as_str()));
     }
     if scopes.contains("email") {
-        if let Some(email) = &account.email {
+        if let Some(email) = &account.verified_email {
+            // Confirmed by a code sent there (activation, Mon compte).
             claims.insert("email".into(), json!(email));
-            // Addresses come from school records, nobody proved they receive mail there.
+            claims.insert("email_verified".into(), json!(true));
+        } else if let Some(email) = &account.email {
+            claims.insert("email".into(), json!(email));
+            // From school records: nobody proved they receive mail there.
             claims.insert("email_verified".into(), json!(false));
         }
     }

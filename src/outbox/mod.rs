@@ -6,6 +6,20 @@
 //! A message's body is sealed with the key-encryption key before it is stored (it may carry a
 //! temporary password or a code); its recipient, subject and status stay readable, for the
 //! delivery status and the demo outbox page.
+//!
+//! The delivery: `worker.rs` (one pass over the due messages, under the store's delivery lock,
+//! with retries and backoff), `mailer.rs` (the `Mailer` trait the worker sends through),
+//! `smtp.rs` (the production `Mailer`, SMTP through lettre), `status.rs` (an attempt's outcome,
+//! a message's status as shown), `opened.rs` (the last messages opened, for the demo page).
+
+pub mod mailer;
+pub mod opened;
+pub mod smtp;
+pub mod status;
+pub mod worker;
+
+pub use mailer::{Mailer, SendError};
+pub use status::{Attempt, DeliveryStatus};
 
 use serde::{Deserialize, Serialize};
 

@@ -48,6 +48,7 @@ pub(super) fn new_account(
         created_at: now_ms,
         updated_at: now_ms,
         password_expires_at: None,
+        verified_email: None,
     };
     let id = account.id.clone();
     pending.push(NewAccount {

@@ -18,7 +18,7 @@ use crate::accounts::{Account, AccountState, Profile};
 use crate::clients::Client;
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
-use crate::outbox::{Outgoing, Queued};
+use crate::outbox::{Attempt, Outgoing, Queued};
 use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
     LookupKeys, Snapshot,
@@ -74,6 +74,10 @@ pub trait AccountStore: Send + Sync {
     /// The address of the `email` claim, for an account no Siècle record gives one (a pupil's);
     /// an import that brings one replaces it.
     async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
+    /// The account's own address, confirmed by a code (activation, Mon compte): kept apart from
+    /// the one Siècle gives (`email`), never written by an import; one per account (FAQ: one
+    /// e-mail per pupil account), a new one replaces it.
+    async fn set_verified_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
 }
 
 /// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).
@@ -275,6 +279,18 @@ pub trait LinkingStore: Send + Sync {
         now_ms: i64,
     ) -> anyhow::Result<bool>;
     async fn insert_attachment_code(&self, code: &AttachmentCode) -> anyhow::Result<()>;
+    /// Records that the guardian says the pupil is not their child: from then on the pupil is
+    /// left out of the guardian's children (and claims) until the establishment resolves it. In
+    /// the same transaction, each establishment the pupil is enrolled in gets a notice
+    /// (`DISPUTED_LINK_NOTICE`) saying `message`. False when it was already disputed (nothing
+    /// written).
+    async fn dispute_link(
+        &self,
+        guardian_id: &str,
+        pupil_id: &str,
+        message: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool>;
     /// Uses a code: in one transaction, the code is spent and its pupil attached to the
     /// guardian. A code unknown, expired, used, or whose pupil can no longer be attached (a
     /// disabled account) is `Invalid`; a pupil already attached leaves the code unspent.
@@ -297,6 +313,36 @@ pub trait OutboxStore: Send + Sync {
     async fn recent_messages(&self, limit: i64) -> anyhow::Result<Vec<Queued>>;
     /// The messages about an account, newest first.
     async fn account_messages(&self, account_id: &str) -> anyhow::Result<Vec<Queued>>;
+
+    /// Takes the delivery lock if nobody holds it; `None`: another replica is delivering. On
+    /// PostgreSQL a transaction-level advisory lock, held by a transaction of its own until
+    /// released, or until its connection drops (a replica that crashed holds nothing); on
+    /// SQLite (one process) a lock of this store's.
+    async fn try_lock_delivery(&self) -> anyhow::Result<Option<Box<dyn DeliveryLock>>>;
+    /// Pending messages due at `now_ms`, those due longest first, at most `limit`.
+    async fn due_messages(&self, now_ms: i64, limit: i64) -> anyhow::Result<Vec<Queued>>;
+    /// Records an attempt on a message that was pending with `attempts_before` attempts; the
+    /// attempt count goes up by one. `false` if the message was no longer in that state (so a
+    /// statement run twice after a connection failure records the attempt once).
+    async fn record_attempt(
+        &self,
+        id: &str,
+        attempts_before: i64,
+        attempt: &Attempt,
+    ) -> anyhow::Result<bool>;
+    /// Messages waiting to be sent (the pending gauge).
+    async fn pending_messages(&self) -> anyhow::Result<i64>;
+    /// Deletes, `batch` rows at a time, the messages sent or failed before `before_ms` (bounded
+    /// growth: their sealed bodies are not kept past the retention); returns how many.
+    async fn purge_settled_messages(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
+}
+
+/// The outbox's delivery lock, while a pass holds it (`OutboxStore::try_lock_delivery`).
+#[async_trait]
+pub trait DeliveryLock: Send {
+    /// Lets another pass (of any replica) take the lock. Dropping the lock releases it too,
+    /// a moment later.
+    async fn release(self: Box<Self>) -> anyhow::Result<()>;
 }
 
 /// What one purge pass removed.

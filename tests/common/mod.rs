@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod smtp;
 
 use std::sync::Arc;
 
@@ -238,9 +239,16 @@ impl TestOp {
         let account = store.account(account_id).await.unwrap().unwrap();
         let password = NewPassword::parse(Secret::from_presented(password)).unwrap();
         let now = self.app.now_ms();
-        activate_with_password(store, &self.app.passwords, &account, &password, now)
-            .await
-            .unwrap();
+        activate_with_password(
+            store,
+            &self.app.passwords,
+            &self.app,
+            &account,
+            &password,
+            now,
+        )
+        .await
+        .unwrap();
         store.account(account_id).await.unwrap().unwrap()
     }
 

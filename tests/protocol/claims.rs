@@ -16,7 +16,7 @@ use educonnect::secrets::Secret;
 use educonnect::siecle::{self, Export};
 
 const CLIENT: &str = "ent-claims";
-const PASSWORD: &str = "Mot-de-passe-2026";
+const PASSWORD: &str = "Cahier-Bleu-2026";
 const SCOPES: [&str; 5] = [
     "profile",
     "establishments",

@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod activation;
 mod admin;
 mod admin_limits;
 mod authorize;
@@ -21,6 +22,7 @@ mod maintenance;
 mod notify;
 mod notify_admin;
 mod notify_email;
+mod outbox;
 mod replicas;
 mod temporary_passwords;
 mod throttle;

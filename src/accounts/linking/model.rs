@@ -4,6 +4,10 @@
 
 use serde::Serialize;
 
+/// The kind of the establishment notice left when a guardian says a pupil linked to them is
+/// not their child (`LinkingStore::dispute_link`).
+pub const DISPUTED_LINK_NOTICE: &str = "disputed_link";
+
 /// Two accounts that may be one guardian, as shown for confirmation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LinkCandidate {

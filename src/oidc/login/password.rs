@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{complete, Authenticated, Completed};
+use super::{activation, complete, Authenticated, Completed};
 use crate::accounts::credentials::{self, Checked};
 use crate::accounts::devices;
 use crate::app::App;
@@ -63,6 +63,9 @@ pub enum LoginResult {
         tx: Transaction,
         rejection: Rejection,
     },
+    /// A temporary password (or an activation interrupted after its password): the activation
+    /// at first login goes on, in the same transaction (`super::activation`).
+    Activation { tx_id: String },
     Completed {
         cookie: Secret,
         /// The browser's trusted-browser tokens to keep, this account's first; `None`: unchanged.
@@ -98,9 +101,12 @@ pub async fn login(
     )
     .await?;
     let account = match checked {
-        // The activation at first login is to follow a temporary password (issue #15); until
-        // it exists, a valid temporary password logs in like any other.
-        Checked::Valid(account) | Checked::Temporary(account) => account,
+        Checked::Valid(account) if !activation::needed(&account) => account,
+        Checked::Valid(account) | Checked::Temporary(account) => {
+            metrics::counter!("educonnect_logins_total", "result" => "activation").increment(1);
+            activation::begin(app, &tx, &account, app.now_ms() / 1000).await?;
+            return Ok(LoginResult::Activation { tx_id: tx.id });
+        }
         Checked::TemporaryExpired => {
             metrics::counter!("educonnect_logins_total", "result" => "expired").increment(1);
             return Ok(LoginResult::Rejected {

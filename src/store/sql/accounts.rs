@@ -15,10 +15,14 @@ pub(super) const COLUMNS: &str =
     "id, login, password_hash, profile, given_name, family_name, email, phone, \
                        state, created_at, updated_at";
 
+/// The columns an account made by hand is inserted with.
+const INSERT_COLUMNS: &str = "id, login, password_hash, profile, given_name, family_name, email, \
+                              phone, state, created_at, updated_at, password_expires_at";
+
 /// Every column of an account.
 pub(super) const READ_COLUMNS: &str =
     "id, login, password_hash, profile, given_name, family_name, email, \
-                            phone, state, created_at, updated_at, password_expires_at";
+                            phone, state, created_at, updated_at, password_expires_at, verified_email";
 
 pub(super) fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
     let profile: String = row.try_get("profile")?;
@@ -36,6 +40,7 @@ pub(super) fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         password_expires_at: row.try_get("password_expires_at")?,
+        verified_email: row.try_get("verified_email")?,
     })
 }
 
@@ -59,7 +64,7 @@ impl AccountStore for SqlStore {
 
     async fn insert_account(&self, a: &Account) -> Result<(), InsertAccountError> {
         let sql = format!(
-            "INSERT INTO accounts ({READ_COLUMNS})
+            "INSERT INTO accounts ({INSERT_COLUMNS})
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (login) DO NOTHING"
         );
@@ -127,6 +132,21 @@ impl AccountStore for SqlStore {
     async fn set_state(&self, id: &str, state: AccountState, now_ms: i64) -> anyhow::Result<()> {
         let sql = "UPDATE accounts SET state = $1, updated_at = $2 WHERE id = $3";
         self.set_column(sql, id, state.as_str(), now_ms).await
+    }
+
+    async fn set_verified_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()> {
+        let sql = "UPDATE accounts SET verified_email = $1, verified_email_at = $2, updated_at = $3
+                   WHERE id = $4";
+        self.retry(|| {
+            sqlx::query(sql)
+                .bind(email)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+        })
+        .await?;
+        Ok(())
     }
 
     async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()> {

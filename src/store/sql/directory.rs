@@ -283,7 +283,8 @@ async fn read_affiliations(
             given_name: row.try_get("given_name")?,
         });
     }
-    // Children from the establishments' records, then those attached by hand.
+    // Children from the establishments' records, then those attached by hand; not those the
+    // guardian said are not theirs (`disputed_links`), until the establishment has looked.
     let children = sqlx::query(
         "SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, l.legal,
                 p.family_name AS guardian_family_name, p.given_name AS guardian_given_name
@@ -292,6 +293,9 @@ async fn read_affiliations(
          JOIN enrolments e ON e.uai = l.uai AND e.eleve_id = l.eleve_id AND e.left_at IS NULL
          JOIN accounts a ON a.id = e.account_id
          WHERE p.account_id = $1 AND p.left_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM disputed_links d
+                           WHERE d.guardian_id = p.account_id AND d.pupil_id = a.id
+                             AND d.resolved_at IS NULL)
          UNION
          SELECT a.id, a.given_name, a.family_name, e.uai, e.eleve_id, e.division, 1 AS legal,
                 g.family_name AS guardian_family_name, g.given_name AS guardian_given_name
@@ -300,6 +304,9 @@ async fn read_affiliations(
          JOIN accounts a ON a.id = t.pupil_id
          JOIN enrolments e ON e.account_id = a.id AND e.left_at IS NULL
          WHERE t.guardian_id = $2
+           AND NOT EXISTS (SELECT 1 FROM disputed_links d
+                           WHERE d.guardian_id = t.guardian_id AND d.pupil_id = a.id
+                             AND d.resolved_at IS NULL)
          ORDER BY 4, 5",
     )
     .bind(account_id)

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::SqlStore;
+use crate::accounts::linking::model::DISPUTED_LINK_NOTICE;
 use crate::accounts::linking::model::{
     AttachmentCode, CandidateAccount, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
@@ -112,6 +113,52 @@ impl LinkingStore for SqlStore {
         }
         tx.commit().await?;
         Ok(Resolved::Done)
+    }
+
+    async fn dispute_link(
+        &self,
+        guardian_id: &str,
+        pupil_id: &str,
+        message: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let mut tx = self.begin().await?;
+        let disputed = sqlx::query(
+            "INSERT INTO disputed_links (guardian_id, pupil_id, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+        )
+        .bind(guardian_id)
+        .bind(pupil_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        if disputed.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let uais: Vec<String> = sqlx::query(
+            "SELECT DISTINCT uai FROM enrolments WHERE account_id = $1 AND left_at IS NULL",
+        )
+        .bind(pupil_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("uai"))
+        .collect::<Result<_, _>>()?;
+        for uai in uais {
+            sqlx::query(
+                "INSERT INTO establishment_notices (id, uai, kind, message, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(crate::secrets::random_b64(12))
+            .bind(&uai)
+            .bind(DISPUTED_LINK_NOTICE)
+            .bind(message)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn attach(
@@ -240,6 +287,10 @@ async fn merge(
         "INSERT INTO attachments (guardian_id, pupil_id, proof, created_at)
          SELECT $1, pupil_id, proof, created_at FROM attachments WHERE guardian_id = $2
          ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+        // What the absorbed account said is not its child is not the kept one's either.
+        "INSERT INTO disputed_links (guardian_id, pupil_id, created_at, resolved_at)
+         SELECT $1, pupil_id, created_at, resolved_at FROM disputed_links WHERE guardian_id = $2
+         ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
     ] {
         sqlx::query(sql)
             .bind(keep)
@@ -249,6 +300,7 @@ async fn merge(
     }
     for sql in [
         "DELETE FROM attachments WHERE guardian_id = $1",
+        "DELETE FROM disputed_links WHERE guardian_id = $1",
         // Consents were given by the absorbed account: the kept one is asked again.
         "DELETE FROM consents WHERE account_id = $1",
     ] {

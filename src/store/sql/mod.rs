@@ -45,6 +45,8 @@ pub struct SqlStore {
     /// connection, opened when first used.
     native: Option<sqlx::PgPool>,
     suspicion: Arc<retry::Suspicion>,
+    /// The outbox's delivery lock on SQLite (one process; PostgreSQL uses an advisory lock).
+    delivery: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How long a statement waits for a connection by default (`store_timeout_seconds`).
@@ -122,6 +124,7 @@ impl SqlStore {
             dialect,
             native,
             suspicion,
+            delivery: Arc::default(),
         })
     }
 

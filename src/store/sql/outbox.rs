@@ -4,9 +4,15 @@ use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::SqlStore;
-use crate::outbox::{Channel, Outgoing, Purpose, Queued, Status};
-use crate::store::OutboxStore;
+use super::{Dialect, SqlStore};
+use crate::outbox::{Attempt, Channel, Outgoing, Purpose, Queued, Status};
+use crate::store::{DeliveryLock, OutboxStore};
+
+/// The outbox worker's advisory lock: a fixed class (arbitrary; the purge job's lock is another
+/// key) and the schema's hash, so that deployments, or test runs, sharing a database in
+/// schemas of their own do not wait for each other.
+const DELIVERY_LOCK: &str =
+    "SELECT pg_try_advisory_xact_lock(1701077877, hashtext(current_schema())) AS locked";
 
 const COLUMNS: &str = "id, channel, recipient, subject, purpose, account_id, sealed_body, status, \
                        attempts, next_attempt_at, last_error, created_at, sent_at";
@@ -93,5 +99,157 @@ impl OutboxStore for SqlStore {
             .retry(|| sqlx::query(&sql).bind(account_id).fetch_all(&self.pool))
             .await?;
         rows.iter().map(queued_from).collect()
+    }
+
+    async fn try_lock_delivery(&self) -> anyhow::Result<Option<Box<dyn DeliveryLock>>> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(self
+                .delivery
+                .clone()
+                .try_lock_owned()
+                .ok()
+                .map(|guard| Box::new(ProcessLock(guard)) as Box<dyn DeliveryLock>));
+        }
+        let mut tx = self.begin().await?;
+        let locked: bool = sqlx::query(DELIVERY_LOCK)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("locked")?;
+        if !locked {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some(Box::new(AdvisoryLock(tx))))
+    }
+
+    async fn due_messages(&self, now_ms: i64, limit: i64) -> anyhow::Result<Vec<Queued>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
+             ORDER BY next_attempt_at, id LIMIT $2"
+        );
+        let rows = self
+            .retry(|| {
+                sqlx::query(&sql)
+                    .bind(now_ms)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+            })
+            .await?;
+        rows.iter().map(queued_from).collect()
+    }
+
+    async fn record_attempt(
+        &self,
+        id: &str,
+        attempts_before: i64,
+        attempt: &Attempt,
+    ) -> anyhow::Result<bool> {
+        // Guarded by the state it was read in: run twice, the second run matches nothing.
+        const GUARD: &str = "WHERE id = $1 AND status = 'pending' AND attempts = $2";
+        let done = match attempt {
+            Attempt::Sent { at } => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'sent', attempts = $2 + 1, sent_at = $3 {GUARD}"
+                );
+                self.retry(|| {
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(attempts_before)
+                        .bind(*at)
+                        .execute(&self.pool)
+                })
+                .await?
+            }
+            Attempt::Retry {
+                next_attempt_at,
+                error,
+            } => {
+                let sql = format!(
+                    "UPDATE outbox SET attempts = $2 + 1, next_attempt_at = $3, last_error = $4 \
+                     {GUARD}"
+                );
+                self.retry(|| {
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(attempts_before)
+                        .bind(*next_attempt_at)
+                        .bind(error)
+                        .execute(&self.pool)
+                })
+                .await?
+            }
+            Attempt::Failed { error } => {
+                let sql = format!(
+                    "UPDATE outbox SET status = 'failed', attempts = $2 + 1, last_error = $3 \
+                     {GUARD}"
+                );
+                self.retry(|| {
+                    sqlx::query(&sql)
+                        .bind(id)
+                        .bind(attempts_before)
+                        .bind(error)
+                        .execute(&self.pool)
+                })
+                .await?
+            }
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn purge_settled_messages(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64> {
+        let mut purged = 0;
+        loop {
+            // Settled: sent (sent_at) or given up (the last attempt's time is next_attempt_at's
+            // neighbour; created_at bounds both, and a message settles within hours).
+            let deleted = self
+                .retry(|| {
+                    sqlx::query(
+                        "DELETE FROM outbox WHERE id IN
+                           (SELECT id FROM outbox
+                            WHERE status IN ('sent', 'failed') AND created_at < $1 LIMIT $2)",
+                    )
+                    .bind(before_ms)
+                    .bind(batch)
+                    .execute(&self.pool)
+                })
+                .await?
+                .rows_affected();
+            purged += deleted;
+            if (deleted as i64) < batch {
+                return Ok(purged);
+            }
+        }
+    }
+
+    async fn pending_messages(&self) -> anyhow::Result<i64> {
+        let row = self
+            .retry(|| {
+                sqlx::query("SELECT COUNT(*) AS pending FROM outbox WHERE status = 'pending'")
+                    .fetch_one(&self.pool)
+            })
+            .await?;
+        Ok(row.try_get("pending")?)
+    }
+}
+
+/// PostgreSQL: the transaction that holds `pg_try_advisory_xact_lock`; it writes nothing, and
+/// ending it releases the lock.
+struct AdvisoryLock(sqlx::Transaction<'static, sqlx::Any>);
+
+#[async_trait]
+impl DeliveryLock for AdvisoryLock {
+    async fn release(self: Box<Self>) -> anyhow::Result<()> {
+        self.0.rollback().await?;
+        Ok(())
+    }
+}
+
+/// SQLite: one process, one store: a mutex of the store's.
+struct ProcessLock(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>);
+
+#[async_trait]
+impl DeliveryLock for ProcessLock {
+    async fn release(self: Box<Self>) -> anyhow::Result<()> {
+        Ok(())
     }
 }

@@ -1,0 +1,315 @@
+//! Single-use codes sent to a person (DESIGN.md: "one mechanism for single-use secrets"): the
+//! six-digit code that confirms an e-mail address today, SMS codes and recovery steps next. A
+//! code is kept only as a digest, in the ephemeral store, with a TTL; what it proves (the address
+//! it was sent to) is stored with it, so a code only ever confirms what it was sent for.
+//!
+//! - **Few attempts**: each code allows `attempts_per_code` tries, counted *before* the check
+//!   (of parallel tries, no more than that many are ever checked); then it is gone.
+//! - **Throttled**: every try is also counted on the subject's and the client address's
+//!   throttle counters (`accounts::throttle`), like a password.
+//! - **Single use**: the code is taken atomically (`take`): of two right answers at once, one
+//!   wins and the other finds it spent.
+//! - **Bounded sending**: a subject gets at most `sends_per_hour` codes, so nobody can make the
+//!   service mail an address over and over.
+//!
+//! Attachment codes (`accounts::linking::codes`) live thirty days in the durable store, but are
+//! tried through the same throttle.
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::throttle;
+use crate::config::{CodeConfig, ThrottleConfig};
+use crate::secrets::{constant_time_eq, digest, Secret};
+use crate::store::EphemeralStore;
+
+/// What a code is for, and whose: one code per purpose and subject at a time (a new one
+/// replaces it).
+#[derive(Clone, Debug)]
+pub struct Subject {
+    /// `email-confirmation`, …
+    pub purpose: &'static str,
+    /// The account, or whatever the code is tied to.
+    pub id: String,
+}
+
+impl Subject {
+    // `{…}`: a Redis Cluster hash tag, so the code and its tries stay on one slot.
+    fn code_key(&self) -> String {
+        format!("otc:{{{}:{}}}", self.purpose, self.id)
+    }
+
+    fn tries_key(&self) -> String {
+        format!("otc:{{{}:{}}}:tries", self.purpose, self.id)
+    }
+
+    fn sends_key(&self) -> String {
+        format!("otc-sent:{}:{}", self.purpose, self.id)
+    }
+
+    fn throttle_subject(&self) -> String {
+        format!("code:{}:{}", self.purpose, self.id)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    digest: String,
+    /// What the code proves once typed (the address it was sent to).
+    proves: String,
+}
+
+/// A code just issued: six digits, for the message only.
+pub struct Issued {
+    pub code: Secret,
+}
+
+/// Issues a new code for `subject`, proving `proves`; the previous one stops working. `None`
+/// when the subject was sent too many codes in the last hour (nothing issued).
+pub async fn issue(
+    store: &dyn EphemeralStore,
+    config: &CodeConfig,
+    subject: &Subject,
+    proves: &str,
+) -> anyhow::Result<Option<Issued>> {
+    let sent = store
+        .incr(&subject.sends_key(), Duration::from_secs(3600))
+        .await?;
+    if sent > config.sends_per_hour {
+        store.decr(&subject.sends_key()).await?;
+        return Ok(None);
+    }
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let stored = Stored {
+        digest: digest(code.as_bytes()),
+        proves: proves.to_owned(),
+    };
+    let ttl = Duration::from_secs(config.ttl_seconds);
+    store.delete(&subject.tries_key()).await?;
+    store
+        .put(&subject.code_key(), &serde_json::to_vec(&stored)?, ttl)
+        .await?;
+    Ok(Some(Issued {
+        code: Secret::from_presented(&code),
+    }))
+}
+
+/// What trying a code found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Tried {
+    /// The right code: spent now; what it proves.
+    Valid(String),
+    /// Not the code; it may be tried `left` more times.
+    Wrong { left: u64 },
+    /// No code to try: never sent, expired, used, or out of tries. A new one must be asked for.
+    Spent,
+    /// Too many tries for this subject or from this address: nothing was checked.
+    Throttled,
+}
+
+/// Tries `typed` (spaces ignored) as `subject`'s code, from `address`.
+pub async fn try_code(
+    store: &dyn EphemeralStore,
+    config: &CodeConfig,
+    throttle_config: &ThrottleConfig,
+    subject: &Subject,
+    typed: &str,
+    address: &str,
+) -> anyhow::Result<Tried> {
+    let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
+    let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
+        return Ok(Tried::Throttled);
+    };
+    let ttl = Duration::from_secs(config.ttl_seconds);
+    // Counted before the check: parallel tries cannot all be checked.
+    let tries = store.incr(&subject.tries_key(), ttl).await?;
+    if tries > config.attempts_per_code {
+        store.delete(&subject.code_key()).await?;
+        attempt.failed();
+        return Ok(Tried::Spent);
+    }
+    let Some(raw) = store.get(&subject.code_key()).await? else {
+        attempt.passed(store).await?;
+        return Ok(Tried::Spent);
+    };
+    let stored: Stored = serde_json::from_slice(&raw)?;
+    let typed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
+    if !constant_time_eq(&stored.digest, &digest(typed.as_bytes())) {
+        attempt.failed();
+        if tries == config.attempts_per_code {
+            store.delete(&subject.code_key()).await?;
+            return Ok(Tried::Spent);
+        }
+        return Ok(Tried::Wrong {
+            left: config.attempts_per_code - tries,
+        });
+    }
+    // Taken, not deleted: of two right answers at once only one finds it; and it must still
+    // be the code just checked (not one issued meanwhile).
+    let taken = store.take(&subject.code_key()).await?;
+    attempt.passed(store).await?;
+    match taken {
+        Some(value) if value == raw => {
+            store.delete(&subject.tries_key()).await?;
+            Ok(Tried::Valid(stored.proves))
+        }
+        _ => Ok(Tried::Spent),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::ephemeral::MemoryStore;
+
+    fn configs() -> (CodeConfig, ThrottleConfig) {
+        (
+            CodeConfig::default(),
+            ThrottleConfig {
+                window_seconds: 900,
+                failures_per_account: 10,
+                failures_per_address: 100,
+                trusted_device_days: 0,
+            },
+        )
+    }
+
+    fn subject() -> Subject {
+        Subject {
+            purpose: "email-confirmation",
+            id: "account-1".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_code_proves_what_it_was_sent_for_once() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let issued = issue(&store, &codes, &subject(), "lea@example.org")
+            .await
+            .unwrap()
+            .unwrap();
+        let code = issued.code.expose().to_owned();
+        assert_eq!(code.len(), 6);
+        assert!(code.chars().all(|c| c.is_ascii_digit()));
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        let tried = try_code(&store, &codes, &throttle, &subject(), &spaced, "a").await;
+        assert_eq!(tried.unwrap(), Tried::Valid("lea@example.org".into()));
+        let again = try_code(&store, &codes, &throttle, &subject(), &code, "a").await;
+        assert_eq!(again.unwrap(), Tried::Spent);
+    }
+
+    #[tokio::test]
+    async fn a_code_allows_few_tries_then_is_gone() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let issued = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let wrong = if issued.code.expose() == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        for left in (1..codes.attempts_per_code).rev() {
+            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+            assert_eq!(tried.unwrap(), Tried::Wrong { left });
+        }
+        let last = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+        assert_eq!(last.unwrap(), Tried::Spent);
+        // Even the right code is too late now.
+        let right = issued.code.expose();
+        let after = try_code(&store, &codes, &throttle, &subject(), right, "a").await;
+        assert_eq!(after.unwrap(), Tried::Spent);
+    }
+
+    #[tokio::test]
+    async fn a_new_code_replaces_the_previous_one_and_sending_is_capped() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let first = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let second = issue(&store, &codes, &subject(), "y")
+            .await
+            .unwrap()
+            .unwrap();
+        let s = subject();
+        if first.code.expose() != second.code.expose() {
+            let old = try_code(&store, &codes, &throttle, &s, first.code.expose(), "a").await;
+            assert!(matches!(old.unwrap(), Tried::Wrong { .. }));
+        }
+        let new = try_code(&store, &codes, &throttle, &s, second.code.expose(), "a").await;
+        assert_eq!(new.unwrap(), Tried::Valid("y".into()));
+        for _ in 2..codes.sends_per_hour {
+            assert!(issue(&store, &codes, &subject(), "z")
+                .await
+                .unwrap()
+                .is_some());
+        }
+        assert!(issue(&store, &codes, &subject(), "z")
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    #[tokio::test]
+    async fn of_parallel_right_answers_one_wins() {
+        let store = Arc::new(MemoryStore::new());
+        let (codes, throttle) = configs();
+        let issued = issue(&*store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let code = issued.code.expose().to_owned();
+        let tries = (0..4).map(|_| {
+            let (store, codes, throttle, code) =
+                (store.clone(), codes.clone(), throttle.clone(), code.clone());
+            tokio::spawn(async move {
+                try_code(&*store, &codes, &throttle, &subject(), &code, "a")
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut valid = 0;
+        for t in tries {
+            if matches!(t.await.unwrap(), Tried::Valid(_)) {
+                valid += 1;
+            }
+        }
+        assert_eq!(valid, 1);
+    }
+
+    #[tokio::test]
+    async fn tries_are_throttled_per_subject_across_codes() {
+        let store = MemoryStore::new();
+        let (codes, mut throttle) = configs();
+        throttle.failures_per_account = 3;
+        for _ in 0..3 {
+            let issued = issue(&store, &codes, &subject(), "x")
+                .await
+                .unwrap()
+                .unwrap();
+            let wrong = if issued.code.expose() == "000000" {
+                "111111"
+            } else {
+                "000000"
+            };
+            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+            assert!(matches!(tried.unwrap(), Tried::Wrong { .. }));
+        }
+        let issued = issue(&store, &codes, &subject(), "x")
+            .await
+            .unwrap()
+            .unwrap();
+        let right = issued.code.expose();
+        let tried = try_code(&store, &codes, &throttle, &subject(), right, "a").await;
+        assert_eq!(tried.unwrap(), Tried::Throttled);
+    }
+}
