@@ -1,4 +1,4 @@
-//! Temporary passwords (issue #15, the first part: the letters and the activation come next): a
+//! Temporary passwords (issue #15; the letters, e-mails and activation have tests of their own): a
 //! notification gives the account a new temporary password and makes it `notified`; the password
 //! works as printed until its letter's validity ends, then the login page says to ask for a new
 //! letter; a new one invalidates the previous; resetting an active account's password ends its
