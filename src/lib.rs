@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -19,5 +20,6 @@ pub mod outbox;
 pub mod provisioning;
 pub mod secrets;
 pub mod siecle;
+pub mod staff;
 pub mod store;
 pub mod tokens;

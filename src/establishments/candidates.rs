@@ -9,6 +9,7 @@
 //! establishment has since dropped (a guardian who left) is no longer its to resolve.
 
 use super::records::known;
+use super::Right;
 use super::{Actor, OperationError};
 use crate::accounts::linking::{self, LinkCandidate, Resolution, Resolved};
 use crate::accounts::sessions::Sessions;
@@ -31,7 +32,7 @@ pub async fn candidates(
     links: &dyn LinkingStore,
     uai: &Uai,
 ) -> Result<Vec<LinkCandidate>, OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::Guardians)?;
     known(uai, links.candidates_of_establishment(uai.as_str()).await?)
 }
 
@@ -82,6 +83,7 @@ async fn resolve(
     resolution: Resolution<'_>,
     now_ms: i64,
 ) -> Result<(), OperationError> {
+    actor.require_strong(Right::Guardians)?;
     if !within_scope(actor, resolver.directory, [account_id, other_account_id]).await? {
         return Err(actor.refused());
     }
@@ -109,8 +111,7 @@ async fn within_scope(
     directory: &dyn DirectoryStore,
     accounts: [&str; 2],
 ) -> anyhow::Result<bool> {
-    let scope = actor.scope();
-    if *scope == super::Scope::National {
+    if actor.holds_nationally(Right::Guardians) {
         return Ok(true);
     }
     for account_id in accounts {
@@ -118,7 +119,7 @@ async fn within_scope(
         if affiliations
             .records
             .iter()
-            .any(|r| scope.covers_stored(&r.uai))
+            .any(|r| actor.grants_stored(&r.uai, Right::Guardians))
         {
             return Ok(true);
         }

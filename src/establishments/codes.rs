@@ -2,7 +2,7 @@
 //! (`accounts::linking` uses them on `/compte`). Scope: the pupil must be currently enrolled in
 //! an establishment the actor's scope covers.
 
-use super::{Actor, OperationError, Scope};
+use super::{Actor, OperationError, Right};
 use crate::accounts::linking;
 use crate::accounts::{Account, Profile};
 use crate::siecle::Ine;
@@ -30,8 +30,7 @@ pub async fn attachment_code(
         None => None,
     };
     let pupil = pupil.filter(|a| a.profile == Profile::Pupil);
-    let scope = actor.scope();
-    if *scope != Scope::National {
+    if !actor.holds_nationally(Right::Pupils) {
         // An unknown INE and a pupil enrolled elsewhere answer alike: nothing is learned about
         // pupils outside the scope.
         let enrolled = match &pupil {
@@ -40,7 +39,7 @@ pub async fn attachment_code(
                 .await?
                 .enrolments
                 .iter()
-                .any(|e| scope.covers_stored(&e.uai)),
+                .any(|e| actor.grants_stored(&e.uai, Right::Pupils)),
             None => false,
         };
         if !enrolled {

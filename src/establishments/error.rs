@@ -11,6 +11,10 @@ pub enum OperationError {
     /// what does not exist looks the same (nothing is learned outside the scope).
     #[error("cette opération sort du périmètre qui vous est attribué")]
     OutOfScope,
+    /// The actor holds the right once the second factor is presented (a step-up): the
+    /// back-office asks for it, the API answers 403.
+    #[error("cette opération demande votre second facteur d'authentification (clé OTP)")]
+    SecondFactorRequired,
     #[error("l'établissement {0} n'a jamais été importé")]
     UnknownEstablishment(Uai),
     #[error("nom d'établissement attendu : 1 à 200 caractères, sans caractère de contrôle")]
@@ -24,6 +28,15 @@ pub enum OperationError {
     /// A login asked for is not among the establishment's pupils or guardians (or is disabled).
     #[error("le compte {0} ne fait pas partie des comptes que cet établissement peut notifier")]
     NotNotifiable(String),
+    /// A staff member's details refused (the message says which and why).
+    #[error("{0}")]
+    InvalidStaff(String),
+    #[error("l'identifiant {0} est déjà pris")]
+    StaffLoginTaken(String),
+    #[error("aucun personnel d'identifiant {0}")]
+    UnknownStaff(String),
+    #[error("pas de rôle en vigueur sous cet identifiant")]
+    UnknownRole,
     /// An upload turned away or interrupted (nothing written).
     #[error("envoi non traité")]
     Upload(UploadError),

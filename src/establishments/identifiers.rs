@@ -5,6 +5,7 @@
 //! the next one holds only what came after. Rendering (CSV, PDF) is `notify::identifiers`.
 
 use super::model::IdentifierRow;
+use super::Right;
 use super::{Actor, OperationError};
 use crate::siecle::Uai;
 use crate::store::DirectoryStore;
@@ -25,7 +26,9 @@ pub async fn identifiers_file(
     uai: &Uai,
     now_ms: i64,
 ) -> Result<IdentifiersFile, OperationError> {
-    actor.require(uai)?;
+    // The file lists pupils and guardians alike.
+    actor.require(uai, Right::Pupils)?;
+    actor.require(uai, Right::Guardians)?;
     if directory.establishment(uai.as_str()).await?.is_none() {
         return Err(OperationError::UnknownEstablishment(uai.clone()));
     }

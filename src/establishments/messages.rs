@@ -3,16 +3,12 @@
 //! carry a temporary password or a code). National scope only for now: a message names no
 //! establishment, and the administration tokens are national (ADR 0007).
 
-use super::{Actor, OperationError, Scope};
+use super::{Actor, OperationError, Right};
 use crate::outbox::DeliveryStatus;
 use crate::store::OutboxStore;
 
 fn require_national(actor: &Actor) -> Result<(), OperationError> {
-    if *actor.scope() == Scope::National {
-        Ok(())
-    } else {
-        Err(actor.refused())
-    }
+    actor.require_national(Right::Guardians)
 }
 
 /// One message's delivery status; `None` if there is no such message.

@@ -18,7 +18,7 @@ mod notify;
 mod records;
 mod upload;
 
-pub use actor::{Actor, Scope};
+pub use actor::{Actor, Grant, Refusal, Right, Scope, EVERY_RIGHT};
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use error::OperationError;

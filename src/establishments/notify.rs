@@ -11,6 +11,7 @@ use futures_util::stream::{self, StreamExt};
 
 use super::implications::{self, BulkGuardians};
 use super::model::{CarrierKind, NotificationRecord, NotificationTarget};
+use super::Right;
 use super::{Actor, OperationError};
 use crate::accounts::lifecycle::{self, StateChangeError};
 use crate::accounts::password::PasswordHasher;
@@ -128,7 +129,7 @@ pub async fn preview(
     request: &Request,
     carrier: CarrierKind,
 ) -> Result<Preview, OperationError> {
-    actor.require(&request.uai)?;
+    actor.require(&request.uai, Right::over(request.profile))?;
     if directory
         .establishment(request.uai.as_str())
         .await?

@@ -1,6 +1,7 @@
 //! What the directory holds about one establishment: the establishment itself and its name
 //! (which the Siècle exports do not carry), its notices, its import history.
 
+use super::Right;
 use super::{Actor, OperationError};
 use crate::provisioning::model::{Establishment, EstablishmentNotice, ImportRecord};
 use crate::siecle::Uai;
@@ -16,7 +17,7 @@ pub async fn establishment(
     directory: &dyn DirectoryStore,
     uai: &Uai,
 ) -> Result<Establishment, OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::View)?;
     known(uai, directory.establishment(uai.as_str()).await?)
 }
 
@@ -27,7 +28,7 @@ pub async fn name(
     uai: &Uai,
     name: &str,
 ) -> Result<Establishment, OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::Import)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_CHARS || name.chars().any(char::is_control) {
         return Err(OperationError::InvalidName);
@@ -45,7 +46,7 @@ pub async fn notices(
     directory: &dyn DirectoryStore,
     uai: &Uai,
 ) -> Result<Vec<EstablishmentNotice>, OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::View)?;
     known(uai, directory.notices(uai.as_str()).await?)
 }
 
@@ -56,7 +57,7 @@ pub async fn mark_notice_read(
     id: &str,
     now_ms: i64,
 ) -> Result<(), OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::View)?;
     if !directory.mark_notice_read(uai.as_str(), id, now_ms).await? {
         return Err(OperationError::UnknownNotice {
             uai: uai.clone(),
@@ -72,7 +73,7 @@ pub async fn imports(
     directory: &dyn DirectoryStore,
     uai: &Uai,
 ) -> Result<Vec<ImportRecord>, OperationError> {
-    actor.require(uai)?;
+    actor.require(uai, Right::View)?;
     known(uai, directory.imports(uai.as_str(), HISTORY).await?)
 }
 

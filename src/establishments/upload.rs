@@ -37,7 +37,7 @@ where
         Ok(export) => export,
         Err(refused) => return Ok(*refused),
     };
-    actor.require(&export.uai)?;
+    actor.require(&export.uai, super::Right::Import)?;
     let outcome = slot.write(directory, &export, now_ms).await?;
     tracing::info!(actor = %actor, uai = %export.uai, "Siècle export uploaded and imported");
     Ok(outcome)

@@ -46,6 +46,19 @@ impl Uai {
     }
 }
 
+/// The académie of this name, as `Uai::academy` spells it (what an `assistance` role records).
+pub fn academy_named(name: &str) -> Option<&'static str> {
+    ACADEMIES
+        .iter()
+        .find(|(academy, _)| *academy == name)
+        .map(|(academy, _)| *academy)
+}
+
+/// Every académie's name.
+pub fn academies() -> impl Iterator<Item = &'static str> {
+    ACADEMIES.iter().map(|(academy, _)| *academy)
+}
+
 /// The académies (since the 2020 Normandie merger) and the département codes of their UAIs.
 const ACADEMIES: &[(&str, &[&str])] = &[
     ("Aix-Marseille", &["004", "005", "013", "084"]),

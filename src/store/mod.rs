@@ -15,6 +15,7 @@ use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::{Account, AccountState, Profile};
+use crate::audit::Event;
 use crate::clients::Client;
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
@@ -23,6 +24,7 @@ use crate::provisioning::model::{
     Changes, Establishment, EstablishmentNotice, EstablishmentRow, ImportRecord, KnownRecord,
     LookupKeys, Snapshot,
 };
+use crate::staff::{Role, RoleKind, Staff, StaffCredentials, StaffState};
 use crate::tokens::keys::StoredKey;
 
 pub use ephemeral::{EphemeralStore, Taken};
@@ -345,6 +347,72 @@ pub trait DeliveryLock: Send {
     async fn release(self: Box<Self>) -> anyhow::Result<()>;
 }
 
+/// Why a staff member could not be inserted.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertStaffError {
+    #[error("the staff login {0} is already taken")]
+    LoginTaken(String),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// The back-office's staff directory and their roles (`crate::staff`): apart from accounts.
+#[async_trait]
+pub trait StaffStore: Send + Sync {
+    /// Fails with `LoginTaken` (and changes nothing) if the login exists.
+    async fn insert_staff(
+        &self,
+        staff: &Staff,
+        password_hash: &str,
+    ) -> Result<(), InsertStaffError>;
+    async fn staff(&self, id: &str) -> anyhow::Result<Option<Staff>>;
+    /// `login` lower-case.
+    async fn staff_credentials(&self, login: &str) -> anyhow::Result<Option<StaffCredentials>>;
+    /// Every staff member, by family name then given name, at most `limit`.
+    async fn staff_list(&self, limit: i64) -> anyhow::Result<Vec<Staff>>;
+    /// Enrols the second factor: the TOTP secret sealed with the key-encryption key. False
+    /// when one was enrolled already (nothing written): enrolling again is an operator's reset.
+    async fn enrol_staff_totp(&self, id: &str, sealed: &str, now_ms: i64) -> anyhow::Result<bool>;
+    /// Forgets the second factor: the next sign-in enrols a new one.
+    async fn reset_staff_totp(&self, id: &str, now_ms: i64) -> anyhow::Result<()>;
+    async fn set_staff_password(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()>;
+    async fn set_staff_state(&self, id: &str, state: StaffState, now_ms: i64)
+        -> anyhow::Result<()>;
+    async fn insert_role(&self, role: &Role) -> anyhow::Result<()>;
+    /// Revokes a live role; false when there is no such role or it was already revoked.
+    async fn revoke_role(&self, id: &str, now_ms: i64) -> anyhow::Result<bool>;
+    async fn role(&self, id: &str) -> anyhow::Result<Option<Role>>;
+    /// Every role of the staff member, revoked and ended ones included, newest first.
+    async fn roles_of(&self, staff_id: &str) -> anyhow::Result<Vec<Role>>;
+    /// The roles at an establishment that were never revoked (ended ones included), each with
+    /// its staff member, by family name.
+    async fn roles_at(&self, uai: &str) -> anyhow::Result<Vec<(Role, Staff)>>;
+    /// The staff members holding a role never revoked of this kind in this académie.
+    async fn staff_of_academy(&self, academy: &str, kind: RoleKind) -> anyhow::Result<Vec<Staff>>;
+}
+
+/// Which audit events to read, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    pub uai: Option<String>,
+    pub subject: Option<String>,
+    /// Events strictly before this time (the next page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// The audit trail (`crate::audit`).
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record_event(&self, event: &Event) -> anyhow::Result<()>;
+    async fn events(&self, query: &AuditQuery) -> anyhow::Result<Vec<Event>>;
+    /// The time of the last event of `action` with outcome `ok` on `subject` (an account's last
+    /// login).
+    async fn last_event(&self, subject: &str, action: &str) -> anyhow::Result<Option<i64>>;
+    /// Deletes, `batch` rows at a time, the events before `before_ms`; returns how many.
+    async fn purge_events(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -366,6 +434,8 @@ pub trait DurableStore:
     + DirectoryStore
     + LinkingStore
     + OutboxStore
+    + StaffStore
+    + AuditStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

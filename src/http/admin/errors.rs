@@ -89,15 +89,22 @@ impl From<OperationError> for AdminError {
         let description = error.to_string();
         match error {
             // RFC 6750 §3.1: a valid token without the rights the request needs.
-            OperationError::OutOfScope => {
+            OperationError::OutOfScope | OperationError::SecondFactorRequired => {
                 AdminError::new(StatusCode::FORBIDDEN, "insufficient_scope", description)
             }
             OperationError::UnknownEstablishment(_)
             | OperationError::UnknownNotice { .. }
             | OperationError::NoOpenCandidate
             | OperationError::UnknownPupil(_)
-            | OperationError::NotNotifiable(_) => AdminError::not_found(description),
-            OperationError::InvalidName => AdminError::invalid_request(description),
+            | OperationError::NotNotifiable(_)
+            | OperationError::UnknownStaff(_)
+            | OperationError::UnknownRole => AdminError::not_found(description),
+            OperationError::InvalidName | OperationError::InvalidStaff(_) => {
+                AdminError::invalid_request(description)
+            }
+            OperationError::StaffLoginTaken(_) => {
+                AdminError::new(StatusCode::CONFLICT, "conflict", description)
+            }
             OperationError::Upload(error) => upload_error(error),
             OperationError::Internal(error) => error.into(),
         }

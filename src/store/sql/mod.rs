@@ -3,6 +3,7 @@
 //! migration folder per dialect.
 
 mod accounts;
+mod audit;
 mod batch;
 mod clients;
 mod consents;
@@ -18,6 +19,7 @@ mod notify;
 mod outbox;
 mod purge;
 mod retry;
+mod staff;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -9,6 +9,9 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod backoffice;
+pub use backoffice::BackofficeConfig;
+
 /// The whole configuration of one replica.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -57,6 +60,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub smtp: SmtpConfig,
     pub outbox: OutboxConfig,
+    pub backoffice: BackofficeConfig,
 }
 
 /// Single-use codes sent to a person (`accounts::one_time`): the six digits confirming an
@@ -323,6 +327,7 @@ impl Default for Config {
             admin: AdminConfig::default(),
             smtp: SmtpConfig::default(),
             outbox: OutboxConfig::default(),
+            backoffice: BackofficeConfig::default(),
         }
     }
 }
@@ -547,6 +552,7 @@ impl Config {
         }
         self.smtp.validate()?;
         self.outbox.validate()?;
+        self.backoffice.validate()?;
         Ok(())
     }
 
