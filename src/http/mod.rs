@@ -8,6 +8,7 @@ mod authorize;
 mod browser_cookies;
 mod demo;
 mod error;
+mod gestion;
 mod logout;
 pub mod ops;
 mod origin;
@@ -37,6 +38,7 @@ pub fn router(app: AppState) -> Router {
             get(authorize::authorize).post(authorize::authorize),
         )
         .merge(browser_forms(app.clone()))
+        .merge(gestion::routes(&app))
         .route("/token", post(token::token))
         .route(
             "/userinfo",

@@ -7,7 +7,7 @@
 
 mod page;
 pub(in crate::notify) mod pen;
-pub(in crate::notify) mod wording;
+pub mod wording;
 
 use krilla::configure::{Configuration, PdfVersion};
 use krilla::metadata::Metadata;
