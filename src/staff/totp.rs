@@ -73,6 +73,13 @@ pub fn enrolment(secret: &[u8], login: &str) -> anyhow::Result<Enrolment> {
     })
 }
 
+/// A secret as enrolment shows it (base32), back to bytes: what an authenticator app does.
+pub fn from_base32(value: &str) -> anyhow::Result<Vec<u8>> {
+    totp_rs::Secret::Encoded(value.to_owned())
+        .to_bytes()
+        .map_err(|e| anyhow::anyhow!("base32: {e:?}"))
+}
+
 /// The code of `secret` at `unix_seconds` (the demo page shows it; tests type it).
 pub fn code_at(secret: &[u8], unix_seconds: u64) -> anyhow::Result<String> {
     Ok(totp(secret.to_vec(), "code")?.generate(unix_seconds))

@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod smtp;
+pub mod staff;
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@ mod csrf;
 mod demo;
 mod establishments;
 mod fixture;
+mod gestion_signin;
 mod identifiers;
 mod login_methods;
 mod logout;

@@ -24,6 +24,8 @@ pub use chrome::{Chrome, Section};
 pub use signed::Signed;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
+    // Each function's pages are a router of their file's, merged here.
+    let pages = Router::new();
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))
@@ -34,6 +36,7 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route("/gestion/second-facteur/qr.svg", get(signin::qr_code))
         .route("/gestion/deconnexion", post(signin::sign_out))
         .route("/gestion/accueil", get(home::page))
+        .merge(pages)
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             super::origin::same_origin_forms,
