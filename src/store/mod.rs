@@ -15,7 +15,7 @@ use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::{Account, AccountState, Profile};
-use crate::audit::Event;
+use crate::audit::event::Event;
 use crate::clients::Client;
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
