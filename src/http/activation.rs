@@ -33,13 +33,6 @@ struct ActivationPage<'a> {
     info: Option<&'a str>,
 }
 
-/// Where the login page sends a temporary password.
-pub fn redirect(tx_id: &str) -> Response {
-    let mut url = url::Url::parse("http://localhost/activation").expect("static URL");
-    url.query_pairs_mut().append_pair("tx", tx_id);
-    Redirect::to(&format!("/activation?{}", url.query().unwrap_or_default())).into_response()
-}
-
 fn render(view: &View) -> Response {
     let title = match view.step {
         Step::Password => "mon mot de passe",
