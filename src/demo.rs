@@ -146,8 +146,21 @@ async fn make_usable(app: &Arc<App>, id: &str, login: &str, password: &str) -> a
     if account.password_hash.is_none() || account.state != AccountState::Active {
         let password = NewPassword::parse(Secret::from_presented(password))
             .context("the demo passwords follow the policy")?;
-        lifecycle::activate_with_password(&**store, &app.passwords, app, &account, &password, now)
-            .await?;
+        let author = lifecycle::Author {
+            audit: &**store,
+            actor: "demo",
+            address: None,
+        };
+        lifecycle::activate_with_password(
+            &**store,
+            &app.passwords,
+            app,
+            author,
+            &account,
+            &password,
+            now,
+        )
+        .await?;
     }
     if account.email.is_none() {
         let email = format!("{}@demo.educonnect.invalid", account.login);
