@@ -18,9 +18,10 @@ use crate::accounts::password::PasswordHasher;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::temporary::TemporaryPassword;
 use crate::accounts::{AccountState, Profile};
+use crate::audit::{self, Action, Event, Outcome};
 use crate::outbox::Outgoing;
 use crate::siecle::{Level, Uai};
-use crate::store::{AccountStore, DirectoryStore, OutboxStore};
+use crate::store::{AccountStore, AuditStore, DirectoryStore, OutboxStore};
 
 /// Whom of the establishment's pupils or guardians.
 #[derive(Clone, Debug)]
@@ -88,6 +89,8 @@ pub struct Notifier<'a> {
     pub directory: &'a dyn DirectoryStore,
     pub accounts: &'a dyn AccountStore,
     pub outbox: &'a dyn OutboxStore,
+    /// Where each account notified is recorded (`crate::audit`).
+    pub audit: &'a dyn AuditStore,
     pub passwords: &'a PasswordHasher,
     pub sessions: &'a dyn Sessions,
     pub progress: Option<Progress<'a>>,
@@ -184,7 +187,24 @@ pub async fn notify(
         .buffered(notifier.passwords.concurrency());
     let mut notified = Vec::with_capacity(total);
     while let Some(one) = done.next().await {
-        notified.push(one?);
+        let one = one?;
+        let event = Event::new(actor.label(), Action::AccountNotified, Outcome::Ok, now_ms)
+            .on_account(&one.target.account.id)
+            .at_establishment(request.uai.as_str())
+            .detail(format!(
+                "{} {}",
+                match carrier {
+                    Carrier::Letters => "letter",
+                    Carrier::Email(_) => "email",
+                },
+                if one.password.is_some() {
+                    "temporary_password"
+                } else {
+                    "password_kept"
+                }
+            ));
+        audit::record_by(notifier.audit, actor, event).await;
+        notified.push(one);
         if let Some(progress) = notifier.progress {
             progress(notified.len(), total);
         }

@@ -419,6 +419,8 @@ pub struct Purged {
     pub grants: u64,
     pub refresh_tokens: u64,
     pub keys: u64,
+    /// Audit events past `backoffice.audit_retention_days` (`maintenance::purge_once`).
+    pub audit_events: u64,
     /// Another replica held the purge lock: this pass did nothing.
     pub skipped: bool,
 }
