@@ -7,6 +7,8 @@
 mod activation;
 #[path = "common/axe.rs"]
 mod axe;
+#[path = "browser/backoffice_demo.rs"]
+mod backoffice_demo;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
