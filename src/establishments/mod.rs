@@ -25,9 +25,9 @@ pub use error::OperationError;
 pub use identifiers::{identifiers_file, IdentifiersFile};
 pub use implications::BulkGuardians;
 pub use messages::{account_messages, message_status};
+pub use model::{ActivePasswords, Request, Selection};
 pub use notify::{
-    address, notify, preview, ActivePasswords, Carrier, Compose, Notification, Notified, Notifier,
-    Preview, Progress, Request, Selection,
+    address, notify, preview, Carrier, Compose, Notification, Notified, Notifier, Preview, Progress,
 };
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
 pub use upload::{import_upload, UploadedFiles};

@@ -10,48 +10,20 @@
 use futures_util::stream::{self, StreamExt};
 
 use super::implications::{self, BulkGuardians};
-use super::model::{CarrierKind, NotificationRecord, NotificationTarget};
+use super::model::{
+    ActivePasswords, CarrierKind, NotificationRecord, NotificationTarget, Request, Selection,
+};
 use super::Right;
 use super::{Actor, OperationError};
 use crate::accounts::lifecycle::{self, StateChangeError};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::temporary::TemporaryPassword;
-use crate::accounts::{AccountState, Profile};
+use crate::accounts::AccountState;
 use crate::audit::{self, Action, Event, Outcome};
 use crate::outbox::Outgoing;
-use crate::siecle::{Level, Uai};
+use crate::siecle::Level;
 use crate::store::{AccountStore, AuditStore, DirectoryStore, OutboxStore};
-
-/// Whom of the establishment's pupils or guardians.
-#[derive(Clone, Debug)]
-pub enum Selection {
-    All,
-    /// A class (division), e.g. `5B`: its pupils, or the guardians of its pupils.
-    Class(String),
-    /// A level (`6E`, `2NDE`…, from the pupils' MEF codes): its pupils, or their guardians.
-    Level(Level),
-    /// Given accounts, by login.
-    Logins(Vec<String>),
-}
-
-/// What a notification does to an **active** account's password (the others always get a
-/// temporary one: they have no usable password yet). FAQ: an active account can be notified
-/// with or without a reset; in bulk the reset defaults to off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActivePasswords {
-    Keep,
-    Reset,
-}
-
-/// What is asked: whom, and what becomes of active accounts' passwords.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub uai: Uai,
-    pub profile: Profile,
-    pub selection: Selection,
-    pub active: ActivePasswords,
-}
 
 /// Makes the e-mail that notifies one person (`notify::email::Composer`): the letter's content,
 /// sealed for the outbox. `password` is `None` for an active account that keeps its own.

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{complete, password, Authenticated, Completed};
+use super::{complete, Authenticated, Completed};
 use crate::accounts::lifecycle::{self, NewPassword, PasswordPolicyError};
 use crate::accounts::one_time::{self, Subject, Tried};
 use crate::accounts::{temporary, Account, AccountState, Profile};
@@ -520,8 +520,8 @@ async fn finish(
     let account = app.durable.account(&account.id).await?.unwrap_or(account);
     let who = Authenticated {
         account,
-        acr: password::ACR.to_owned(),
-        amr: vec![password::AMR.to_owned()],
+        acr: super::PASSWORD_ACR.to_owned(),
+        amr: vec![super::PASSWORD_AMR.to_owned()],
         auth_time: activation.auth_time,
     };
     Ok(match complete(app, tx, who, previous, browser).await? {

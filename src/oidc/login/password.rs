@@ -14,10 +14,7 @@ use crate::oidc::authorize::{transaction, Browser, Outcome, Transaction};
 use crate::oidc::session::Session;
 use crate::secrets::Secret;
 
-/// Authentication context reference of a password login (eIDAS level "low").
-pub const ACR: &str = "eidas1";
-/// RFC 8176: a password.
-pub const AMR: &str = "pwd";
+pub use super::{PASSWORD_ACR as ACR, PASSWORD_AMR as AMR};
 
 /// What the person typed, and where it comes from.
 pub struct Submission {
