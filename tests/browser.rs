@@ -10,6 +10,8 @@ mod axe;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "browser/delegations.rs"]
+mod delegations;
 
 use std::time::Duration;
 
