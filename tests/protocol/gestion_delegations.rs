@@ -18,6 +18,9 @@ pub(crate) const COLLEGE: &str = "0699990J";
 pub(crate) const LYCEE: &str = "0699991K";
 const DAY: Duration = Duration::from_secs(86_400);
 
+/// A form, the status it gets, the element with the error and what it says.
+type FormCase<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, &'a str);
+
 crate::on_both_backends!(
     only_a_head_with_the_second_factor_designates_and_revokes_delegates,
     a_new_delegate_gets_an_initial_password_once_and_enrols_at_the_first_sign_in,
@@ -404,7 +407,7 @@ async fn the_designation_forms_say_what_is_wrong_and_change_nothing(backend: Bac
     let head = signed_in(&op, &cast.head, true).await;
     let before = snapshot(&op).await;
     let today = Date::from_epoch_ms(op.app.now_ms()).to_string();
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    let cases: Vec<FormCase> = vec![
         (
             vec![
                 ("qui", "nouveau"),

@@ -14,6 +14,9 @@ use crate::common::staff::directory;
 use crate::common::{Backend, TestOp};
 use crate::gestion_delegations::{cast, signed_in, snapshot, text_of, COLLEGE, LYCEE};
 
+/// A form, the status it gets, and the element with the error.
+type FormCase<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+
 crate::on_both_backends!(
     operators_create_staff_and_give_and_take_roles_and_no_one_else_does,
     the_api_designates_revokes_and_creates_staff_and_the_domain_refuses_scoped_actors,
@@ -156,7 +159,7 @@ async fn operators_create_staff_and_give_and_take_roles_and_no_one_else_does(bac
     );
 
     // Mistakes are said on their field, and nothing is created.
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<FormCase> = vec![
         (
             vec![
                 ("login", "x.y"),

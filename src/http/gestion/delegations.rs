@@ -250,7 +250,7 @@ pub struct DesignateForm {
 }
 
 /// The form read into a `Designation`, or the fields with what is wrong with them.
-fn designation(form: &DesignateForm, now_ms: i64) -> Result<Designation, Fields> {
+fn designation(form: &DesignateForm, now_ms: i64) -> Result<Designation, Box<Fields>> {
     let mut fields = Fields {
         login: form.login.trim().to_owned(),
         given_name: form.given_name.trim().to_owned(),
@@ -305,7 +305,7 @@ fn designation(form: &DesignateForm, now_ms: i64) -> Result<Designation, Fields>
         }
     };
     if fields.invalid() {
-        return Err(fields);
+        return Err(Box::new(fields));
     }
     let designee = if new {
         Designee::New(NewStaff {
@@ -351,7 +351,7 @@ pub async fn designate(
         Ok(designation) => designation,
         Err(fields) => {
             let status = StatusCode::BAD_REQUEST;
-            return show(&app, &signed, &uai, status, None, forms(fields, None)).await;
+            return show(&app, &signed, &uai, status, None, forms(*fields, None)).await;
         }
     };
     let dir = directory(&app);

@@ -184,13 +184,13 @@ fn render(
 }
 
 /// An unknown account is said on the filter's field; any other refusal is the usual answer.
-fn filter_error(error: OperationError, suite: &str) -> Result<(&'static str, String), Response> {
+fn filter_error(error: OperationError) -> Result<(&'static str, String), OperationError> {
     match error {
         OperationError::UnknownAccount(login) => Ok((
             "compte",
             format!("Aucun compte d'identifiant {login} parmi les élèves et représentants légaux de l'établissement."),
         )),
-        other => Err(refusal(other, suite)),
+        other => Err(other),
     }
 }
 
@@ -212,9 +212,9 @@ pub async fn establishment(
     let found = audit::trail(&signed.actor, &journal(&app), &uai, &request(&filter), now).await;
     let result = match found {
         Ok(page) => Ok(page),
-        Err(error) => match filter_error(error, &suite) {
+        Err(error) => match filter_error(error) {
             Ok(shown) => Err(shown),
-            Err(response) => return response,
+            Err(error) => return refusal(error, &suite),
         },
     };
     let name = match establishment_name(&app, &uai).await {
@@ -249,9 +249,9 @@ pub async fn national(
     let now = app.now_ms();
     let found = audit::national_trail(&signed.actor, &journal(&app), &request, now).await;
     let result = match (found, result) {
-        (Err(error), _) => match filter_error(error, &suite) {
+        (Err(error), _) => match filter_error(error) {
             Ok(shown) => Err(shown),
-            Err(response) => return response,
+            Err(error) => return refusal(error, &suite),
         },
         (Ok(_), Err(shown)) => Err(shown),
         (Ok(page), Ok(())) => Ok(page),

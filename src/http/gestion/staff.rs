@@ -230,7 +230,7 @@ impl RoleForm {
 }
 
 /// The role the form asks for, or the fields with what is wrong with them.
-fn role_request(form: &RoleForm, creating: bool) -> Result<RoleRequest, Fields> {
+fn role_request(form: &RoleForm, creating: bool) -> Result<RoleRequest, Box<Fields>> {
     let mut fields = form.fields();
     let mut required = vec![("login", fields.login.is_empty(), "Saisissez l'identifiant.")];
     if creating {
@@ -262,7 +262,7 @@ fn role_request(form: &RoleForm, creating: bool) -> Result<RoleRequest, Fields> 
         fields
             .errors
             .push(("role", "Choisissez un rôle.".to_owned()));
-        return Err(fields);
+        return Err(Box::new(fields));
     };
     let uai = match (kind, fields.uai.as_str()) {
         (RoleKind::Head | RoleKind::Deputy, "") => {
@@ -293,18 +293,21 @@ fn role_request(form: &RoleForm, creating: bool) -> Result<RoleRequest, Fields> 
         _ => None,
     };
     if !fields.errors.is_empty() {
-        return Err(fields);
+        return Err(Box::new(fields));
     }
     staff_role(kind, uai, academy).map_err(|error| {
         fields
             .errors
             .push(("role", capitalized(&error.to_string())));
-        fields
+        Box::new(fields)
     })
 }
 
 /// The refusals a form shows on its fields; any other is the usual answer.
-fn form_error(error: OperationError, mut fields: Fields) -> Result<(StatusCode, Fields), Response> {
+fn form_error(
+    error: OperationError,
+    mut fields: Fields,
+) -> Result<(StatusCode, Fields), OperationError> {
     let login = fields.login.clone();
     match error {
         OperationError::StaffLoginTaken(_) => {
@@ -322,7 +325,7 @@ fn form_error(error: OperationError, mut fields: Fields) -> Result<(StatusCode, 
             fields.errors.push(("form", capitalized(&message)));
             Ok((StatusCode::BAD_REQUEST, fields))
         }
-        other => Err(refusal(other, PATH)),
+        other => Err(other),
     }
 }
 
@@ -337,7 +340,7 @@ pub async fn create(
     let request = match role_request(&form, true) {
         Ok(request) => request,
         Err(fields) => {
-            let forms = (fields, Fields::default(), None);
+            let forms = (*fields, Fields::default(), None);
             return show(&app, &signed, StatusCode::BAD_REQUEST, None, forms).await;
         }
     };
@@ -383,7 +386,7 @@ pub async fn create(
                 )
                 .await
             }
-            Err(response) => response,
+            Err(error) => refusal(error, PATH),
         },
     }
 }
@@ -399,7 +402,7 @@ pub async fn grant(
     let request = match role_request(&form, false) {
         Ok(request) => request,
         Err(fields) => {
-            let forms = (Fields::default(), fields, None);
+            let forms = (Fields::default(), *fields, None);
             return show(&app, &signed, StatusCode::BAD_REQUEST, None, forms).await;
         }
     };
@@ -418,7 +421,7 @@ pub async fn grant(
                 )
                 .await
             }
-            Err(response) => response,
+            Err(error) => refusal(error, PATH),
         },
     }
 }
