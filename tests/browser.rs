@@ -12,6 +12,8 @@ mod backoffice_demo;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "browser/delegations.rs"]
+mod delegations;
 
 use std::time::Duration;
 

@@ -35,6 +35,11 @@ pub enum Action {
     AssistanceUpdated,
     /// A back-office operation refused (outside the actor's rights).
     Refused,
+    // Delegations, journal and staff management (#16): what a refusal names as attempted
+    // when a page was refused (its detail); the pages themselves are not recorded when shown.
+    DelegationsRead,
+    JournalRead,
+    StaffRead,
 }
 
 impl Action {
@@ -66,6 +71,10 @@ impl Action {
             Action::AssistanceFiled => "assistance.filed",
             Action::AssistanceUpdated => "assistance.updated",
             Action::Refused => "refused",
+            // Delegations, journal and staff management (#16).
+            Action::DelegationsRead => "delegations.read",
+            Action::JournalRead => "journal.read",
+            Action::StaffRead => "staff.read",
         }
     }
 
@@ -98,6 +107,10 @@ impl Action {
             "assistance.filed" => "Demande d'assistance déposée",
             "assistance.updated" => "Demande d'assistance mise à jour",
             "refused" => "Opération refusée",
+            // Delegations, journal and staff management (#16).
+            "delegations.read" => "Consultation des délégations",
+            "journal.read" => "Consultation du journal",
+            "staff.read" => "Consultation des personnels",
             _ => "Autre",
         }
     }

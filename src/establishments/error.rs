@@ -37,6 +37,10 @@ pub enum OperationError {
     UnknownStaff(String),
     #[error("pas de rôle en vigueur sous cet identifiant")]
     UnknownRole,
+    /// An account asked for by login is unknown, or is not among the establishment's pupils
+    /// and guardians: the two answer the same.
+    #[error("aucun compte d'identifiant {0} parmi les élèves et représentants légaux de l'établissement")]
+    UnknownAccount(String),
     /// An upload turned away or interrupted (nothing written).
     #[error("envoi non traité")]
     Upload(UploadError),

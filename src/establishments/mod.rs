@@ -2,11 +2,12 @@
 //! (and the back-office will), as domain functions that take an `Actor` and check its `Scope`
 //! themselves — a Siècle upload, the establishment and its name, its notices and import history
 //! (`records.rs`), its linking candidates merged or declined (`candidates.rs`), attachment codes
-//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`). Narrow dependencies: the store traits each operation uses,
+//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`), the journal of its audit trail (`audit.rs`). Narrow dependencies: the store traits each operation uses,
 //! the upload slot, the time; never `App`, never `http`. Errors are typed (`OperationError`);
 //! the caller renders them.
 
 mod actor;
+pub mod audit;
 mod candidates;
 mod codes;
 mod error;

@@ -7,7 +7,8 @@
 //!
 //! This file routes, extracts and renders; the caller is authenticated in `auth.rs` (which makes
 //! it an `Actor`), an upload's multipart body is read in `upload.rs`, notifications and the
-//! identifiers file in `notify.rs`, and the operations
+//! identifiers file in `notify.rs`, staff, delegations and the journal in `staff.rs`, and the
+//! operations
 //! themselves are `crate::establishments`.
 
 use axum::extract::rejection::JsonRejection;
@@ -15,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -30,6 +31,7 @@ use crate::siecle::{Ine, Uai};
 mod auth;
 mod errors;
 mod notify;
+mod staff;
 mod upload;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
@@ -72,6 +74,22 @@ pub fn routes(app: &AppState) -> Router<AppState> {
             "/admin/accounts/{account_id}/messages",
             get(account_messages),
         )
+        // Staff, delegations and the journal (#16).
+        .route(
+            "/admin/establishments/{uai}/staff",
+            get(staff::establishment_staff),
+        )
+        .route(
+            "/admin/establishments/{uai}/delegations",
+            post(staff::designate),
+        )
+        .route("/admin/roles/{id}", delete(staff::revoke))
+        .route("/admin/staff", post(staff::create_staff))
+        .route(
+            "/admin/establishments/{uai}/audit",
+            get(staff::establishment_audit),
+        )
+        .route("/admin/audit", get(staff::national_audit))
         .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .merge(upload)

@@ -413,6 +413,36 @@ pub trait AuditStore: Send + Sync {
     async fn purge_events(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
 }
 
+/// Where a page of the journal starts: strictly before this event, by time then by id (two
+/// events of the same millisecond are never skipped between pages). Without an id, before
+/// the time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalCursor {
+    pub at: i64,
+    pub id: Option<String>,
+}
+
+/// Which events a page of the journal shows (`establishments::audit`).
+#[derive(Clone, Debug, Default)]
+pub struct JournalQuery {
+    /// Events at this establishment.
+    pub uai: Option<String>,
+    /// With `uai`: the events at no establishment about these subjects (an account's own: its
+    /// sign-ins; the establishment's staff) or by these actors (its staff signing in).
+    pub unplaced_about: Vec<String>,
+    pub unplaced_by: Vec<String>,
+    pub subject: Option<String>,
+    pub before: Option<JournalCursor>,
+    pub limit: i64,
+}
+
+/// The audit trail as the journal pages read it.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
+    /// The events `query` selects, newest first (time, then id, descending), at most `limit`.
+    async fn journal(&self, query: &JournalQuery) -> anyhow::Result<Vec<Event>>;
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -438,6 +468,7 @@ pub trait DurableStore:
     + OutboxStore
     + StaffStore
     + AuditStore
+    + JournalStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

@@ -98,7 +98,8 @@ impl From<OperationError> for AdminError {
             | OperationError::UnknownPupil(_)
             | OperationError::NotNotifiable(_)
             | OperationError::UnknownStaff(_)
-            | OperationError::UnknownRole => AdminError::not_found(description),
+            | OperationError::UnknownRole
+            | OperationError::UnknownAccount(_) => AdminError::not_found(description),
             OperationError::InvalidName | OperationError::InvalidStaff(_) => {
                 AdminError::invalid_request(description)
             }

@@ -11,9 +11,12 @@
 //! functions over an establishment each have their file.
 
 mod chrome;
+mod delegations;
 mod home;
+mod journal;
 mod signed;
 mod signin;
+mod staff;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -25,7 +28,10 @@ pub use signed::Signed;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
     // Each function's pages are a router of their file's, merged here.
-    let pages = Router::new();
+    let pages = Router::new()
+        .merge(delegations::routes())
+        .merge(journal::routes())
+        .merge(staff::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))

@@ -160,7 +160,8 @@ pub fn refusal(error: OperationError, suite: &str) -> Response {
         | OperationError::UnknownPupil(_)
         | OperationError::NotNotifiable(_)
         | OperationError::UnknownStaff(_)
-        | OperationError::UnknownRole => private(pages::error_page(
+        | OperationError::UnknownRole
+        | OperationError::UnknownAccount(_) => private(pages::error_page(
             StatusCode::NOT_FOUND,
             &capitalized(&message),
         )),

@@ -13,6 +13,7 @@ mod grants;
 mod identifiers;
 mod import_tx;
 mod import_write;
+mod journal;
 mod keys;
 mod linking;
 mod notify;
