@@ -9,6 +9,7 @@ mod account;
 mod activation;
 mod admin;
 mod admin_limits;
+mod assistance;
 mod authorize;
 mod claims;
 mod csrf;

@@ -98,9 +98,13 @@ impl From<OperationError> for AdminError {
             | OperationError::UnknownPupil(_)
             | OperationError::NotNotifiable(_)
             | OperationError::UnknownStaff(_)
-            | OperationError::UnknownRole => AdminError::not_found(description),
-            OperationError::InvalidName | OperationError::InvalidStaff(_) => {
-                AdminError::invalid_request(description)
+            | OperationError::UnknownRole
+            | OperationError::UnknownAssistance(_) => AdminError::not_found(description),
+            OperationError::InvalidName
+            | OperationError::InvalidStaff(_)
+            | OperationError::InvalidAssistance { .. } => AdminError::invalid_request(description),
+            OperationError::AssistanceChanged => {
+                AdminError::new(StatusCode::CONFLICT, "conflict", description)
             }
             OperationError::StaffLoginTaken(_) => {
                 AdminError::new(StatusCode::CONFLICT, "conflict", description)

@@ -10,6 +10,7 @@
 //! factor, sign-out), `home.rs` (the establishments and queues of the staff member); the
 //! functions over an establishment each have their file.
 
+mod assistance;
 mod chrome;
 mod home;
 mod signed;
@@ -25,7 +26,7 @@ pub use signed::Signed;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
     // Each function's pages are a router of their file's, merged here.
-    let pages = Router::new();
+    let pages = Router::new().merge(assistance::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))

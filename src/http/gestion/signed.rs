@@ -160,15 +160,21 @@ pub fn refusal(error: OperationError, suite: &str) -> Response {
         | OperationError::UnknownPupil(_)
         | OperationError::NotNotifiable(_)
         | OperationError::UnknownStaff(_)
-        | OperationError::UnknownRole => private(pages::error_page(
+        | OperationError::UnknownRole
+        | OperationError::UnknownAssistance(_) => private(pages::error_page(
             StatusCode::NOT_FOUND,
             &capitalized(&message),
         )),
         OperationError::InvalidName
         | OperationError::InvalidStaff(_)
         | OperationError::StaffLoginTaken(_)
+        | OperationError::InvalidAssistance { .. }
         | OperationError::Upload(_) => private(pages::error_page(
             StatusCode::BAD_REQUEST,
+            &capitalized(&message),
+        )),
+        OperationError::AssistanceChanged => private(pages::error_page(
+            StatusCode::CONFLICT,
             &capitalized(&message),
         )),
         OperationError::Internal(error) => internal(error),
