@@ -62,7 +62,16 @@ pub async fn file(
     if let Err(error) = actor.require(uai, Right::FileRequest) {
         let subject = format!("establishment:{uai}");
         let attempted = Action::AssistanceFiled.as_str();
-        refused(desk, actor, attempted, subject, Some(uai.as_str()), &error, now_ms).await;
+        refused(
+            desk,
+            actor,
+            attempted,
+            subject,
+            Some(uai.as_str()),
+            &error,
+            now_ms,
+        )
+        .await;
         return Err(error);
     }
     // Filed nationally (an operator), a request speaks for someone who reached the national
@@ -81,12 +90,9 @@ pub async fn file(
     let Some(establishment) = desk.directory.establishment(uai.as_str()).await? else {
         return Err(OperationError::UnknownEstablishment(uai.clone()));
     };
-    let category = filing.category.ok_or_else(|| {
-        invalid(
-            Field::Category,
-            "choisissez la nature de la demande",
-        )
-    })?;
+    let category = filing
+        .category
+        .ok_or_else(|| invalid(Field::Category, "choisissez la nature de la demande"))?;
     let description = text(&filing.description, MAX_DESCRIPTION).ok_or_else(|| {
         invalid(
             Field::Description,
@@ -133,7 +139,11 @@ pub async fn file(
     if !filed {
         return Err(anyhow::anyhow!("no free assistance request number").into());
     }
-    let accounts: Vec<&str> = request.accounts.iter().map(|a| a.account_id.as_str()).collect();
+    let accounts: Vec<&str> = request
+        .accounts
+        .iter()
+        .map(|a| a.account_id.as_str())
+        .collect();
     let mut detail = format!("category:{}", category.as_str());
     if !accounts.is_empty() {
         detail.push_str(&format!(" accounts:{}", accounts.join(",")));
@@ -205,7 +215,9 @@ async fn concerned(
         let not_here = || {
             invalid(
                 Field::Accounts,
-                format!("le compte « {shown} » ne fait pas partie des comptes de cet établissement"),
+                format!(
+                    "le compte « {shown} » ne fait pas partie des comptes de cet établissement"
+                ),
             )
         };
         let account = match reference {

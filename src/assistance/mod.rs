@@ -281,10 +281,16 @@ mod tests {
 
     #[test]
     fn free_text_is_trimmed_bounded_and_free_of_control_characters() {
-        assert_eq!(text("  Bonjour\r\nmerci ", 20).as_deref(), Some("Bonjour\nmerci"));
+        assert_eq!(
+            text("  Bonjour\r\nmerci ", 20).as_deref(),
+            Some("Bonjour\nmerci")
+        );
         assert_eq!(text("   ", 20), None);
         assert_eq!(text(&"é".repeat(21), 20), None);
-        assert_eq!(text(&"é".repeat(20), 20).map(|t| t.chars().count()), Some(20));
+        assert_eq!(
+            text(&"é".repeat(20), 20).map(|t| t.chars().count()),
+            Some(20)
+        );
         assert_eq!(text("a\u{7}b", 20), None);
     }
 }

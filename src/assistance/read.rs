@@ -125,7 +125,16 @@ pub async fn request(
     let (request, access) = match readable(actor, desk, id).await {
         Ok(readable) => readable,
         Err(error) => {
-            super::refused(desk, actor, READ, format!("request:{id}"), None, &error, now_ms).await;
+            super::refused(
+                desk,
+                actor,
+                READ,
+                format!("request:{id}"),
+                None,
+                &error,
+                now_ms,
+            )
+            .await;
             return Err(error);
         }
     };

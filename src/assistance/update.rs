@@ -40,7 +40,16 @@ pub async fn update(
     if change.status.is_some() && !access.handle {
         let error = OperationError::OutOfScope;
         tracing::warn!(actor = %actor, request = %id, "assistance status change outside the actor's rights");
-        refused(desk, actor, attempted, subject, Some(&request.uai), &error, now_ms).await;
+        refused(
+            desk,
+            actor,
+            attempted,
+            subject,
+            Some(&request.uai),
+            &error,
+            now_ms,
+        )
+        .await;
         return Err(error);
     }
     let comment = match change.comment.as_deref().map(str::trim) {
@@ -84,7 +93,11 @@ pub async fn update(
         status: change.status,
     };
     let messages = messages(desk, author, &request, &event, now_ms).await?;
-    if !desk.requests.add_assistance_event(&event, &messages).await? {
+    if !desk
+        .requests
+        .add_assistance_event(&event, &messages)
+        .await?
+    {
         return Err(OperationError::AssistanceChanged);
     }
     let mut detail = Vec::new();
@@ -94,10 +107,15 @@ pub async fn update(
     if let (Some(from), Some(to)) = (event.previous_status, event.status) {
         detail.push(format!("status:{}->{}", from.as_str(), to.as_str()));
     }
-    let record = Event::new(actor.label(), Action::AssistanceUpdated, Outcome::Ok, now_ms)
-        .on(format!("request:{}", request.id))
-        .at_establishment(&request.uai)
-        .detail(detail.join(" "));
+    let record = Event::new(
+        actor.label(),
+        Action::AssistanceUpdated,
+        Outcome::Ok,
+        now_ms,
+    )
+    .on(format!("request:{}", request.id))
+    .at_establishment(&request.uai)
+    .detail(detail.join(" "));
     audit::record_by(desk.audit, actor, record).await;
     Ok(event)
 }
@@ -113,7 +131,11 @@ async fn messages(
 ) -> Result<Vec<Outgoing>, OperationError> {
     let author_id = author.map(|a| a.id.as_str());
     let mut told: Vec<Staff> = Vec::new();
-    if let Some(filer) = request.filed_by.as_deref().filter(|f| Some(*f) != author_id) {
+    if let Some(filer) = request
+        .filed_by
+        .as_deref()
+        .filter(|f| Some(*f) != author_id)
+    {
         if let Some(staff) = desk.staff.staff(filer).await? {
             told.push(staff);
         }

@@ -110,7 +110,9 @@ fn filed_number(page: &staff::Page) -> String {
         page.path,
         page.body
     );
-    page.path.trim_start_matches("/gestion/assistance/").to_owned()
+    page.path
+        .trim_start_matches("/gestion/assistance/")
+        .to_owned()
 }
 
 async fn file_as(
@@ -172,7 +174,11 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     assert!(page.body.contains(&pupil));
     let request = op.app.durable.assistance(&id).await.unwrap().unwrap();
     assert_eq!(
-        (request.academy.as_str(), request.status, request.accounts.len()),
+        (
+            request.academy.as_str(),
+            request.status,
+            request.accounts.len()
+        ),
         ("Lyon", Status::Open, 1)
     );
     assert_eq!(request.filed_by.as_deref(), Some(head.staff.id.as_str()));
@@ -180,11 +186,14 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     // The académie de Lyon's agent is told; the agent of Paris is not.
     let mail = delivered(&op, &smtp, 1).await;
     assert_eq!(mail.len(), 1);
-    assert_eq!(mail[0].rcpt_tos, [lyon.staff.email.clone()]);
+    assert_eq!(mail[0].rcpt_tos, std::slice::from_ref(&lyon.staff.email));
     assert!(mail[0].subject.contains(&id), "{}", mail[0].subject);
     assert!(mail[0].subject.contains("Collège de démonstration"));
     let text = mail[0].text.as_deref().unwrap();
-    assert!(text.contains(&op.url(&format!("/gestion/assistance/{id}"))), "{text}");
+    assert!(
+        text.contains(&op.url(&format!("/gestion/assistance/{id}"))),
+        "{text}"
+    );
     assert!(text.contains("Activation impossible"));
 
     // The Lyon agent's queue has it; the Paris agent's does not, nor may they open it.
@@ -234,8 +243,15 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
         status: None,
     };
     assert!(matches!(
-        assistance::update(&as_paris, &desk, Some(&paris.staff), &id, &comment, op.app.now_ms())
-            .await,
+        assistance::update(
+            &as_paris,
+            &desk,
+            Some(&paris.staff),
+            &id,
+            &comment,
+            op.app.now_ms()
+        )
+        .await,
         Err(OperationError::OutOfScope)
     ));
     let lyon_only = QueueFilter {
@@ -246,9 +262,21 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
         assistance::queue(&as_paris, &desk, &lyon_only).await,
         Err(OperationError::OutOfScope)
     ));
-    assert!(op.app.durable.assistance_events(&id).await.unwrap().is_empty());
+    assert!(op
+        .app
+        .durable
+        .assistance_events(&id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        op.app.durable.assistance(&id).await.unwrap().unwrap().status,
+        op.app
+            .durable
+            .assistance(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         Status::Open
     );
     let refused = op
@@ -279,22 +307,36 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     assert_eq!(page.path, detail);
     assert!(page.body.contains("Votre commentaire est enregistré"));
     let mail = delivered(&op, &smtp, 2).await;
-    assert_eq!(mail[1].rcpt_tos, [head.staff.email.clone()]);
+    assert_eq!(mail[1].rcpt_tos, std::slice::from_ref(&head.staff.email));
     assert!(mail[1].subject.contains(&id) && mail[1].subject.contains("commentée"));
     let text = mail[1].text.as_deref().unwrap();
-    assert!(text.contains("Nous regardons le compte de cet élève."), "{text}");
+    assert!(
+        text.contains("Nous regardons le compte de cet élève."),
+        "{text}"
+    );
     assert!(text.contains(&op.url(&detail)));
 
     // Taken in hand, then closed: the head hears of each.
     let page = agent
-        .post_from(&detail, &format!("{detail}/statut"), &[("status", "in_progress")])
+        .post_from(
+            &detail,
+            &format!("{detail}/statut"),
+            &[("status", "in_progress")],
+        )
         .await;
-    assert!(page.body.contains("« En cours de traitement »"), "{}", page.body);
+    assert!(
+        page.body.contains("« En cours de traitement »"),
+        "{}",
+        page.body
+    );
     let page = agent
         .post_from(
             &detail,
             &format!("{detail}/statut"),
-            &[("status", "closed"), ("comment", "Mot de passe réinitialisé.")],
+            &[
+                ("status", "closed"),
+                ("comment", "Mot de passe réinitialisé."),
+            ],
         )
         .await;
     assert!(page.body.contains("« Clôturée »"));
@@ -303,8 +345,12 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     assert!(mail[2].subject.contains("prise en charge"));
     assert!(mail[3].subject.contains("clôturée"), "{}", mail[3].subject);
     let text = mail[3].text.as_deref().unwrap();
-    assert!(text.contains("Nouveau statut : Clôturée") && text.contains("Mot de passe réinitialisé."));
-    assert!(mail[2..].iter().all(|m| m.rcpt_tos == [head.staff.email.clone()]));
+    assert!(
+        text.contains("Nouveau statut : Clôturée") && text.contains("Mot de passe réinitialisé.")
+    );
+    assert!(mail[2..]
+        .iter()
+        .all(|m| m.rcpt_tos == [head.staff.email.clone()]));
 
     // The queue filters by status.
     let open = agent.get("/gestion/assistance?statut=open").await;
@@ -323,7 +369,9 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     assert!(page.body.contains("« Ouverte »"));
     let events = op.app.durable.assistance_events(&id).await.unwrap();
     assert_eq!(events.len(), 4);
-    assert!(events.iter().all(|e| e.by_assistance && e.author == "staff:r.garnier"));
+    assert!(events
+        .iter()
+        .all(|e| e.by_assistance && e.author == "staff:r.garnier"));
 
     // The audit names each step.
     let trail = op
@@ -341,10 +389,25 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
         .filter(|e| e.outcome == "ok")
         .map(|e| (e.actor.as_str(), e.action.as_str()))
         .collect();
-    assert_eq!(ok.iter().filter(|a| **a == ("staff:m.bernard", "assistance.filed")).count(), 1);
-    assert_eq!(ok.iter().filter(|a| **a == ("staff:r.garnier", "assistance.updated")).count(), 4);
-    assert!(trail.iter().all(|e| e.uai.as_deref() == Some(COLLEGE) || e.outcome == "refused"));
-    assert!(trail.iter().filter(|e| e.outcome == "ok").all(|e| e.address.is_some()));
+    assert_eq!(
+        ok.iter()
+            .filter(|a| **a == ("staff:m.bernard", "assistance.filed"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        ok.iter()
+            .filter(|a| **a == ("staff:r.garnier", "assistance.updated"))
+            .count(),
+        4
+    );
+    assert!(trail
+        .iter()
+        .all(|e| e.uai.as_deref() == Some(COLLEGE) || e.outcome == "refused"));
+    assert!(trail
+        .iter()
+        .filter(|e| e.outcome == "ok")
+        .all(|e| e.address.is_some()));
 }
 
 async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_api(
@@ -377,20 +440,40 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
             ("on_behalf_contact", "06 12 34 56 78"),
             ("category", "account_missing"),
             ("accounts", ""),
-            ("description", "Le compte de son fils n'apparaît pas depuis l'import."),
+            (
+                "description",
+                "Le compte de son fils n'apparaît pas depuis l'import.",
+            ),
         ]
     };
     let page = national.post_from(new, new, &form("")).await;
     assert_eq!(page.status, 400);
-    assert!(page.body.contains("indiquez le nom et le moyen de contacter") || page.body.contains("Indiquez le nom et le moyen de contacter"), "{}", page.body);
-    assert!(page.body.contains("aria-invalid=\"true\" aria-describedby=\"on_behalf-error\""));
+    assert!(
+        page.body
+            .contains("indiquez le nom et le moyen de contacter")
+            || page
+                .body
+                .contains("Indiquez le nom et le moyen de contacter"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains("aria-invalid=\"true\" aria-describedby=\"on_behalf-error\""));
     assert!(requests_of(&op, COLLEGE).await.is_empty());
     let page = national.post_from(new, new, &form("Claire Martin")).await;
     let id = filed_number(&page);
-    assert!(page.body.contains("Claire Martin (06 12 34 56 78)"), "{}", page.body);
+    assert!(
+        page.body.contains("Claire Martin (06 12 34 56 78)"),
+        "{}",
+        page.body
+    );
     let request = op.app.durable.assistance(&id).await.unwrap().unwrap();
     assert_eq!(request.on_behalf.unwrap().name, "Claire Martin");
-    assert_eq!(request.filed_by.as_deref(), Some(operator.staff.id.as_str()));
+    assert_eq!(
+        request.filed_by.as_deref(),
+        Some(operator.staff.id.as_str())
+    );
     // The agent of Lyon sees it in the queue, marked as filed for a guardian.
     let agent = Gestion::new(&op);
     agent.sign_in(&lyon).await;
@@ -412,7 +495,10 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
     assert_eq!(without.status(), StatusCode::BAD_REQUEST);
     let body: Value = without.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
-    assert!(body["error_description"].as_str().unwrap().contains("représentant légal"));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("représentant légal"));
     let guardian = op
         .app
         .durable
@@ -438,13 +524,16 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
     assert_eq!(body["request"]["accounts"][0]["login"], "c.martin02");
     assert_eq!(body["request"]["filed_by"], Value::Null);
 
-    let listed: Value = call(reqwest::Method::GET, "/admin/assistance-requests?academy=Lyon&status=open")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = call(
+        reqwest::Method::GET,
+        "/admin/assistance-requests?academy=Lyon&status=open",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let ids: Vec<&str> = listed["requests"]
         .as_array()
         .unwrap()
@@ -452,18 +541,24 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [api_id.as_str(), id.as_str()], "newest first");
-    let paris: Value = call(reqwest::Method::GET, "/admin/assistance-requests?academy=Paris")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let paris: Value = call(
+        reqwest::Method::GET,
+        "/admin/assistance-requests?academy=Paris",
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(paris["requests"], json!([]));
-    let wrong = call(reqwest::Method::GET, "/admin/assistance-requests?status=fini")
-        .send()
-        .await
-        .unwrap();
+    let wrong = call(
+        reqwest::Method::GET,
+        "/admin/assistance-requests?status=fini",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
 
     let events = format!("/admin/assistance-requests/{api_id}/events");
@@ -485,26 +580,38 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
         .await
         .unwrap();
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
-    let shown: Value = call(reqwest::Method::GET, &format!("/admin/assistance-requests/{api_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = call(
+        reqwest::Method::GET,
+        &format!("/admin/assistance-requests/{api_id}"),
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(shown["request"]["status"], "in_progress");
     assert_eq!(shown["events"].as_array().unwrap().len(), 1);
-    assert_eq!(shown["events"][0]["body"], "Pris en charge par l'opérateur.");
-    let unknown = call(reqwest::Method::GET, "/admin/assistance-requests/DA-AAAA-AAAA")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(
+        shown["events"][0]["body"],
+        "Pris en charge par l'opérateur."
+    );
+    let unknown = call(
+        reqwest::Method::GET,
+        "/admin/assistance-requests/DA-AAAA-AAAA",
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    let unknown = call(reqwest::Method::POST, "/admin/assistance-requests/DA-AAAA-AAAA/events")
-        .json(&json!({"comment": "?"}))
-        .send()
-        .await
-        .unwrap();
+    let unknown = call(
+        reqwest::Method::POST,
+        "/admin/assistance-requests/DA-AAAA-AAAA/events",
+    )
+    .json(&json!({"comment": "?"}))
+    .send()
+    .await
+    .unwrap();
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
@@ -522,19 +629,55 @@ async fn a_refused_request_is_answered_in_french_and_writes_nothing(backend: Bac
     let choose = "Choisissez la nature de la demande".to_owned();
     let describe = "Décrivez la demande : 1 à 4000 caractères".to_owned();
     let cases: [(&str, String, String, &str, String); 6] = [
-        ("", pupil.clone(), "Décrit.".into(), "category", choose.clone()),
-        ("other", pupil.clone(), "   ".into(), "description", describe.clone()),
-        ("other", pupil.clone(), "é".repeat(4001), "description", describe),
-        ("other", lycee_pupil.clone(), "Décrit.".into(), "accounts", not_here(&lycee_pupil)),
-        ("other", "x.inconnu99".into(), "Décrit.".into(), "accounts", not_here("x.inconnu99")),
+        (
+            "",
+            pupil.clone(),
+            "Décrit.".into(),
+            "category",
+            choose.clone(),
+        ),
+        (
+            "other",
+            pupil.clone(),
+            "   ".into(),
+            "description",
+            describe.clone(),
+        ),
+        (
+            "other",
+            pupil.clone(),
+            "é".repeat(4001),
+            "description",
+            describe,
+        ),
+        (
+            "other",
+            lycee_pupil.clone(),
+            "Décrit.".into(),
+            "accounts",
+            not_here(&lycee_pupil),
+        ),
+        (
+            "other",
+            "x.inconnu99".into(),
+            "Décrit.".into(),
+            "accounts",
+            not_here("x.inconnu99"),
+        ),
         ("perdu", pupil.clone(), "Décrit.".into(), "category", choose),
     ];
     for (category, accounts, description, field, message) in &cases {
         let page = file_as(&gestion, COLLEGE, category, accounts, description).await;
         assert_eq!(page.status, 400, "{field}: {}", page.body);
-        assert!(page.body.contains(message.as_str()), "{field}: {}", page.body);
         assert!(
-            page.body.contains(&format!("aria-invalid=\"true\" aria-describedby=\"{field}-error\"")),
+            page.body.contains(message.as_str()),
+            "{field}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(&format!(
+                "aria-invalid=\"true\" aria-describedby=\"{field}-error\""
+            )),
             "{field}"
         );
         assert!(page.body.contains("<title>Erreur : "));
@@ -590,7 +733,8 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     let (op, _) = provider(backend, None).await;
     let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
     let deputy = staff::add_enrolled(&op, "a.durand", staff::at(RoleKind::Deputy, COLLEGE)).await;
-    let pupils_only = staff::add_enrolled(&op, "s.petit", staff::delegate(COLLEGE, true, false)).await;
+    let pupils_only =
+        staff::add_enrolled(&op, "s.petit", staff::delegate(COLLEGE, true, false)).await;
     let guardians_only =
         staff::add_enrolled(&op, "e.roux", staff::delegate(COLLEGE, false, true)).await;
     let lyon = staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
@@ -601,7 +745,14 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     for who in [&head, &deputy, &pupils_only, &guardians_only] {
         let gestion = Gestion::new(&op);
         gestion.sign_in(who).await;
-        let page = file_as(&gestion, COLLEGE, "cannot_link", &pupil, "Rattachement impossible.").await;
+        let page = file_as(
+            &gestion,
+            COLLEGE,
+            "cannot_link",
+            &pupil,
+            "Rattachement impossible.",
+        )
+        .await;
         ids.push(filed_number(&page));
     }
     assert_eq!(requests_of(&op, COLLEGE).await.len(), 4);
@@ -609,10 +760,15 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     // The assistance agent reads the establishment's requests but files nothing there.
     let agent = Gestion::new(&op);
     agent.sign_in(&lyon).await;
-    let list = agent.get(&format!("/gestion/etablissements/{COLLEGE}/assistance")).await;
+    let list = agent
+        .get(&format!("/gestion/etablissements/{COLLEGE}/assistance"))
+        .await;
     assert_eq!(list.status, 200);
     assert!(ids.iter().all(|id| list.body.contains(id)));
-    assert!(!list.body.contains("Déposer la demande"), "no form for the agent");
+    assert!(
+        !list.body.contains("Déposer la demande"),
+        "no form for the agent"
+    );
     let csrf = staff::hidden(&list.body, "csrf").unwrap();
     let tried = agent
         .post(
@@ -632,7 +788,14 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
         on_behalf: None,
     };
     assert!(matches!(
-        assistance::file(&as_agent, &desk(&op), Some(&lyon.staff), &filing, op.app.now_ms()).await,
+        assistance::file(
+            &as_agent,
+            &desk(&op),
+            Some(&lyon.staff),
+            &filing,
+            op.app.now_ms()
+        )
+        .await,
         Err(OperationError::OutOfScope)
     ));
 
@@ -643,7 +806,9 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     let page = deputy_gestion.get(&head_request).await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("Traiter la demande"));
-    assert!(page.body.contains(&format!("/gestion/etablissements/{COLLEGE}/comptes/")));
+    assert!(page
+        .body
+        .contains(&format!("/gestion/etablissements/{COLLEGE}/comptes/")));
     let page = deputy_gestion
         .post_from(
             &head_request,
@@ -651,7 +816,11 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
             &[("comment", "Précision : l'élève a changé de classe.")],
         )
         .await;
-    assert!(page.body.contains("Votre commentaire est enregistré"), "{}", page.body);
+    assert!(
+        page.body.contains("Votre commentaire est enregistré"),
+        "{}",
+        page.body
+    );
     let before = op.app.durable.assistance_events(&ids[0]).await.unwrap();
     assert_eq!(before.len(), 1);
     assert!(!before[0].by_assistance);
@@ -672,13 +841,26 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
         let gestion = Gestion::new(&op);
         gestion.sign_in_strong(who).await;
         let tried = gestion
-            .post_from(&head_request, &format!("{head_request}/statut"), &[("status", "closed")])
+            .post_from(
+                &head_request,
+                &format!("{head_request}/statut"),
+                &[("status", "closed")],
+            )
             .await;
         assert_eq!(tried.status, 403, "even with the second factor");
     }
-    assert_eq!(op.app.durable.assistance_events(&ids[0]).await.unwrap(), before);
     assert_eq!(
-        op.app.durable.assistance(&ids[0]).await.unwrap().unwrap().status,
+        op.app.durable.assistance_events(&ids[0]).await.unwrap(),
+        before
+    );
+    assert_eq!(
+        op.app
+            .durable
+            .assistance(&ids[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         Status::Open
     );
     let as_head = actor_of(&op, &head, true).await;
@@ -687,7 +869,15 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
         status: Some(Status::Closed),
     };
     assert!(matches!(
-        assistance::update(&as_head, &desk(&op), Some(&head.staff), &ids[0], &close, op.app.now_ms()).await,
+        assistance::update(
+            &as_head,
+            &desk(&op),
+            Some(&head.staff),
+            &ids[0],
+            &close,
+            op.app.now_ms()
+        )
+        .await,
         Err(OperationError::OutOfScope)
     ));
 
@@ -705,7 +895,9 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     op.clock.advance(std::time::Duration::from_secs(120));
     let gestion = Gestion::new(&op);
     gestion.sign_in(&ended).await;
-    let page = gestion.get(&format!("/gestion/etablissements/{COLLEGE}/assistance")).await;
+    let page = gestion
+        .get(&format!("/gestion/etablissements/{COLLEGE}/assistance"))
+        .await;
     assert_eq!(page.status, 403);
     assert_eq!(gestion.get(&head_request).await.status, 403);
     let csrf = staff::hidden(&gestion.get("/gestion/accueil").await.body, "csrf").unwrap();
@@ -718,11 +910,18 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
         .await;
     assert_eq!(tried.status, 403);
     let tried = gestion
-        .post(&format!("{head_request}/commentaire"), &csrf, &[("comment", "Après la fin.")])
+        .post(
+            &format!("{head_request}/commentaire"),
+            &csrf,
+            &[("comment", "Après la fin.")],
+        )
         .await;
     assert_eq!(tried.status, 403);
     assert_eq!(requests_of(&op, COLLEGE).await.len(), 4);
-    assert_eq!(op.app.durable.assistance_events(&ids[0]).await.unwrap(), before);
+    assert_eq!(
+        op.app.durable.assistance_events(&ids[0]).await.unwrap(),
+        before
+    );
 }
 
 async fn another_establishment_and_another_academie_learn_nothing_and_change_nothing(
@@ -780,15 +979,29 @@ async fn another_establishment_and_another_academie_learn_nothing_and_change_not
     // The other head's own list does not show it.
     let gestion = Gestion::new(&op);
     gestion.sign_in(&other_head).await;
-    let own = gestion.get(&format!("/gestion/etablissements/{LYCEE}/assistance")).await;
+    let own = gestion
+        .get(&format!("/gestion/etablissements/{LYCEE}/assistance"))
+        .await;
     assert_eq!(own.status, 200);
     assert!(!own.body.contains(&id));
     // Nothing changed.
-    assert!(op.app.durable.assistance_events(&id).await.unwrap().is_empty());
+    assert!(op
+        .app
+        .durable
+        .assistance_events(&id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(requests_of(&op, COLLEGE).await.len(), 1);
     assert!(requests_of(&op, LYCEE).await.is_empty());
     assert_eq!(
-        op.app.durable.assistance(&id).await.unwrap().unwrap().status,
+        op.app
+            .durable
+            .assistance(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
         Status::Open
     );
 }

@@ -14,7 +14,9 @@ use serde_json::json;
 use super::errors::body_rejection;
 use super::{found, uai, AdminError};
 use crate::app::{App, AppState};
-use crate::assistance::{self, AccountRef, Category, Change, Desk, Filing, OnBehalf, QueueFilter, Status};
+use crate::assistance::{
+    self, AccountRef, Category, Change, Desk, Filing, OnBehalf, QueueFilter, Status,
+};
 use crate::establishments::Actor;
 use crate::http::error::no_store;
 use crate::siecle::ids::academy_named;

@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
             get(filing::national_page).post(filing::national_submit),
         )
         .route("/gestion/assistance/{id}", get(detail::page))
-        .route("/gestion/assistance/{id}/commentaire", post(detail::comment))
+        .route(
+            "/gestion/assistance/{id}/commentaire",
+            post(detail::comment),
+        )
         .route("/gestion/assistance/{id}/statut", post(detail::status))
 }
 

@@ -219,7 +219,10 @@ impl AssistanceStore for SqlStore {
                     .fetch_all(&self.pool)
             })
             .await?;
-        let requests = rows.iter().map(request_from).collect::<anyhow::Result<_>>()?;
+        let requests = rows
+            .iter()
+            .map(request_from)
+            .collect::<anyhow::Result<_>>()?;
         self.with_accounts(requests).await
     }
 
@@ -232,21 +235,25 @@ impl AssistanceStore for SqlStore {
         // The request's row is written first: a status changes only from the one the author
         // saw, and two changes at once queue on the row.
         let touched = match (e.previous_status, e.status) {
-            (Some(from), Some(to)) => sqlx::query(
-                "UPDATE assistance_requests SET status = $1, updated_at = $2
+            (Some(from), Some(to)) => {
+                sqlx::query(
+                    "UPDATE assistance_requests SET status = $1, updated_at = $2
                  WHERE id = $3 AND status = $4",
-            )
-            .bind(to.as_str())
-            .bind(e.at)
-            .bind(&e.request_id)
-            .bind(from.as_str())
-            .execute(&mut *tx)
-            .await?,
-            _ => sqlx::query("UPDATE assistance_requests SET updated_at = $1 WHERE id = $2")
+                )
+                .bind(to.as_str())
                 .bind(e.at)
                 .bind(&e.request_id)
+                .bind(from.as_str())
                 .execute(&mut *tx)
-                .await?,
+                .await?
+            }
+            _ => {
+                sqlx::query("UPDATE assistance_requests SET updated_at = $1 WHERE id = $2")
+                    .bind(e.at)
+                    .bind(&e.request_id)
+                    .execute(&mut *tx)
+                    .await?
+            }
         };
         if touched.rows_affected() == 0 {
             return Ok(false);

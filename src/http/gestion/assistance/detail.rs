@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::super::{Chrome, Section, Signed};
 use super::super::home::french_time;
 use super::super::signed::{internal, private, refusal};
+use super::super::{Chrome, Section, Signed};
 use super::{badge, desk, establishment_name, Choice};
 use crate::accounts::Profile;
 use crate::app::AppState;
@@ -319,7 +319,10 @@ pub async fn status(
             Ok(detail) if detail.access.handle => {
                 detail_view(&app, &signed, &id, "", Some(refused)).await
             }
-            Ok(_) => refusal(OperationError::OutOfScope, &format!("/gestion/assistance/{id}")),
+            Ok(_) => refusal(
+                OperationError::OutOfScope,
+                &format!("/gestion/assistance/{id}"),
+            ),
             Err(error) => refusal(error, &format!("/gestion/assistance/{id}")),
         };
     };

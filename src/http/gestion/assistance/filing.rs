@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::super::{Chrome, Section, Signed};
 use super::super::signed::{internal, private, refusal};
+use super::super::{Chrome, Section, Signed};
 use super::{categories, desk, establishment_name, Choice, Row};
 use crate::app::AppState;
 use crate::assistance::{self, AccountRef, Category, Field, Filing, OnBehalf};
@@ -140,11 +140,10 @@ async fn establishment_view(
     error: Option<(Field, String)>,
 ) -> Response {
     let path = format!("/gestion/etablissements/{uai}/assistance");
-    let requests =
-        match assistance::establishment_requests(&signed.actor, &desk(app), uai).await {
-            Ok(requests) => requests,
-            Err(error) => return refusal(error, &path),
-        };
+    let requests = match assistance::establishment_requests(&signed.actor, &desk(app), uai).await {
+        Ok(requests) => requests,
+        Err(error) => return refusal(error, &path),
+    };
     let result = async {
         let name = establishment_name(app, uai.as_str()).await?;
         let rows = requests.iter().map(|r| Row::of(r, &name)).collect();
@@ -263,9 +262,11 @@ pub async fn national_submit(
         Err(OperationError::InvalidAssistance { field, message }) => {
             national_view(&signed, form, Some((field, message)))
         }
-        Err(error @ OperationError::UnknownEstablishment(_)) => {
-            national_view(&signed, form, Some((Field::Establishment, error.to_string())))
-        }
+        Err(error @ OperationError::UnknownEstablishment(_)) => national_view(
+            &signed,
+            form,
+            Some((Field::Establishment, error.to_string())),
+        ),
         Err(error) => refusal(error, NATIONAL),
     }
 }

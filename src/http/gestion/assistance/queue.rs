@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::super::{Chrome, Section, Signed};
 use super::super::signed::{internal, private, refusal};
+use super::super::{Chrome, Section, Signed};
 use super::{desk, establishment_name, Choice, Row};
 use crate::app::AppState;
 use crate::assistance::{self, QueueFilter, Status};
