@@ -4,12 +4,8 @@
 //! routed to the académie of the UAI — a UAI of no académie cannot file — and the académie's
 //! assistance agents are told by e-mail, queued with the request.
 
-use serde::Serialize;
-
-use super::{
-    invalid, mail, new_number, refused, text, AssistanceRequest, Category, Concerned, Desk, Field,
-    Status,
-};
+use super::model::{AssistanceRequest, Category, Concerned, Field, OnBehalf, Status};
+use super::{invalid, mail, new_number, refused, text, Desk};
 use crate::accounts::{Account, LoginId};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::establishments::{Actor, OperationError, Right};
@@ -28,14 +24,6 @@ const MAX_ON_BEHALF: usize = 200;
 pub enum AccountRef {
     Login(String),
     Id(String),
-}
-
-/// The guardian who called or wrote, for a request an operator files on their behalf.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OnBehalf {
-    pub name: String,
-    /// A telephone number, an address: free text.
-    pub contact: String,
 }
 
 /// A request to file, as typed.

@@ -41,7 +41,7 @@ pub enum OperationError {
     /// A request's details refused: `field` says which (the form marks it), the message why.
     #[error("{message}")]
     InvalidAssistance {
-        field: crate::assistance::Field,
+        field: crate::assistance::model::Field,
         message: String,
     },
     /// No such request, to an actor who may read every request (to the others, a request they

@@ -15,7 +15,7 @@ use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::{Account, AccountState, Profile};
-use crate::assistance::{AssistanceEvent, AssistanceRequest};
+use crate::assistance::model::{AssistanceEvent, AssistanceRequest};
 use crate::audit::Event;
 use crate::clients::Client;
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
@@ -448,7 +448,7 @@ pub trait AssistanceStore: Send + Sync {
 pub struct AssistanceQuery {
     pub uai: Option<String>,
     pub academy: Option<String>,
-    pub status: Option<crate::assistance::Status>,
+    pub status: Option<crate::assistance::model::Status>,
     pub limit: i64,
 }
 

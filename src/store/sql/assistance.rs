@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::{flag, outbox, SqlStore};
 use crate::accounts::Profile;
-use crate::assistance::{
+use crate::assistance::model::{
     AssistanceEvent, AssistanceRequest, Category, Concerned, OnBehalf, Status,
 };
 use crate::outbox::Outgoing;
