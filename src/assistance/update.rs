@@ -149,8 +149,9 @@ async fn messages(
                 .filter(|s| Some(s.id.as_str()) != author_id),
         );
     }
-    told.retain(|s| s.state == StaffState::Active);
-    told.dedup_by(|a, b| a.id == b.id);
+    // Each active staff member once (the requester may also be an agent of the académie).
+    let mut seen = std::collections::HashSet::new();
+    told.retain(|s| s.state == StaffState::Active && seen.insert(s.id.clone()));
     let name = desk
         .directory
         .establishment(&request.uai)
