@@ -5,6 +5,8 @@
 
 #[path = "browser/activation.rs"]
 mod activation;
+#[path = "browser/assistance.rs"]
+mod assistance;
 #[path = "common/axe.rs"]
 mod axe;
 #[path = "browser/backoffice_demo.rs"]

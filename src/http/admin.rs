@@ -7,8 +7,8 @@
 //!
 //! This file routes, extracts and renders; the caller is authenticated in `auth.rs` (which makes
 //! it an `Actor`), an upload's multipart body is read in `upload.rs`, notifications and the
-//! identifiers file in `notify.rs`, staff, delegations and the journal in `staff.rs`, and the
-//! operations
+//! identifiers file in `notify.rs`, staff, delegations and the journal in `staff.rs`, assistance
+//! requests in `assistance.rs`, and the operations
 //! themselves are `crate::establishments`.
 
 use axum::extract::rejection::JsonRejection;
@@ -28,6 +28,7 @@ use crate::app::AppState;
 use crate::establishments::{self, Actor, Resolver};
 use crate::siecle::{Ine, Uai};
 
+mod assistance;
 mod auth;
 mod errors;
 mod notify;
@@ -90,6 +91,17 @@ pub fn routes(app: &AppState) -> Router<AppState> {
             get(staff::establishment_audit),
         )
         .route("/admin/audit", get(staff::national_audit))
+        // Assistance requests (`assistance.rs`).
+        .route(
+            "/admin/establishments/{uai}/assistance-requests",
+            post(assistance::file),
+        )
+        .route("/admin/assistance-requests", get(assistance::queue))
+        .route("/admin/assistance-requests/{id}", get(assistance::request))
+        .route(
+            "/admin/assistance-requests/{id}/events",
+            post(assistance::event),
+        )
         .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .merge(upload)

@@ -15,6 +15,7 @@ use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::{Account, AccountState, Profile};
+use crate::assistance::model::{AssistanceEvent, AssistanceRequest};
 use crate::audit::event::Event;
 use crate::clients::Client;
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
@@ -443,6 +444,44 @@ pub trait JournalStore: Send + Sync {
     async fn journal(&self, query: &JournalQuery) -> anyhow::Result<Vec<Event>>;
 }
 
+/// Assistance requests (`crate::assistance`) and what happened to them.
+#[async_trait]
+pub trait AssistanceStore: Send + Sync {
+    /// Files `request` (its accounts concerned included) and queues `messages` (the e-mails
+    /// telling the académie) in one transaction. False when a request with this id exists
+    /// (nothing written: the caller draws another id).
+    async fn insert_assistance(
+        &self,
+        request: &AssistanceRequest,
+        messages: &[Outgoing],
+    ) -> anyhow::Result<bool>;
+    async fn assistance(&self, id: &str) -> anyhow::Result<Option<AssistanceRequest>>;
+    /// A request's events, oldest first.
+    async fn assistance_events(&self, request_id: &str) -> anyhow::Result<Vec<AssistanceEvent>>;
+    /// The requests of `query`, newest first.
+    async fn assistance_requests(
+        &self,
+        query: &AssistanceQuery,
+    ) -> anyhow::Result<Vec<AssistanceRequest>>;
+    /// Records `event` and queues `messages` in one transaction; when the event changes the
+    /// status, only if the request still has the event's `previous_status` (false otherwise,
+    /// nothing written). The request's `updated_at` becomes the event's time.
+    async fn add_assistance_event(
+        &self,
+        event: &AssistanceEvent,
+        messages: &[Outgoing],
+    ) -> anyhow::Result<bool>;
+}
+
+/// Which assistance requests to read: each filter applies when given.
+#[derive(Clone, Debug, Default)]
+pub struct AssistanceQuery {
+    pub uai: Option<String>,
+    pub academy: Option<String>,
+    pub status: Option<crate::assistance::model::Status>,
+    pub limit: i64,
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -469,6 +508,7 @@ pub trait DurableStore:
     + StaffStore
     + AuditStore
     + JournalStore
+    + AssistanceStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

@@ -9,6 +9,7 @@ mod account;
 mod activation;
 mod admin;
 mod admin_limits;
+mod assistance;
 mod audit;
 mod authorize;
 mod claims;

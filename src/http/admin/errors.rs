@@ -99,11 +99,12 @@ impl From<OperationError> for AdminError {
             | OperationError::NotNotifiable(_)
             | OperationError::UnknownStaff(_)
             | OperationError::UnknownRole
-            | OperationError::UnknownAccount(_) => AdminError::not_found(description),
-            OperationError::InvalidName | OperationError::InvalidStaff(_) => {
-                AdminError::invalid_request(description)
-            }
-            OperationError::StaffLoginTaken(_) => {
+            | OperationError::UnknownAccount(_)
+            | OperationError::UnknownAssistance(_) => AdminError::not_found(description),
+            OperationError::InvalidName
+            | OperationError::InvalidStaff(_)
+            | OperationError::InvalidAssistance { .. } => AdminError::invalid_request(description),
+            OperationError::AssistanceChanged | OperationError::StaffLoginTaken(_) => {
                 AdminError::new(StatusCode::CONFLICT, "conflict", description)
             }
             OperationError::Upload(error) => upload_error(error),

@@ -331,7 +331,7 @@ pub async fn designate(
     Path(code): Path<String>,
     Form(form): Form<DesignateForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let Ok(uai) = Uai::parse(&code) else {
@@ -453,7 +453,7 @@ pub async fn revoke(
     Path(code): Path<String>,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let Ok(uai) = Uai::parse(&code) else {

@@ -10,6 +10,7 @@
 //! factor, sign-out), `home.rs` (the establishments and queues of the staff member); the
 //! functions over an establishment each have their file.
 
+mod assistance;
 mod chrome;
 mod delegations;
 mod home;
@@ -31,7 +32,8 @@ pub fn routes(app: &AppState) -> Router<AppState> {
     let pages = Router::new()
         .merge(delegations::routes())
         .merge(journal::routes())
-        .merge(staff::routes());
+        .merge(staff::routes())
+        .merge(assistance::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))

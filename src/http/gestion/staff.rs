@@ -334,7 +334,7 @@ pub async fn create(
     signed: Signed,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let request = match role_request(&form, true) {
@@ -396,7 +396,7 @@ pub async fn grant(
     signed: Signed,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let request = match role_request(&form, false) {
@@ -439,7 +439,7 @@ pub async fn revoke(
     signed: Signed,
     Form(form): Form<RevokeForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let now = app.now_ms();

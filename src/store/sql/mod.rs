@@ -3,6 +3,7 @@
 //! migration folder per dialect.
 
 mod accounts;
+mod assistance;
 mod audit;
 mod batch;
 mod clients;
