@@ -184,7 +184,18 @@ const EXPORTS: [DemoExport; 2] = [
     },
 ];
 
+/// Everything of the demo: the directory (`seed_directory`) and the back-office's demo staff.
 pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {
+    seed_directory(app).await?;
+    for demo in &DEMO_STAFF {
+        seed_staff(app, demo).await?;
+    }
+    Ok(())
+}
+
+/// The demo relying party, the demo export imported, the printed accounts made usable; no
+/// staff (tests of the back-office make their own).
+pub async fn seed_directory(app: &Arc<App>) -> anyhow::Result<()> {
     register_client(app).await?;
     for export in &EXPORTS {
         import(app, export).await?;
@@ -196,9 +207,6 @@ pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {
     for (&(login, password, ..), id) in DEMO_ACCOUNTS.iter().zip([pupil, guardian]) {
         let id = id.context("the demo export names the demo accounts")?;
         make_usable(app, &id, login, password).await?;
-    }
-    for demo in &DEMO_STAFF {
-        seed_staff(app, demo).await?;
     }
     Ok(())
 }

@@ -67,11 +67,11 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     backend: Backend,
 ) {
     let op = demo_op(backend).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
-    let lyon = staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
+    let lyon = staff::add_enrolled(&op, "r.lyon", staff::assistance("Lyon")).await;
     let operator = staff::add_enrolled(
         &op,
-        "o.national",
+        "o.operateur",
         RoleRequest {
             kind: RoleKind::Operator,
             scope: RoleScope::National,

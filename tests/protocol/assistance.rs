@@ -46,7 +46,10 @@ async fn provider(backend: Backend, smtp: Option<&SmtpServer>) -> (TestOp, Strin
         }
     })
     .await;
-    educonnect::demo::seed(&op.app).await.expect("demo seed");
+    // The demo's establishments and accounts, without its staff (each test makes its own).
+    educonnect::demo::seed_directory(&op.app)
+        .await
+        .expect("demo seed");
     (op, token)
 }
 
@@ -151,8 +154,8 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
 ) {
     let smtp = SmtpServer::start().await;
     let (op, _) = provider(backend, Some(&smtp)).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
-    let lyon = staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
+    let lyon = staff::add_enrolled(&op, "r.lyon", staff::assistance("Lyon")).await;
     let paris = staff::add_enrolled(&op, "p.lefevre", staff::assistance("Paris")).await;
     let pupil = pupil_of(&op, COLLEGE).await;
 
@@ -371,7 +374,7 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
     assert_eq!(events.len(), 4);
     assert!(events
         .iter()
-        .all(|e| e.by_assistance && e.author == "staff:r.garnier"));
+        .all(|e| e.by_assistance && e.author == "staff:r.lyon"));
 
     // The audit names each step.
     let trail = op
@@ -391,13 +394,13 @@ async fn a_lyon_request_reaches_the_lyon_assistance_only_and_the_requester_hears
         .collect();
     assert_eq!(
         ok.iter()
-            .filter(|a| **a == ("staff:m.bernard", "assistance.filed"))
+            .filter(|a| **a == ("staff:h.college", "assistance.filed"))
             .count(),
         1
     );
     assert_eq!(
         ok.iter()
-            .filter(|a| **a == ("staff:r.garnier", "assistance.updated"))
+            .filter(|a| **a == ("staff:r.lyon", "assistance.updated"))
             .count(),
         4
     );
@@ -416,7 +419,7 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
     let (op, token) = provider(backend, None).await;
     let operator = staff::add_enrolled(
         &op,
-        "o.national",
+        "o.operateur",
         RoleRequest {
             kind: RoleKind::Operator,
             scope: RoleScope::National,
@@ -426,8 +429,8 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
         },
     )
     .await;
-    let lyon = staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
+    let lyon = staff::add_enrolled(&op, "r.lyon", staff::assistance("Lyon")).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
 
     // The page: without saying for whom, the request is refused in French.
     let national = Gestion::new(&op);
@@ -617,8 +620,8 @@ async fn an_operator_files_on_behalf_of_a_guardian_on_the_page_and_through_the_a
 
 async fn a_refused_request_is_answered_in_french_and_writes_nothing(backend: Backend) {
     let (op, token) = provider(backend, None).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
-    staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
+    staff::add_enrolled(&op, "r.lyon", staff::assistance("Lyon")).await;
     let pupil = pupil_of(&op, COLLEGE).await;
     let lycee_pupil = pupil_of(&op, LYCEE).await;
     let gestion = Gestion::new(&op);
@@ -731,13 +734,13 @@ async fn the_establishment_files_reads_and_comments_but_only_the_assistance_hand
     backend: Backend,
 ) {
     let (op, _) = provider(backend, None).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
     let deputy = staff::add_enrolled(&op, "a.durand", staff::at(RoleKind::Deputy, COLLEGE)).await;
     let pupils_only =
-        staff::add_enrolled(&op, "s.petit", staff::delegate(COLLEGE, true, false)).await;
+        staff::add_enrolled(&op, "s.secretaire", staff::delegate(COLLEGE, true, false)).await;
     let guardians_only =
         staff::add_enrolled(&op, "e.roux", staff::delegate(COLLEGE, false, true)).await;
-    let lyon = staff::add_enrolled(&op, "r.garnier", staff::assistance("Lyon")).await;
+    let lyon = staff::add_enrolled(&op, "r.lyon", staff::assistance("Lyon")).await;
     let pupil = pupil_of(&op, COLLEGE).await;
 
     // Whoever administers the establishment's accounts files, with the password alone.
@@ -928,7 +931,7 @@ async fn another_establishment_and_another_academie_learn_nothing_and_change_not
     backend: Backend,
 ) {
     let (op, _) = provider(backend, None).await;
-    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
+    let head = staff::add_enrolled(&op, "h.college", staff::at(RoleKind::Head, COLLEGE)).await;
     let other_head = staff::add_enrolled(&op, "l.girard", staff::at(RoleKind::Head, LYCEE)).await;
     let paris = staff::add_enrolled(&op, "p.lefevre", staff::assistance("Paris")).await;
     let gestion = Gestion::new(&op);
