@@ -36,6 +36,11 @@ pub enum Action {
     AssistanceUpdated,
     /// A back-office operation refused (outside the actor's rights).
     Refused,
+    // The establishment's accounts (back-office, #16).
+    /// An attachment code issued for a pupil (never the code).
+    AttachmentCodeIssued,
+    /// An establishment notice marked read.
+    NoticeRead,
 }
 
 impl Action {
@@ -64,6 +69,9 @@ impl Action {
             Action::AssistanceFiled => "assistance.filed",
             Action::AssistanceUpdated => "assistance.updated",
             Action::Refused => "refused",
+            // The establishment's accounts (back-office, #16).
+            Action::AttachmentCodeIssued => "account.attachment_code",
+            Action::NoticeRead => "notice.read",
         }
     }
 
@@ -93,6 +101,9 @@ impl Action {
             "assistance.filed" => "Demande d'assistance déposée",
             "assistance.updated" => "Demande d'assistance mise à jour",
             "refused" => "Opération refusée",
+            // The establishment's accounts (back-office, #16).
+            "account.attachment_code" => "Code de rattachement émis",
+            "notice.read" => "Notification lue",
             _ => "Autre",
         }
     }

@@ -2,13 +2,24 @@
 //! (and the back-office will), as domain functions that take an `Actor` and check its `Scope`
 //! themselves — a Siècle upload, the establishment and its name, its notices and import history
 //! (`records.rs`), its linking candidates merged or declined (`candidates.rs`), attachment codes
-//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`). Narrow dependencies: the store traits each operation uses,
+//! for its pupils (`codes.rs`), the delivery status of outgoing messages (`messages.rs`); for
+//! the back-office, its dashboard (`dashboard.rs`), its accounts listed and searched
+//! (`account_list.rs`), one account's page (`account_file.rs`) and what is done to it
+//! (`account_actions.rs`, after the checks of `belonging.rs`, recorded by `audited.rs`), the
+//! pupil troubleshooting search (`troubleshooting.rs`). Narrow dependencies: the store traits each operation uses,
 //! the upload slot, the time; never `App`, never `http`. Errors are typed (`OperationError`);
 //! the caller renders them.
 
+mod account_actions;
+mod account_file;
+mod account_list;
+pub mod account_model;
 mod actor;
+mod audited;
+mod belonging;
 mod candidates;
 mod codes;
+mod dashboard;
 mod error;
 mod identifiers;
 mod implications;
@@ -16,11 +27,22 @@ mod messages;
 pub mod model;
 mod notify;
 mod records;
+mod troubleshooting;
 mod upload;
 
+pub use account_actions::{
+    correct_contact, notifiable, parse_email, parse_phone, pupil_attachment_code, switch, unblock,
+    Desk, Switch,
+};
+pub use account_file::{account_file, AccountFile, Files, Relative};
+pub use account_list::{
+    accounts, AccountPage, AccountQuery, AccountRow, ProfileFilter, Sort, StateFilter, PAGE_SIZE,
+};
 pub use actor::{Actor, Grant, Refusal, Right, Scope, EVERY_RIGHT};
+pub use audited::{account_subject, notified as record_notified, refused as record_refused};
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
+pub use dashboard::{dashboard, Candidates, ClassActivation, Dashboard, StateCounts};
 pub use error::OperationError;
 pub use identifiers::{identifiers_file, IdentifiersFile};
 pub use implications::BulkGuardians;
@@ -30,4 +52,5 @@ pub use notify::{
     Preview, Progress, Request, Selection,
 };
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
+pub use troubleshooting::{find_pupils, Found, PupilFound};
 pub use upload::{import_upload, UploadedFiles};

@@ -17,6 +17,7 @@ use crate::accounts::linking::model::{
 use crate::accounts::{Account, AccountState, Profile};
 use crate::audit::Event;
 use crate::clients::Client;
+use crate::establishments::account_model::{EstablishmentAccount, PupilGuardian};
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::outbox::{Attempt, Outgoing, Queued};
@@ -413,6 +414,28 @@ pub trait AuditStore: Send + Sync {
     async fn purge_events(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
 }
 
+/// What the establishment back-office reads and writes of the accounts an establishment
+/// records (`establishments::{dashboard, account_list, account_file, account_actions}`).
+#[async_trait]
+pub trait BackofficeQueries: Send + Sync {
+    /// Every account the establishment currently records: its enrolled pupils and the accounts
+    /// of its current guardian (and person in charge) records, disabled ones included, each
+    /// once, in no order.
+    async fn establishment_accounts(&self, uai: &str) -> anyhow::Result<Vec<EstablishmentAccount>>;
+    /// The guardians and persons in charge that the pupil's current establishments record as
+    /// linked to their enrolment there, by establishment then name.
+    async fn pupil_guardians(&self, pupil_id: &str) -> anyhow::Result<Vec<PupilGuardian>>;
+    /// Corrects the contact details Siècle gives (`email`, `phone`; `None` clears one), not the
+    /// account's own confirmed address: the next import that brings others replaces them.
+    async fn set_siecle_contact(
+        &self,
+        id: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
@@ -436,6 +459,7 @@ pub trait DurableStore:
     + OutboxStore
     + StaffStore
     + AuditStore
+    + BackofficeQueries
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

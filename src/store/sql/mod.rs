@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod backoffice;
 mod batch;
 mod clients;
 mod consents;
