@@ -21,6 +21,7 @@ mod candidates;
 mod codes;
 mod dashboard;
 mod error;
+mod establishment_actions;
 mod identifiers;
 mod implications;
 mod messages;
@@ -44,6 +45,7 @@ pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use dashboard::{dashboard, Candidates, ClassActivation, Dashboard, StateCounts};
 pub use error::OperationError;
+pub use establishment_actions::{identifiers_recorded, read_notice, resolve_candidate, Decision};
 pub use identifiers::{identifiers_file, IdentifiersFile};
 pub use implications::BulkGuardians;
 pub use messages::{account_messages, message_status};
@@ -52,5 +54,5 @@ pub use notify::{
     Preview, Progress, Request, Selection,
 };
 pub use records::{establishment, imports, mark_notice_read, name, notices, HISTORY};
-pub use troubleshooting::{find_pupils, Found, PupilFound};
+pub use troubleshooting::{find_pupils, Found, PupilFound, FOUND};
 pub use upload::{import_upload, UploadedFiles};

@@ -10,10 +10,18 @@
 //! factor, sign-out), `home.rs` (the establishments and queues of the staff member); the
 //! functions over an establishment each have their file.
 
+mod account;
+mod account_actions;
+mod accounts;
 mod chrome;
+mod dashboard;
 mod home;
+mod identifiers;
+mod notifying;
+mod place;
 mod signed;
 mod signin;
+mod troubleshooting;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -25,7 +33,13 @@ pub use signed::Signed;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
     // Each function's pages are a router of their file's, merged here.
-    let pages = Router::new();
+    let pages = Router::new()
+        // The establishment's accounts (#16).
+        .merge(dashboard::routes())
+        .merge(accounts::routes())
+        .merge(account_actions::routes())
+        .merge(troubleshooting::routes())
+        .merge(identifiers::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))
