@@ -15,6 +15,8 @@ mod csrf;
 mod demo;
 mod establishments;
 mod fixture;
+mod gestion_accounts;
+mod gestion_accounts_rights;
 mod gestion_signin;
 mod identifiers;
 mod login_methods;
