@@ -10,6 +10,8 @@ mod axe;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "browser/gestion_accounts.rs"]
+mod gestion_accounts;
 
 use std::time::Duration;
 
