@@ -3,6 +3,11 @@
 //! through the real import, so that a newcomer logs in from the first start and the demo ENT
 //! shows what an ENT receives: the guardian's children in both establishments, the pupil's
 //! establishment, INE and class. Idempotent: a later start finds the export already imported.
+//! The back-office gets its demo staff too (`DEMO_STAFF`): a head, a deputy and a secretary of
+//! the collège, an assistance agent of the académie de Lyon and a national operator, each with
+//! the demo password and the demo TOTP secret already enrolled, so that `/gestion` can be tried
+//! at once (the demo page shows the current code, `demo_totp_code`). Seeded only when the demo
+//! is on (`Config::demo_enabled`: the embedded default, or `demo = true`).
 
 use std::sync::Arc;
 
@@ -14,7 +19,8 @@ use crate::app::App;
 use crate::clients::{AuthMethod, Client, GrantType, Registration};
 use crate::provisioning;
 use crate::secrets::Secret;
-use crate::siecle::{self, Limits};
+use crate::siecle::{self, Limits, Uai};
+use crate::staff::{totp, Role, RoleKind, RoleScope, Staff, StaffState};
 use crate::tokens::SigningAlg;
 
 pub const DEMO_CLIENT_ID: &str = "demo-ent";
@@ -40,6 +46,112 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Profile, &str, &str); 2] = [
         "Martin",
     ),
 ];
+
+/// The password of every demo staff member, printed at start-up.
+pub const DEMO_STAFF_PASSWORD: &str = "Gestion-Demo-2026";
+
+/// The TOTP secret (RFC 6238) every demo staff member has enrolled, in base32 as an
+/// authenticator app takes it (the bytes of « EduConnect demo TOTP »). **Demo only**: it is
+/// public, so a deployment with the demo on offers no second factor worth the name; the
+/// production store never gets it (see `seed`'s caller, `Config::demo_enabled`).
+pub const DEMO_TOTP_SECRET_BASE32: &str = "IVSHKQ3PNZXGKY3UEBSGK3LPEBKE6VCQ";
+const DEMO_TOTP_SECRET: &[u8; 20] = b"EduConnect demo TOTP";
+
+/// The demo's establishments and académie.
+const DEMO_COLLEGE: &str = "0699990J";
+const DEMO_ACADEMY: &str = "Lyon";
+
+/// One demo staff member and their role.
+pub struct DemoStaff {
+    pub login: &'static str,
+    pub given_name: &'static str,
+    pub family_name: &'static str,
+    pub role: RoleKind,
+    /// The establishment of a head, deputy or delegate.
+    pub uai: Option<&'static str>,
+    /// The académie of an assistance agent.
+    pub academy: Option<&'static str>,
+    /// A delegate's rights.
+    pub pupils: bool,
+    pub guardians: bool,
+}
+
+const fn demo_staff(
+    login: &'static str,
+    given_name: &'static str,
+    family_name: &'static str,
+    role: RoleKind,
+) -> DemoStaff {
+    DemoStaff {
+        login,
+        given_name,
+        family_name,
+        role,
+        uai: None,
+        academy: None,
+        pupils: false,
+        guardians: false,
+    }
+}
+
+/// The back-office's demo staff, printed at start-up with `DEMO_STAFF_PASSWORD`.
+pub const DEMO_STAFF: [DemoStaff; 5] = [
+    DemoStaff {
+        uai: Some(DEMO_COLLEGE),
+        ..demo_staff("m.bernard", "Marie", "Bernard", RoleKind::Head)
+    },
+    DemoStaff {
+        uai: Some(DEMO_COLLEGE),
+        ..demo_staff("a.moreau", "Antoine", "Moreau", RoleKind::Deputy)
+    },
+    // The collège's secretary, delegated the pupils' accounts only.
+    DemoStaff {
+        uai: Some(DEMO_COLLEGE),
+        pupils: true,
+        ..demo_staff("s.petit", "Sophie", "Petit", RoleKind::Delegate)
+    },
+    DemoStaff {
+        academy: Some(DEMO_ACADEMY),
+        ..demo_staff("r.garnier", "Romain", "Garnier", RoleKind::Assistance)
+    },
+    demo_staff("o.national", "Odile", "Laurent", RoleKind::Operator),
+];
+
+impl DemoStaff {
+    fn scope(&self) -> anyhow::Result<RoleScope> {
+        Ok(match (self.uai, self.academy) {
+            (Some(uai), _) => {
+                RoleScope::Establishment(Uai::parse(uai).map_err(anyhow::Error::msg)?)
+            }
+            (None, Some(academy)) => {
+                RoleScope::Academy(siecle::ids::academy_named(academy).context("a demo académie")?)
+            }
+            (None, None) => RoleScope::National,
+        })
+    }
+
+    /// The role and where, as the start-up message prints it.
+    pub fn role_words(&self) -> String {
+        let scope = match (self.uai, self.academy) {
+            (Some(uai), _) => format!(" {uai}"),
+            (None, Some(academy)) => format!(" {academy}"),
+            (None, None) => String::new(),
+        };
+        let rights = match (self.pupils, self.guardians) {
+            (true, false) => " (élèves)",
+            (false, true) => " (représentants)",
+            _ => "",
+        };
+        format!("{}{scope}{rights}", self.role.as_str())
+    }
+}
+
+/// The code the demo TOTP secret gives at `now_ms`: what the demo page shows, so that the
+/// demo staff sign in without an authenticator app.
+pub fn demo_totp_code(now_ms: i64) -> String {
+    let seconds = u64::try_from(now_ms / 1000).unwrap_or(0);
+    totp::code_at(DEMO_TOTP_SECRET, seconds).expect("the demo secret makes codes")
+}
 
 /// Where the demo accounts are in the export: Léa by her INE, Claire by her record in the
 /// collège (the lycée's record of her is attached to the same account by the import).
@@ -84,6 +196,67 @@ pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {
     for (&(login, password, ..), id) in DEMO_ACCOUNTS.iter().zip([pupil, guardian]) {
         let id = id.context("the demo export names the demo accounts")?;
         make_usable(app, &id, login, password).await?;
+    }
+    for demo in &DEMO_STAFF {
+        seed_staff(app, demo).await?;
+    }
+    Ok(())
+}
+
+/// One demo staff member, as `DEMO_STAFF` describes them: created with the demo password
+/// unless they exist, given their role unless they hold it, their second factor enrolled with
+/// the demo secret unless one is (a reset by an operator is enrolled again at the next start).
+async fn seed_staff(app: &App, demo: &DemoStaff) -> anyhow::Result<()> {
+    let store = &app.durable;
+    let now = app.now_ms();
+    let staff = match store.staff_credentials(demo.login).await? {
+        Some(credentials) => credentials.staff,
+        None => {
+            let staff = Staff {
+                id: crate::accounts::new_account_id(now),
+                login: demo.login.to_owned(),
+                given_name: demo.given_name.to_owned(),
+                family_name: demo.family_name.to_owned(),
+                email: format!("{}@demo.educonnect.invalid", demo.login),
+                state: StaffState::Active,
+                totp_enrolled_at: None,
+                created_at: now,
+            };
+            let hash = app
+                .passwords
+                .hash(&Secret::from_presented(DEMO_STAFF_PASSWORD))
+                .await?;
+            store
+                .insert_staff(&staff, &hash)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo staff {}: {e}", demo.login))?;
+            staff
+        }
+    };
+    let scope = demo.scope()?;
+    let held = store
+        .roles_of(&staff.id)
+        .await?
+        .iter()
+        .any(|r| r.live(now) && r.kind == demo.role && r.scope == scope);
+    if !held {
+        let role = Role {
+            id: crate::accounts::new_account_id(now),
+            staff_id: staff.id.clone(),
+            kind: demo.role,
+            scope,
+            pupils: demo.pupils,
+            guardians: demo.guardians,
+            ends_at: None,
+            granted_by: "demo".into(),
+            granted_at: now,
+            revoked_at: None,
+        };
+        store.insert_role(&role).await?;
+    }
+    if staff.totp_enrolled_at.is_none() {
+        let sealed = totp::seal(app.keys.kek(), &staff.id, DEMO_TOTP_SECRET)?;
+        store.enrol_staff_totp(&staff.id, &sealed, now).await?;
     }
     Ok(())
 }
@@ -146,12 +319,39 @@ async fn make_usable(app: &Arc<App>, id: &str, login: &str, password: &str) -> a
     if account.password_hash.is_none() || account.state != AccountState::Active {
         let password = NewPassword::parse(Secret::from_presented(password))
             .context("the demo passwords follow the policy")?;
-        lifecycle::activate_with_password(&**store, &app.passwords, app, &account, &password, now)
-            .await?;
+        let author = lifecycle::Author {
+            audit: &**store,
+            actor: "demo",
+            address: None,
+        };
+        lifecycle::activate_with_password(
+            &**store,
+            &app.passwords,
+            app,
+            author,
+            &account,
+            &password,
+            now,
+        )
+        .await?;
     }
     if account.email.is_none() {
         let email = format!("{}@demo.educonnect.invalid", account.login);
         store.set_email(id, &email, now).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_secret_is_the_one_its_base32_names() {
+        let enrolment = totp::enrolment(DEMO_TOTP_SECRET, "m.bernard").unwrap();
+        assert_eq!(enrolment.base32, DEMO_TOTP_SECRET_BASE32);
+        let code = demo_totp_code(59_000);
+        assert_eq!(code, totp::code_at(DEMO_TOTP_SECRET, 59).unwrap());
+        assert_eq!(code.len(), 6);
+    }
 }

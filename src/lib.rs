@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod assistance;
 pub mod audit;
 pub mod clients;
 pub mod clock;

@@ -1,6 +1,7 @@
-//! Background upkeep of one replica: the purge pass, every `PURGE_EVERY`, and the outbox's
-//! delivery pass, every `outbox.poll_seconds` (the store's locks keep replicas from running
-//! either at once).
+//! Background upkeep of one replica: the purge pass, every `PURGE_EVERY` (expired grants and
+//! tokens, retired keys, settled outbox messages, audit events past
+//! `backoffice.audit_retention_days`), and the outbox's delivery pass, every
+//! `outbox.poll_seconds` (the store's locks keep replicas from running either at once).
 
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ const BATCH: i64 = 1000;
 pub async fn purge_once(app: &AppState) -> anyhow::Result<crate::store::Purged> {
     let now = app.now_ms();
     let used_before = now - KEEP_USED_REFRESH_TOKENS.as_millis() as i64;
-    let purged = app.durable.purge(now, used_before, BATCH).await?;
+    let mut purged = app.durable.purge(now, used_before, BATCH).await?;
     if !purged.skipped {
         let settled_before = now - KEEP_SETTLED_MESSAGES.as_millis() as i64;
         let messages = app
@@ -28,6 +29,8 @@ pub async fn purge_once(app: &AppState) -> anyhow::Result<crate::store::Purged> 
         if messages > 0 {
             tracing::info!(messages, "purge: settled outbox messages deleted");
         }
+        let retention_ms = app.config.backoffice.audit_retention_days as i64 * 86_400_000;
+        purged.audit_events = app.durable.purge_events(now - retention_ms, BATCH).await?;
     }
     Ok(purged)
 }
@@ -48,6 +51,7 @@ pub async fn run(app: AppState) {
                 grants = purged.grants,
                 refresh_tokens = purged.refresh_tokens,
                 keys = purged.keys,
+                audit_events = purged.audit_events,
                 "purge done"
             ),
             Err(error) => tracing::warn!(%error, "purge failed"),

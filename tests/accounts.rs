@@ -7,14 +7,15 @@ mod common;
 
 use common::{isolated_config, Backend};
 use educonnect::accounts::lifecycle::{
-    activate_with_password, create_active_account, HandMadeAccount, NewPassword, StateChangeError,
+    activate_with_password, create_active_account, Author, HandMadeAccount, NewPassword,
+    StateChangeError,
 };
 use educonnect::accounts::password::PasswordHasher;
 use educonnect::accounts::sessions::Sessions;
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::secrets::Secret;
 use educonnect::store::sql::SqlStore;
-use educonnect::store::{AccountStore, DurableStore, InsertAccountError};
+use educonnect::store::{AccountStore, AuditQuery, AuditStore, DurableStore, InsertAccountError};
 
 const NOW: i64 = 1_800_000_000_000;
 
@@ -80,6 +81,7 @@ async fn activation_sets_the_password_and_makes_the_account_active(backend: Back
         &store,
         &hasher,
         &ended,
+        by_cli(&store),
         &account,
         &password(PASSWORD),
         NOW + 1,
@@ -97,6 +99,36 @@ async fn activation_sets_the_password_and_makes_the_account_active(backend: Back
             format!("grants {}", account.id)
         ]
     );
+    // Both changes are in the audit trail, in the author's name.
+    let events = account_events(&store, &account.id).await;
+    assert_eq!(
+        events,
+        [
+            ("account.activated".to_owned(), "cli".to_owned()),
+            ("account.password_changed".to_owned(), "cli".to_owned()),
+        ]
+    );
+}
+
+fn by_cli(store: &SqlStore) -> Author<'_> {
+    Author {
+        audit: store,
+        actor: "cli",
+        address: None,
+    }
+}
+
+/// The account's audit events, newest first (action, actor).
+async fn account_events(store: &SqlStore, account_id: &str) -> Vec<(String, String)> {
+    let query = AuditQuery {
+        subject: Some(format!("account:{account_id}")),
+        limit: 10,
+        ..AuditQuery::default()
+    };
+    let mut events = store.events(&query).await.unwrap();
+    // Recorded within the same millisecond: ordered by action for a stable comparison.
+    events.sort_by(|a, b| a.action.cmp(&b.action));
+    events.into_iter().map(|e| (e.action, e.actor)).collect()
 }
 
 async fn a_disabled_account_is_not_activated_by_a_new_password(backend: Backend) {
@@ -107,6 +139,7 @@ async fn a_disabled_account_is_not_activated_by_a_new_password(backend: Backend)
         &store,
         &hasher,
         &ended,
+        by_cli(&store),
         &account,
         &password(PASSWORD),
         NOW + 1,
@@ -119,6 +152,7 @@ async fn a_disabled_account_is_not_activated_by_a_new_password(backend: Backend)
     let stored = store.account(&account.id).await.unwrap().unwrap();
     assert_eq!(stored, account, "nothing written");
     assert!(ended.0.lock().unwrap().is_empty(), "no session ended");
+    assert!(account_events(&store, &account.id).await.is_empty());
 }
 
 async fn an_account_made_by_hand_is_active_at_once_and_its_login_stays_unique(backend: Backend) {

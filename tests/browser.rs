@@ -5,11 +5,17 @@
 
 #[path = "browser/activation.rs"]
 mod activation;
+#[path = "browser/assistance.rs"]
+mod assistance;
 #[path = "common/axe.rs"]
 mod axe;
+#[path = "browser/backoffice_demo.rs"]
+mod backoffice_demo;
 #[path = "common/chromium.rs"]
 mod chromium;
 mod common;
+#[path = "browser/delegations.rs"]
+mod delegations;
 #[path = "browser/gestion_accounts.rs"]
 mod gestion_accounts;
 

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use educonnect::store::sql::SqlStore;
-use educonnect::store::{AccountStore, ClientStore};
+use educonnect::store::{AccountStore, AuditQuery, AuditStore, ClientStore, StaffStore};
 
 fn educonnect(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_educonnect"));
@@ -229,7 +229,8 @@ async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_
     while let Some(Ok(line)) = lines.next() {
         printed.push_str(&line);
         printed.push('\n');
-        if line.contains("guardian") {
+        // The welcome message ends with an empty line.
+        if line.is_empty() && printed.contains("guardian") {
             break;
         }
     }
@@ -242,6 +243,15 @@ async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_
     );
     assert!(
         printed.contains("l.martin01") && printed.contains("c.martin02"),
+        "{printed}"
+    );
+    // The back-office's demo staff, with their password and where the code is shown.
+    for staff in &educonnect::demo::DEMO_STAFF {
+        assert!(printed.contains(staff.login), "{}: {printed}", staff.login);
+    }
+    assert!(
+        printed.contains(educonnect::demo::DEMO_STAFF_PASSWORD)
+            && printed.contains(&format!("http://127.0.0.1:{port}/gestion")),
         "{printed}"
     );
     assert!(
@@ -367,4 +377,230 @@ fn notify_by_email_and_by_level_reports_what_it_did_and_the_identifiers_file_lis
         "{first}"
     );
     assert_eq!(csv("second.csv").lines().count(), 1, "only the header");
+}
+
+/// `educonnect staff …` on the embedded store of `dir`.
+fn staff(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    run(educonnect(dir).arg("staff").args(args))
+}
+
+async fn cli_store(dir: &std::path::Path) -> SqlStore {
+    SqlStore::connect(&format!("sqlite://{}", dir.join("cli.db").display()), 1)
+        .await
+        .unwrap()
+}
+
+const HEAD: [&str; 10] = [
+    "--login",
+    "M.Dupont",
+    "--given-name",
+    "Marie",
+    "--family-name",
+    "Dupont",
+    "--email",
+    "marie.dupont@ac-paris.fr",
+    "--role",
+    "head",
+];
+
+#[tokio::test]
+async fn staff_add_prints_the_initial_password_once_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = staff(
+        dir.path(),
+        &[&["add"], &HEAD[..], &["--uai", "0750001U"]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("m.dupont"), "{stdout}");
+    assert!(stdout.contains("ne sera plus affiché"), "{stdout}");
+    assert!(stdout.contains("/gestion"), "{stdout}");
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("mot de passe initial : "))
+        .expect("the initial password is printed")
+        .trim()
+        .to_owned();
+    assert!(password.len() >= 12, "{password}");
+    let store = cli_store(dir.path()).await;
+    let credentials = store.staff_credentials("m.dupont").await.unwrap().unwrap();
+    assert!(credentials.password_hash.starts_with("$argon2id$"));
+    assert!(!credentials.password_hash.contains(&password));
+    let hasher = educonnect::accounts::password::PasswordHasher::new(
+        &educonnect::config::Config::default().password,
+    )
+    .unwrap();
+    let verified = hasher
+        .verify(
+            &educonnect::secrets::Secret::from_presented(&password),
+            Some(&credentials.password_hash),
+        )
+        .await
+        .unwrap();
+    assert!(verified.ok, "the printed password is the one stored");
+    assert_eq!(
+        credentials.totp_sealed, None,
+        "enrolled at the first sign-in"
+    );
+    let roles = store.roles_of(&credentials.staff.id).await.unwrap();
+    assert_eq!(roles.len(), 1);
+    assert_eq!(roles[0].granted_by, "cli");
+    // In the audit trail, as done by the CLI, never with the password.
+    let events = store
+        .events(&AuditQuery {
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["staff.created", "staff.role_granted"]);
+    assert!(events.iter().all(|e| e.actor == "cli"));
+    assert!(!format!("{events:?}").contains(&password));
+    // The same login again is refused, in French, and nothing more is written.
+    let (code, stdout, stderr) = staff(
+        dir.path(),
+        &[&["add"], &HEAD[..], &["--uai", "0750002V"]].concat(),
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("déjà pris"), "{stderr}");
+    assert!(!stdout.contains("mot de passe"), "{stdout}");
+    assert_eq!(store.staff_list(10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn staff_add_refuses_a_role_without_its_scope_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = [
+        (vec!["head"], "--uai"),
+        (vec!["head", "--academy", "Lyon"], "--uai"),
+        (vec!["assistance"], "--academy"),
+        (
+            vec!["assistance", "--academy", "Atlantide"],
+            "académie inconnue",
+        ),
+        (vec!["operator", "--uai", "0750001U"], "national"),
+        (
+            vec!["delegate", "--uai", "0750001U"],
+            "chef d'établissement",
+        ),
+        (vec!["rector"], "rôle inconnu"),
+    ];
+    for (role, expected) in refused {
+        let mut args = vec!["add"];
+        args.extend(&HEAD[..9]);
+        args.extend(role.iter().copied());
+        let (code, _, stderr) = staff(dir.path(), &args);
+        assert_ne!(code, 0, "{role:?}");
+        assert!(stderr.contains(expected), "{role:?}: {stderr}");
+    }
+    let mut bad_email = HEAD.to_vec();
+    bad_email[7] = "pas-une-adresse";
+    let (code, _, stderr) = staff(
+        dir.path(),
+        &[&["add"], &bad_email[..], &["--uai", "0750001U"]].concat(),
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("adresse électronique invalide"), "{stderr}");
+    let store = cli_store(dir.path()).await;
+    assert!(
+        store.staff_list(10).await.unwrap().is_empty(),
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn the_operator_grants_lists_disables_enables_and_resets_the_second_factor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = staff(
+        dir.path(),
+        &[&["add"], &HEAD[..], &["--uai", "0750001U"]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = staff(
+        dir.path(),
+        &[
+            "grant",
+            "--login",
+            "m.dupont",
+            "--role",
+            "assistance",
+            "--academy",
+            "Lyon",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Lyon"), "{stdout}");
+    let (code, _, stderr) = staff(
+        dir.path(),
+        &["grant", "--login", "personne", "--role", "operator"],
+    );
+    assert_ne!(code, 0);
+    assert!(stderr.contains("aucun personnel"), "{stderr}");
+    let line = |stdout: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with("m.dupont"))
+            .unwrap_or_else(|| panic!("m.dupont listed: {stdout}"))
+            .to_owned()
+    };
+    let (_, stdout, _) = staff(dir.path(), &["list"]);
+    let listed = line(&stdout);
+    for expected in [
+        "Marie Dupont",
+        "marie.dupont@ac-paris.fr",
+        "actif",
+        "à enrôler",
+        "0750001U",
+        "académie Lyon",
+    ] {
+        assert!(listed.contains(expected), "{expected}: {listed}");
+    }
+    let (code, _, stderr) = staff(dir.path(), &["disable", "--login", "m.dupont"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (_, stdout, _) = staff(dir.path(), &["list"]);
+    assert!(line(&stdout).contains("désactivé"), "{stdout}");
+    let (code, _, _) = staff(dir.path(), &["enable", "--login", "m.dupont"]);
+    assert_eq!(code, 0);
+    let (_, stdout, _) = staff(dir.path(), &["list"]);
+    assert!(line(&stdout).contains(" actif "), "{stdout}");
+    // Enrolled (as the first sign-in does), then reset: the next sign-in enrols again.
+    let store = cli_store(dir.path()).await;
+    let id = store
+        .staff_credentials("m.dupont")
+        .await
+        .unwrap()
+        .unwrap()
+        .staff
+        .id;
+    assert!(store.enrol_staff_totp(&id, "sealed", 1).await.unwrap());
+    let (_, stdout, _) = staff(dir.path(), &["list"]);
+    assert!(line(&stdout).contains("enrôlée"), "{stdout}");
+    let (code, _, stderr) = staff(dir.path(), &["reset-totp", "--login", "m.dupont"]);
+    assert_eq!(code, 0, "{stderr}");
+    let credentials = store.staff_credentials("m.dupont").await.unwrap().unwrap();
+    assert_eq!(credentials.totp_sealed, None);
+    let (_, stdout, _) = staff(dir.path(), &["list"]);
+    assert!(line(&stdout).contains("à enrôler"), "{stdout}");
+    let events = store
+        .events(&AuditQuery {
+            subject: Some(format!("staff:{id}")),
+            limit: 20,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "staff.created",
+            "staff.disabled",
+            "staff.enabled",
+            "staff.role_granted",
+            "staff.role_granted",
+            "staff.second_factor_reset",
+        ]
+    );
 }

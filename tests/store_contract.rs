@@ -10,12 +10,17 @@ use std::time::Duration;
 
 use common::{isolated_config, registration, Backend};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::audit::{Action, Event, Outcome};
 use educonnect::clients::Client;
 use educonnect::oidc::grants::{Grant, RefreshToken};
 use educonnect::secrets::random_b64;
+use educonnect::siecle::Uai;
+use educonnect::staff::{Role, RoleKind, RoleScope, Staff, StaffState};
 use educonnect::store::ephemeral::{MemoryStore, RedisStore};
 use educonnect::store::sql::SqlStore;
-use educonnect::store::{DurableStore, EphemeralStore, InsertAccountError, Rotation, Taken};
+use educonnect::store::{
+    AuditQuery, DurableStore, EphemeralStore, InsertAccountError, InsertStaffError, Rotation, Taken,
+};
 use educonnect::tokens::keys::StoredKey;
 use educonnect::tokens::SigningAlg;
 
@@ -130,6 +135,12 @@ on_both_backends!(
     signing_keys_are_stored_scheduled_and_deleted_once_retired,
     consents_are_replaced_per_account_and_client,
     purge_removes_only_what_is_over,
+    staff_logins_are_unique_and_their_credentials_kept,
+    a_second_factor_is_enrolled_once_until_reset,
+    roles_stay_live_until_revoked_and_are_read_by_establishment_and_academy,
+    audit_events_are_read_by_establishment_or_subject_newest_first_in_pages,
+    the_last_event_is_the_latest_success_of_its_action,
+    purging_audit_events_deletes_only_older_ones_in_batches,
 );
 
 async fn migrations_apply_twice_without_change(backend: Backend) {
@@ -891,4 +902,388 @@ async fn purge_removes_only_what_is_over(backend: Backend) {
     // A second pass has nothing left.
     let again = d.purge(NOW, NOW - HOUR, 100).await.unwrap();
     assert_eq!((again.grants, again.keys), (0, 0));
+}
+
+fn staff_member(login: &str, family_name: &str) -> Staff {
+    Staff {
+        id: random_b64(12),
+        login: login.into(),
+        given_name: "Agnès".into(),
+        family_name: family_name.into(),
+        email: format!("{login}@ac-lyon.fr"),
+        state: StaffState::Active,
+        totp_enrolled_at: None,
+        created_at: NOW,
+    }
+}
+
+fn role(staff: &Staff, kind: RoleKind, scope: RoleScope, granted_at: i64) -> Role {
+    Role {
+        id: random_b64(12),
+        staff_id: staff.id.clone(),
+        kind,
+        scope,
+        pupils: kind == RoleKind::Delegate,
+        guardians: false,
+        ends_at: None,
+        granted_by: "cli".into(),
+        granted_at,
+        revoked_at: None,
+    }
+}
+
+fn at_establishment(uai: &str) -> RoleScope {
+    RoleScope::Establishment(Uai::parse(uai).unwrap())
+}
+
+async fn staff_logins_are_unique_and_their_credentials_kept(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let first = staff_member("a.roux", "Roux");
+    d.insert_staff(&first, "$argon2id$first").await.unwrap();
+    assert_eq!(d.staff(&first.id).await.unwrap(), Some(first.clone()));
+    let credentials = d.staff_credentials("a.roux").await.unwrap().unwrap();
+    assert_eq!(credentials.staff, first);
+    assert_eq!(credentials.password_hash, "$argon2id$first");
+    assert_eq!(credentials.totp_sealed, None);
+    let duplicate = staff_member("a.roux", "Autre");
+    match d.insert_staff(&duplicate, "$argon2id$other").await {
+        Err(InsertStaffError::LoginTaken(login)) => assert_eq!(login, "a.roux"),
+        other => panic!("expected LoginTaken, got {other:?}"),
+    }
+    assert_eq!(
+        d.staff(&duplicate.id).await.unwrap(),
+        None,
+        "nothing inserted"
+    );
+    assert_eq!(
+        d.staff_credentials("a.roux")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$argon2id$first",
+        "the first one untouched"
+    );
+    let second = staff_member("b.blanc", "Blanc");
+    d.insert_staff(&second, "$argon2id$second").await.unwrap();
+    let listed: Vec<String> = d
+        .staff_list(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.login)
+        .collect();
+    assert_eq!(listed, ["b.blanc", "a.roux"], "by family name");
+    assert_eq!(d.staff_list(1).await.unwrap().len(), 1, "at most the limit");
+    d.set_staff_password(&first.id, "$argon2id$new", NOW + 1)
+        .await
+        .unwrap();
+    d.set_staff_state(&first.id, StaffState::Disabled, NOW + 1)
+        .await
+        .unwrap();
+    let changed = d.staff_credentials("a.roux").await.unwrap().unwrap();
+    assert_eq!(changed.password_hash, "$argon2id$new");
+    assert_eq!(changed.staff.state, StaffState::Disabled);
+    assert!(d.staff_credentials("c.inconnu").await.unwrap().is_none());
+}
+
+async fn a_second_factor_is_enrolled_once_until_reset(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let staff = staff_member("a.roux", "Roux");
+    d.insert_staff(&staff, "$argon2id$x").await.unwrap();
+    assert!(d
+        .enrol_staff_totp(&staff.id, "sealed-1", NOW + 1)
+        .await
+        .unwrap());
+    // A second enrolment (another browser, an attacker with the password) changes nothing.
+    assert!(!d
+        .enrol_staff_totp(&staff.id, "sealed-2", NOW + 2)
+        .await
+        .unwrap());
+    let enrolled = d.staff_credentials("a.roux").await.unwrap().unwrap();
+    assert_eq!(enrolled.totp_sealed.as_deref(), Some("sealed-1"));
+    assert_eq!(enrolled.staff.totp_enrolled_at, Some(NOW + 1));
+    d.reset_staff_totp(&staff.id, NOW + 3).await.unwrap();
+    let reset = d.staff_credentials("a.roux").await.unwrap().unwrap();
+    assert_eq!(
+        (reset.totp_sealed, reset.staff.totp_enrolled_at),
+        (None, None)
+    );
+    assert!(d
+        .enrol_staff_totp(&staff.id, "sealed-3", NOW + 4)
+        .await
+        .unwrap());
+    assert_eq!(
+        d.staff(&staff.id).await.unwrap().unwrap().totp_enrolled_at,
+        Some(NOW + 4)
+    );
+}
+
+async fn roles_stay_live_until_revoked_and_are_read_by_establishment_and_academy(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let head = staff_member("h.chef", "Chef");
+    let secretary = staff_member("s.secr", "Secr");
+    let agent = staff_member("r.agent", "Agent");
+    for staff in [&head, &secretary, &agent] {
+        d.insert_staff(staff, "$argon2id$x").await.unwrap();
+    }
+    let heads = role(&head, RoleKind::Head, at_establishment("0699990J"), NOW);
+    let deputy_elsewhere = role(
+        &head,
+        RoleKind::Deputy,
+        at_establishment("0699991K"),
+        NOW + 1,
+    );
+    let mut delegation = role(
+        &secretary,
+        RoleKind::Delegate,
+        at_establishment("0699990J"),
+        NOW,
+    );
+    delegation.ends_at = Some(NOW + HOUR);
+    let assistance = role(
+        &agent,
+        RoleKind::Assistance,
+        RoleScope::Academy("Lyon"),
+        NOW,
+    );
+    let operator = role(&agent, RoleKind::Operator, RoleScope::National, NOW + 2);
+    for role in [
+        &heads,
+        &deputy_elsewhere,
+        &delegation,
+        &assistance,
+        &operator,
+    ] {
+        d.insert_role(role).await.unwrap();
+    }
+    // Inserted twice (a retry): one role.
+    d.insert_role(&heads).await.unwrap();
+    assert_eq!(
+        d.role(&delegation.id).await.unwrap(),
+        Some(delegation.clone())
+    );
+    assert_eq!(
+        d.roles_of(&head.id).await.unwrap(),
+        [deputy_elsewhere.clone(), heads.clone()],
+        "newest first"
+    );
+    assert_eq!(
+        d.roles_of(&agent.id).await.unwrap(),
+        [operator.clone(), assistance.clone()]
+    );
+    let at_college = d.roles_at("0699990J").await.unwrap();
+    assert_eq!(
+        at_college,
+        [
+            (heads.clone(), head.clone()),
+            (delegation.clone(), secretary.clone())
+        ],
+        "by family name"
+    );
+    assert_eq!(
+        d.staff_of_academy("Lyon", RoleKind::Assistance)
+            .await
+            .unwrap(),
+        std::slice::from_ref(&agent)
+    );
+    assert!(d
+        .staff_of_academy("Lyon", RoleKind::Operator)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(d
+        .staff_of_academy("Grenoble", RoleKind::Assistance)
+        .await
+        .unwrap()
+        .is_empty());
+    // Revoked once: kept, with its date, and no longer read as in force.
+    assert!(d.revoke_role(&delegation.id, NOW + 5).await.unwrap());
+    assert!(
+        !d.revoke_role(&delegation.id, NOW + 6).await.unwrap(),
+        "revoked already"
+    );
+    assert!(!d.revoke_role("no-such-role", NOW + 6).await.unwrap());
+    let revoked = d.role(&delegation.id).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW + 5));
+    assert!(!revoked.live(NOW + 5));
+    assert_eq!(
+        d.roles_at("0699990J").await.unwrap(),
+        [(heads.clone(), head.clone())]
+    );
+    assert!(d.revoke_role(&assistance.id, NOW + 5).await.unwrap());
+    assert!(d
+        .staff_of_academy("Lyon", RoleKind::Assistance)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn event(at: i64, action: Action, outcome: Outcome, uai: Option<&str>, subject: &str) -> Event {
+    let mut event = Event::new("cli", action, outcome, at)
+        .on(subject)
+        .from_address(Some("192.0.2.7"))
+        .detail("pupils");
+    if let Some(uai) = uai {
+        event = event.at_establishment(uai);
+    }
+    event
+}
+
+fn query(uai: Option<&str>, subject: Option<&str>, before: Option<i64>, limit: i64) -> AuditQuery {
+    AuditQuery {
+        uai: uai.map(str::to_owned),
+        subject: subject.map(str::to_owned),
+        before,
+        limit,
+    }
+}
+
+async fn audit_events_are_read_by_establishment_or_subject_newest_first_in_pages(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let ok = Outcome::Ok;
+    let events = [
+        event(
+            NOW,
+            Action::AccountNotified,
+            ok,
+            Some("0699990J"),
+            "account:a",
+        ),
+        event(
+            NOW + 1,
+            Action::AccountNotified,
+            ok,
+            Some("0699990J"),
+            "account:b",
+        ),
+        event(
+            NOW + 2,
+            Action::AccountNotified,
+            ok,
+            Some("0699991K"),
+            "account:a",
+        ),
+        event(NOW + 3, Action::AccountSignIn, ok, None, "account:a"),
+        event(
+            NOW + 4,
+            Action::DelegationGranted,
+            ok,
+            Some("0699990J"),
+            "staff:s",
+        ),
+    ];
+    for e in &events {
+        d.record_event(e).await.unwrap();
+    }
+    // Recorded twice (a retry): once.
+    d.record_event(&events[0]).await.unwrap();
+    let ids = |found: Vec<Event>| found.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let all = d.events(&query(None, None, None, 100)).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[0], events[4], "every field kept");
+    let first_page = d
+        .events(&query(Some("0699990J"), None, None, 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(first_page.clone()),
+        [events[4].id.clone(), events[1].id.clone()]
+    );
+    let next_page = d
+        .events(&query(Some("0699990J"), None, Some(first_page[1].at), 2))
+        .await
+        .unwrap();
+    assert_eq!(ids(next_page), [events[0].id.clone()], "strictly before");
+    let account_a = d
+        .events(&query(None, Some("account:a"), None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(account_a),
+        [
+            events[3].id.clone(),
+            events[2].id.clone(),
+            events[0].id.clone()
+        ]
+    );
+    let both = d
+        .events(&query(Some("0699990J"), Some("account:a"), None, 10))
+        .await
+        .unwrap();
+    assert_eq!(ids(both), [events[0].id.clone()]);
+    assert!(d
+        .events(&query(Some("0750001U"), None, None, 10))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn the_last_event_is_the_latest_success_of_its_action(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let sign_in = Action::AccountSignIn;
+    assert_eq!(
+        d.last_event("account:a", sign_in.as_str()).await.unwrap(),
+        None
+    );
+    for e in [
+        event(NOW, sign_in, Outcome::Ok, None, "account:a"),
+        event(NOW + 10, sign_in, Outcome::Ok, None, "account:a"),
+        event(NOW + 20, sign_in, Outcome::Failed, None, "account:a"),
+        event(
+            NOW + 30,
+            Action::AccountPasswordChanged,
+            Outcome::Ok,
+            None,
+            "account:a",
+        ),
+        event(NOW + 40, sign_in, Outcome::Ok, None, "account:b"),
+    ] {
+        d.record_event(&e).await.unwrap();
+    }
+    assert_eq!(
+        d.last_event("account:a", sign_in.as_str()).await.unwrap(),
+        Some(NOW + 10)
+    );
+    assert_eq!(
+        d.last_event("account:b", sign_in.as_str()).await.unwrap(),
+        Some(NOW + 40)
+    );
+}
+
+async fn purging_audit_events_deletes_only_older_ones_in_batches(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let mut kept = Vec::new();
+    for i in 0..7 {
+        let e = event(
+            NOW + i,
+            Action::AccountSignIn,
+            Outcome::Ok,
+            None,
+            "account:a",
+        );
+        d.record_event(&e).await.unwrap();
+        if i >= 5 {
+            kept.push(e.id);
+        }
+    }
+    // Batches of 2 over 5 old events: three rounds, all of them.
+    assert_eq!(d.purge_events(NOW + 5, 2).await.unwrap(), 5);
+    let mut left: Vec<String> = d
+        .events(&query(None, None, None, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    left.sort();
+    kept.sort();
+    assert_eq!(left, kept);
+    assert_eq!(d.purge_events(NOW + 5, 2).await.unwrap(), 0);
 }

@@ -29,9 +29,15 @@ pub enum Checked {
     Temporary(Account),
     /// The account's temporary password, but past its letter's validity: the establishment
     /// must send a new letter.
-    TemporaryExpired,
+    TemporaryExpired {
+        account_id: String,
+    },
     /// Unknown login, wrong password or unusable account: the same answer for all three.
-    Wrong,
+    /// `account_id` names the account the login designates, when there is one (for the audit
+    /// trail, never for the person at the page).
+    Wrong {
+        account_id: Option<String>,
+    },
     /// Too many failures for this login or this address: no password was checked.
     Throttled,
 }
@@ -67,6 +73,7 @@ pub async fn check(
         Some(login) => verifier.accounts.account_by_login(login.as_str()).await?,
         None => None,
     };
+    let known = account.as_ref().map(|a| a.id.clone());
     let usable = account.filter(|a| a.state.can_log_in());
     let temporary_until = usable.as_ref().and_then(|a| a.password_expires_at);
     // A temporary password is read back to the characters the letter printed.
@@ -87,14 +94,16 @@ pub async fn check(
         .await?;
     let Some(account) = usable.filter(|_| verification.ok) else {
         attempt.failed();
-        return Ok(Checked::Wrong);
+        return Ok(Checked::Wrong { account_id: known });
     };
     attempt.passed(store).await?;
     throttle::clear_account(store, throttle_key).await?;
     if let Some(until) = temporary_until {
         // Not rehashed: activation replaces it.
         return Ok(if until <= verifier.clock.now_ms() {
-            Checked::TemporaryExpired
+            Checked::TemporaryExpired {
+                account_id: account.id,
+            }
         } else {
             Checked::Temporary(account)
         });

@@ -3,15 +3,17 @@
 //! path (letters, activation, recovery, back-office reset, CLI) calls it". The CLI calls it
 //! today; the notification letters, activation, recovery and the back-office resets are to call
 //! these functions too, never writing `password_hash` or `state` to the store themselves. Each
-//! function takes the account store and the hasher it uses, never the whole `App`.
+//! function takes the account store and the hasher it uses, never the whole `App`; a change is
+//! written to the audit trail in the name of its `Author`.
 
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::temporary::TemporaryPassword;
 use crate::accounts::{Account, AccountState, LoginId, Profile};
+use crate::audit::{self, Action, Event, Outcome};
 use crate::outbox::Outgoing;
 use crate::secrets::Secret;
-use crate::store::{AccountStore, InsertAccountError};
+use crate::store::{AccountStore, AuditStore, InsertAccountError};
 
 /// The shortest password accepted, in characters (not bytes: « é » counts one).
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -216,6 +218,25 @@ pub enum StateChangeError {
     Store(#[from] anyhow::Error),
 }
 
+/// Who changes an account's password or state, for the audit trail (`crate::audit`).
+#[derive(Clone, Copy)]
+pub struct Author<'a> {
+    pub audit: &'a dyn AuditStore,
+    /// `account:<id>` (the person, at activation), `cli`, `staff:<login>`, `demo`.
+    pub actor: &'a str,
+    /// Where the change was asked from, when it came over the network.
+    pub address: Option<&'a str>,
+}
+
+impl Author<'_> {
+    async fn record(&self, action: Action, account_id: &str, now_ms: i64) {
+        let event = Event::new(self.actor, action, Outcome::Ok, now_ms)
+            .on_account(account_id)
+            .from_address(self.address);
+        audit::record(self.audit, event).await
+    }
+}
+
 /// Replaces the account's password with `password` (argon2id), its state unchanged, and ends
 /// the account's SSO sessions and refresh grants (DESIGN.md: changing a password does). Every
 /// path that changes a password calls this (first login, recovery, back-office reset, CLI);
@@ -225,6 +246,7 @@ pub async fn set_password(
     accounts: &dyn AccountStore,
     passwords: &PasswordHasher,
     sessions: &dyn Sessions,
+    author: Author<'_>,
     account_id: &str,
     password: &NewPassword,
     now_ms: i64,
@@ -233,6 +255,9 @@ pub async fn set_password(
     accounts
         .set_password_hash(account_id, &hash, now_ms)
         .await?;
+    author
+        .record(Action::AccountPasswordChanged, account_id, now_ms)
+        .await;
     sessions.end_all(account_id).await?;
     sessions.revoke_grants(account_id).await?;
     Ok(())
@@ -245,13 +270,23 @@ pub async fn activate_with_password(
     accounts: &dyn AccountStore,
     passwords: &PasswordHasher,
     sessions: &dyn Sessions,
+    author: Author<'_>,
     account: &Account,
     password: &NewPassword,
     now_ms: i64,
 ) -> Result<(), StateChangeError> {
     refuse_disabled(account)?;
-    set_password(accounts, passwords, sessions, &account.id, password, now_ms).await?;
-    activate(accounts, account, now_ms).await
+    set_password(
+        accounts,
+        passwords,
+        sessions,
+        author,
+        &account.id,
+        password,
+        now_ms,
+    )
+    .await?;
+    activate(accounts, author, account, now_ms).await
 }
 
 /// Makes `account` active, its password already chosen (the activation at first login sets the
@@ -259,6 +294,7 @@ pub async fn activate_with_password(
 /// is refused.
 pub async fn activate(
     accounts: &dyn AccountStore,
+    author: Author<'_>,
     account: &Account,
     now_ms: i64,
 ) -> Result<(), StateChangeError> {
@@ -266,6 +302,9 @@ pub async fn activate(
     accounts
         .set_state(&account.id, AccountState::Active, now_ms)
         .await?;
+    author
+        .record(Action::AccountActivated, &account.id, now_ms)
+        .await;
     Ok(())
 }
 
@@ -285,7 +324,8 @@ fn refuse_disabled(account: &Account) -> Result<(), StateChangeError> {
 /// disabled account is refused, nothing written. `message` makes, from the new password, the
 /// message that carries it (an e-mail; `None` for a letter): it is queued in the outbox in the
 /// same transaction as the password (DESIGN.md: a message is written with what caused it).
-/// Returns the password, for the letter only.
+/// Returns the password, for the letter only. The audit event is the notification's
+/// (`establishments::notify` records one per account, with its carrier).
 #[allow(clippy::too_many_arguments)] // each is one decision of the caller
 pub async fn issue_temporary_password(
     accounts: &dyn AccountStore,

@@ -100,10 +100,16 @@ async fn set_password(login: &str, password: NewPassword, config: Config) -> any
     let password =
         NewPassword::for_account(Secret::from_presented(password.expose().expose()), &account)?;
     let now = app.now_ms();
+    let author = lifecycle::Author {
+        audit: &*app.durable,
+        actor: "cli",
+        address: None,
+    };
     lifecycle::activate_with_password(
         &*app.durable,
         &app.passwords,
         &app,
+        author,
         &account,
         &password,
         now,

@@ -1,7 +1,7 @@
 //! The `educonnect` command line: the clap tree (`Cli`, `Command`) and the dispatch to one file
 //! per command group, each holding its own subcommands. Presentation only: parsing flags,
 //! printing, exit codes; the rules it applies live in the library (`accounts::lifecycle`,
-//! `provisioning`, `tokens`).
+//! `provisioning`, `tokens`, `staff::directory`).
 
 mod accounts;
 mod admin;
@@ -11,6 +11,7 @@ mod import;
 mod keys;
 mod notify;
 mod serve;
+mod staff;
 
 use std::path::PathBuf;
 
@@ -64,6 +65,11 @@ pub enum Command {
     Notify(notify::NotifyArgs),
     /// An establishment's file of new identifiers (accounts not listed in a previous file).
     Identifiers(identifiers::IdentifiersArgs),
+    /// The back-office's staff (`/gestion`): heads, deputies, assistance agents, operators.
+    Staff {
+        #[command(subcommand)]
+        command: staff::StaffCommand,
+    },
     /// The administration API (`/admin/...`).
     Admin {
         #[command(subcommand)]
@@ -82,6 +88,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Import { command } => import::run(command, config).await,
         Command::Notify(args) => notify::run(args, config).await,
         Command::Identifiers(args) => identifiers::run(args, config).await,
+        Command::Staff { command } => staff::run(command, config).await,
         Command::Admin { command } => admin::run(command),
     }
 }

@@ -82,6 +82,15 @@ fn print_welcome(app: &App) {
                 profile.as_str()
             );
         }
+        println!(
+            "  back-office: {issuer}/gestion, password {} for every login, the second factor's \
+             code on {issuer}/demo (demo TOTP secret {})",
+            educonnect::demo::DEMO_STAFF_PASSWORD,
+            educonnect::demo::DEMO_TOTP_SECRET_BASE32
+        );
+        for staff in &educonnect::demo::DEMO_STAFF {
+            println!("    login {:<12} {}", staff.login, staff.role_words());
+        }
     }
     println!();
 }

@@ -2,7 +2,7 @@
 //! each refused (outside the actor's rights, or waiting for the second factor), with who acted,
 //! on whom, where and from where. Never a secret in it: no password, no code.
 
-use super::{Actor, Carrier, Notification, OperationError};
+use super::{Actor, OperationError};
 use crate::audit::{self, Action, Event, Outcome};
 use crate::siecle::Uai;
 use crate::store::AuditStore;
@@ -72,39 +72,4 @@ pub async fn refusal_of<T>(
         refused(audit, actor, uai, subject, attempted, error, now_ms).await;
     }
     result
-}
-
-/// Records each account a notification reached: the carrier, and whether a temporary password
-/// was issued (never the password).
-pub async fn notified(
-    audit: &dyn AuditStore,
-    actor: &Actor,
-    uai: &Uai,
-    notification: &Notification,
-    carrier: Carrier<'_>,
-    now_ms: i64,
-) {
-    for one in &notification.notified {
-        let detail = format!(
-            "{}, {}, notification {}",
-            carrier.kind().as_str(),
-            if one.password.is_some() {
-                "mot de passe provisoire"
-            } else {
-                "mot de passe conservé"
-            },
-            notification.id
-        );
-        let subject = account_subject(&one.target.account.id);
-        done(
-            audit,
-            actor,
-            uai,
-            Some(&subject),
-            Action::AccountNotified,
-            Some(detail),
-            now_ms,
-        )
-        .await;
-    }
 }

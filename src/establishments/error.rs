@@ -46,6 +46,24 @@ pub enum OperationError {
     NotAGuardian,
     #[error("cette opération ne concerne que les comptes des élèves")]
     NotAPupil,
+    /// An account asked for by login is unknown, or is not among the establishment's pupils
+    /// and guardians: the two answer the same.
+    #[error("aucun compte d'identifiant {0} parmi les élèves et représentants légaux de l'établissement")]
+    UnknownAccount(String),
+    // Assistance requests (`crate::assistance`):
+    /// A request's details refused: `field` says which (the form marks it), the message why.
+    #[error("{message}")]
+    InvalidAssistance {
+        field: crate::assistance::model::Field,
+        message: String,
+    },
+    /// No such request, to an actor who may read every request (to the others, a request they
+    /// may not read and one that does not exist are both `OutOfScope`).
+    #[error("aucune demande d'assistance {0}")]
+    UnknownAssistance(String),
+    /// The request changed status since the page was shown (two agents at once).
+    #[error("la demande a changé de statut entre-temps : rechargez la page et recommencez")]
+    AssistanceChanged,
     /// An upload turned away or interrupted (nothing written).
     #[error("envoi non traité")]
     Upload(UploadError),

@@ -5,8 +5,7 @@
 
 use serde::Serialize;
 
-use super::model::NotificationTarget;
-use super::notify::{ActivePasswords, Request, Selection};
+use super::model::{ActivePasswords, NotificationTarget, Request, Selection};
 use crate::accounts::{AccountState, Profile};
 
 /// The implications of notifying guardians (or persons in charge) of a class, a level or all.

@@ -1,7 +1,8 @@
-//! What the store answers about the people an establishment notifies (records only: the store
-//! imports this file; nothing here reads the store).
+//! What the store answers about the people an establishment notifies, and what a notification
+//! asks for (records only: the store imports this file; nothing here reads the store).
 
-use crate::accounts::Account;
+use crate::accounts::{Account, Profile};
+use crate::siecle::{Level, Uai};
 
 /// A person an establishment may notify, with what the letter says of them there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,4 +88,34 @@ pub struct IdentifierRow {
     pub class: Option<String>,
     pub profile: crate::accounts::Profile,
     pub state: crate::accounts::AccountState,
+}
+
+/// Whom of the establishment's pupils or guardians.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    All,
+    /// A class (division), e.g. `5B`: its pupils, or the guardians of its pupils.
+    Class(String),
+    /// A level (`6E`, `2NDE`…, from the pupils' MEF codes): its pupils, or their guardians.
+    Level(Level),
+    /// Given accounts, by login.
+    Logins(Vec<String>),
+}
+
+/// What a notification does to an **active** account's password (the others always get a
+/// temporary one: they have no usable password yet). FAQ: an active account can be notified
+/// with or without a reset; in bulk the reset defaults to off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivePasswords {
+    Keep,
+    Reset,
+}
+
+/// What is asked: whom, and what becomes of active accounts' passwords.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub uai: Uai,
+    pub profile: Profile,
+    pub selection: Selection,
+    pub active: ActivePasswords,
 }

@@ -10,47 +10,20 @@
 use futures_util::stream::{self, StreamExt};
 
 use super::implications::{self, BulkGuardians};
-use super::model::{CarrierKind, NotificationRecord, NotificationTarget};
+use super::model::{
+    ActivePasswords, CarrierKind, NotificationRecord, NotificationTarget, Request, Selection,
+};
 use super::Right;
 use super::{Actor, OperationError};
 use crate::accounts::lifecycle::{self, StateChangeError};
 use crate::accounts::password::PasswordHasher;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::temporary::TemporaryPassword;
-use crate::accounts::{AccountState, Profile};
+use crate::accounts::AccountState;
+use crate::audit::{self, Action, Event, Outcome};
 use crate::outbox::Outgoing;
-use crate::siecle::{Level, Uai};
-use crate::store::{AccountStore, DirectoryStore, OutboxStore};
-
-/// Whom of the establishment's pupils or guardians.
-#[derive(Clone, Debug)]
-pub enum Selection {
-    All,
-    /// A class (division), e.g. `5B`: its pupils, or the guardians of its pupils.
-    Class(String),
-    /// A level (`6E`, `2NDE`…, from the pupils' MEF codes): its pupils, or their guardians.
-    Level(Level),
-    /// Given accounts, by login.
-    Logins(Vec<String>),
-}
-
-/// What a notification does to an **active** account's password (the others always get a
-/// temporary one: they have no usable password yet). FAQ: an active account can be notified
-/// with or without a reset; in bulk the reset defaults to off.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ActivePasswords {
-    Keep,
-    Reset,
-}
-
-/// What is asked: whom, and what becomes of active accounts' passwords.
-#[derive(Clone, Debug)]
-pub struct Request {
-    pub uai: Uai,
-    pub profile: Profile,
-    pub selection: Selection,
-    pub active: ActivePasswords,
-}
+use crate::siecle::Level;
+use crate::store::{AccountStore, AuditStore, DirectoryStore, OutboxStore};
 
 /// Makes the e-mail that notifies one person (`notify::email::Composer`): the letter's content,
 /// sealed for the outbox. `password` is `None` for an active account that keeps its own.
@@ -88,6 +61,8 @@ pub struct Notifier<'a> {
     pub directory: &'a dyn DirectoryStore,
     pub accounts: &'a dyn AccountStore,
     pub outbox: &'a dyn OutboxStore,
+    /// Where each account notified is recorded (`crate::audit`).
+    pub audit: &'a dyn AuditStore,
     pub passwords: &'a PasswordHasher,
     pub sessions: &'a dyn Sessions,
     pub progress: Option<Progress<'a>>,
@@ -184,7 +159,24 @@ pub async fn notify(
         .buffered(notifier.passwords.concurrency());
     let mut notified = Vec::with_capacity(total);
     while let Some(one) = done.next().await {
-        notified.push(one?);
+        let one = one?;
+        let event = Event::new(actor.label(), Action::AccountNotified, Outcome::Ok, now_ms)
+            .on_account(&one.target.account.id)
+            .at_establishment(request.uai.as_str())
+            .detail(format!(
+                "{} {}",
+                match carrier {
+                    Carrier::Letters => "letter",
+                    Carrier::Email(_) => "email",
+                },
+                if one.password.is_some() {
+                    "temporary_password"
+                } else {
+                    "password_kept"
+                }
+            ));
+        audit::record_by(notifier.audit, actor, event).await;
+        notified.push(one);
         if let Some(progress) = notifier.progress {
             progress(notified.len(), total);
         }

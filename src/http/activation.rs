@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -31,13 +31,6 @@ struct ActivationPage<'a> {
     step: &'a Step,
     error: Option<&'a str>,
     info: Option<&'a str>,
-}
-
-/// Where the login page sends a temporary password.
-pub fn redirect(tx_id: &str) -> Response {
-    let mut url = url::Url::parse("http://localhost/activation").expect("static URL");
-    url.query_pairs_mut().append_pair("tx", tx_id);
-    Redirect::to(&format!("/activation?{}", url.query().unwrap_or_default())).into_response()
 }
 
 fn render(view: &View) -> Response {

@@ -7,7 +7,8 @@
 //!
 //! This file routes, extracts and renders; the caller is authenticated in `auth.rs` (which makes
 //! it an `Actor`), an upload's multipart body is read in `upload.rs`, notifications and the
-//! identifiers file in `notify.rs`, and the operations
+//! identifiers file in `notify.rs`, staff, delegations and the journal in `staff.rs`, assistance
+//! requests in `assistance.rs`, and the operations
 //! themselves are `crate::establishments`.
 
 use axum::extract::rejection::JsonRejection;
@@ -15,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
@@ -28,9 +29,11 @@ use crate::establishments::{self, Actor, Resolver};
 use crate::siecle::{Ine, Uai};
 
 mod accounts;
+mod assistance;
 mod auth;
 mod errors;
 mod notify;
+mod staff;
 mod upload;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
@@ -94,6 +97,33 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route(
             "/admin/establishments/{uai}/accounts/{id}/unblock",
             post(accounts::unblock),
+        )
+        // Staff, delegations and the journal (#16).
+        .route(
+            "/admin/establishments/{uai}/staff",
+            get(staff::establishment_staff),
+        )
+        .route(
+            "/admin/establishments/{uai}/delegations",
+            post(staff::designate),
+        )
+        .route("/admin/roles/{id}", delete(staff::revoke))
+        .route("/admin/staff", post(staff::create_staff))
+        .route(
+            "/admin/establishments/{uai}/audit",
+            get(staff::establishment_audit),
+        )
+        .route("/admin/audit", get(staff::national_audit))
+        // Assistance requests (`assistance.rs`).
+        .route(
+            "/admin/establishments/{uai}/assistance-requests",
+            post(assistance::file),
+        )
+        .route("/admin/assistance-requests", get(assistance::queue))
+        .route("/admin/assistance-requests/{id}", get(assistance::request))
+        .route(
+            "/admin/assistance-requests/{id}/events",
+            post(assistance::event),
         )
         .route("/admin/{*rest}", any(unknown_route))
         .layer(RequestBodyLimitLayer::new(64 * 1024))

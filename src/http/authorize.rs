@@ -205,7 +205,7 @@ pub async fn login_submit(
             };
             render_login(&app, &tx, &typed_login, Some(rejection.message()), status).await
         }
-        Ok(LoginResult::Activation { tx_id }) => uncached(super::activation::redirect(&tx_id)),
+        Ok(LoginResult::Activation { tx_id }) => uncached(to_activation(&tx_id)),
         Ok(LoginResult::Completed {
             cookie,
             devices,
@@ -255,6 +255,13 @@ pub async fn consent_submit(
 }
 
 /// The peer address, or behind a trusted proxy the address that proxy saw.
+/// Where the login page sends a temporary password: the activation of its transaction.
+fn to_activation(tx_id: &str) -> Response {
+    let mut url = url::Url::parse("http://localhost/activation").expect("static URL");
+    url.query_pairs_mut().append_pair("tx", tx_id);
+    Redirect::to(&format!("/activation?{}", url.query().unwrap_or_default())).into_response()
+}
+
 pub fn client_address(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
     if app.config.trust_forwarded_for {
         let header = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());

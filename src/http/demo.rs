@@ -42,6 +42,71 @@ pub fn routes() -> Router<AppState> {
         .route("/demo/callback", get(callback))
         .route("/demo/outbox", get(outbox))
         .route("/demo/outbox/{id}/html", get(outbox_html))
+        .route("/demo/gestion", get(backoffice))
+}
+
+/// One demo staff member, as the demo back-office page lists them.
+struct ShownStaff {
+    login: &'static str,
+    name: String,
+    role: &'static str,
+    scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "demo/gestion.html")]
+struct BackofficePage {
+    staff: Vec<ShownStaff>,
+    password: &'static str,
+    code: String,
+    seconds_left: i64,
+    secret: &'static str,
+}
+
+/// The demo's back-office: the demo staff, their password, and the second factor's code now
+/// (what their authenticator app would show), with the demo secret to add to a real app.
+async fn backoffice(State(app): State<AppState>) -> Response {
+    let now = app.now_ms();
+    let step_ms = crate::staff::totp::STEP as i64 * 1000;
+    let staff = crate::demo::DEMO_STAFF
+        .iter()
+        .map(|s| {
+            let mut rights = Vec::new();
+            if s.pupils {
+                rights.push("comptes élèves");
+            }
+            if s.guardians {
+                rights.push("comptes représentants légaux");
+            }
+            let place = match (s.uai, s.academy) {
+                (Some(uai), _) => format!("établissement {uai}"),
+                (None, Some(academy)) => format!("académie de {academy}"),
+                (None, None) => "national".to_owned(),
+            };
+            ShownStaff {
+                login: s.login,
+                name: format!("{} {}", s.given_name, s.family_name),
+                role: s.role.label(),
+                scope: if rights.is_empty() {
+                    place
+                } else {
+                    format!("{place} ({})", rights.join(", "))
+                },
+            }
+        })
+        .collect();
+    let page = BackofficePage {
+        staff,
+        password: crate::demo::DEMO_STAFF_PASSWORD,
+        code: crate::demo::demo_totp_code(now),
+        seconds_left: (step_ms - now.rem_euclid(step_ms)) / 1000,
+        secret: crate::demo::DEMO_TOTP_SECRET_BASE32,
+    };
+    let mut response = super::pages::render(StatusCode::OK, &page);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// How many messages the demo outbox shows.

@@ -45,6 +45,7 @@ pub async fn send(
         directory: &*app.durable,
         accounts: &*app.durable,
         outbox: &*app.durable,
+        audit: &*app.durable,
         passwords: &app.passwords,
         sessions: app,
         progress,

@@ -55,6 +55,11 @@ pub enum Purpose {
     EmailCode,
     /// The account's password was changed.
     PasswordChanged,
+    // Assistance requests (`crate::assistance`):
+    /// A new assistance request, to the agents of its académie.
+    AssistanceFiled,
+    /// A comment on, or a change of status of, an assistance request, to whoever filed it.
+    AssistanceUpdate,
 }
 
 impl Purpose {
@@ -63,6 +68,8 @@ impl Purpose {
             Purpose::Notification => "notification",
             Purpose::EmailCode => "email_code",
             Purpose::PasswordChanged => "password_changed",
+            Purpose::AssistanceFiled => "assistance_filed",
+            Purpose::AssistanceUpdate => "assistance_update",
         }
     }
 
@@ -71,6 +78,8 @@ impl Purpose {
             "notification" => Some(Purpose::Notification),
             "email_code" => Some(Purpose::EmailCode),
             "password_changed" => Some(Purpose::PasswordChanged),
+            "assistance_filed" => Some(Purpose::AssistanceFiled),
+            "assistance_update" => Some(Purpose::AssistanceUpdate),
             _ => None,
         }
     }
@@ -227,6 +236,8 @@ mod tests {
             Purpose::Notification,
             Purpose::EmailCode,
             Purpose::PasswordChanged,
+            Purpose::AssistanceFiled,
+            Purpose::AssistanceUpdate,
         ] {
             assert_eq!(Purpose::parse(p.as_str()), Some(p));
         }

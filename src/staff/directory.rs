@@ -2,7 +2,9 @@
 //! operators create heads, deputies, assistance agents and operators (`Right::Staff`); a head
 //! designates delegates at their establishment with the rights to grant (`Right::Delegate`),
 //! each with an optional end date, and revokes them. A delegate holds no `Right::Delegate`, so
-//! a delegate cannot delegate. Every change is in the audit trail.
+//! a delegate cannot delegate. Operators also disable and enable staff, reset a lost second
+//! factor, and list everyone (`Right::Staff` nationally: the CLI, `educonnect staff`). Every
+//! change is in the audit trail.
 
 use super::{Role, RoleKind, RoleScope, Staff, StaffState};
 use crate::accounts::password::PasswordHasher;
@@ -341,4 +343,102 @@ pub async fn establishment_staff(
 ) -> Result<Vec<(Role, Staff)>, OperationError> {
     actor.require(uai, Right::Delegate)?;
     Ok(directory.staff.roles_at(uai.as_str()).await?)
+}
+
+/// A staff member by login (normalized), or `UnknownStaff`.
+async fn by_login(directory: &Directory<'_>, login: &str) -> Result<Staff, OperationError> {
+    let login = super::signin::normalize(login);
+    match directory.staff.staff_credentials(&login).await? {
+        Some(credentials) => Ok(credentials.staff),
+        None => Err(OperationError::UnknownStaff(login)),
+    }
+}
+
+/// Operators only: what concerns a staff member whatever their roles (their state, their
+/// second factor, the list of all staff). A refusal is in the audit trail.
+async fn require_operator(
+    directory: &Directory<'_>,
+    actor: &Actor,
+    action: Action,
+    subject: &str,
+    now_ms: i64,
+) -> Result<(), OperationError> {
+    if let Err(error) = actor.require_national(Right::Staff) {
+        refused(directory, actor, action, subject, &error, now_ms).await;
+        return Err(error);
+    }
+    Ok(())
+}
+
+/// Disables a staff member, or enables one again (operators). A disabled staff member cannot
+/// sign in (`signin`); their roles are kept, in force again once enabled.
+pub async fn set_state(
+    actor: &Actor,
+    directory: &Directory<'_>,
+    login: &str,
+    state: StaffState,
+    now_ms: i64,
+) -> Result<Staff, OperationError> {
+    let action = match state {
+        StaffState::Active => Action::StaffEnabled,
+        StaffState::Disabled => Action::StaffDisabled,
+    };
+    let subject = format!("staff-login:{}", super::signin::normalize(login));
+    require_operator(directory, actor, action, &subject, now_ms).await?;
+    let staff = by_login(directory, login).await?;
+    directory
+        .staff
+        .set_staff_state(&staff.id, state, now_ms)
+        .await?;
+    let event = Event::new(actor.label(), action, Outcome::Ok, now_ms)
+        .on(format!("staff:{}", staff.id))
+        .detail(staff.login.clone());
+    audit::record_by(directory.audit, actor, event).await;
+    Ok(Staff { state, ..staff })
+}
+
+/// Forgets a staff member's second factor (operators: a lost or replaced phone); the next
+/// sign-in enrols a new one, and until then the rights that need it stay closed.
+pub async fn reset_second_factor(
+    actor: &Actor,
+    directory: &Directory<'_>,
+    login: &str,
+    now_ms: i64,
+) -> Result<Staff, OperationError> {
+    let action = Action::StaffSecondFactorReset;
+    let subject = format!("staff-login:{}", super::signin::normalize(login));
+    require_operator(directory, actor, action, &subject, now_ms).await?;
+    let staff = by_login(directory, login).await?;
+    directory.staff.reset_staff_totp(&staff.id, now_ms).await?;
+    let event = Event::new(actor.label(), action, Outcome::Ok, now_ms)
+        .on(format!("staff:{}", staff.id))
+        .detail(staff.login.clone());
+    audit::record_by(directory.audit, actor, event).await;
+    Ok(Staff {
+        totp_enrolled_at: None,
+        ..staff
+    })
+}
+
+/// Every staff member (at most `limit`, by name) with their roles in force at `now_ms`
+/// (operators).
+pub async fn list(
+    actor: &Actor,
+    directory: &Directory<'_>,
+    limit: i64,
+    now_ms: i64,
+) -> Result<Vec<(Staff, Vec<Role>)>, OperationError> {
+    actor.require_national(Right::Staff)?;
+    let mut listed = Vec::new();
+    for staff in directory.staff.staff_list(limit).await? {
+        let roles = directory
+            .staff
+            .roles_of(&staff.id)
+            .await?
+            .into_iter()
+            .filter(|role| role.live(now_ms))
+            .collect();
+        listed.push((staff, roles));
+    }
+    Ok(listed)
 }

@@ -3,8 +3,10 @@
 //! claim). A staff member has a password (argon2id) and a TOTP second factor (RFC 6238, the
 //! "OTP key", `totp.rs`), and roles (`Role`) that become the grants of the `Actor` the
 //! establishment operations check. Signing in is `signin.rs`; the back-office session
-//! `session.rs`; creating staff and delegating `directory.rs`.
+//! `session.rs`; creating staff and delegating `directory.rs`;
+//! what the back-office's delegation and staff pages do with them `delegations.rs`.
 
+pub mod delegations;
 pub mod directory;
 pub mod session;
 pub mod signin;

@@ -50,14 +50,19 @@ pub async fn sign_in(
     let key = throttle_key(&login);
     let config = &app.config.throttle;
     let counters = throttle::login(config, &key, address);
-    let Some(attempt) = throttle::begin(&*app.ephemeral, config, counters).await? else {
-        sign_in_event(app, &login, address, Outcome::Failed, Some("throttled")).await;
-        return Ok(Err(SignInError::Throttled));
-    };
+    let attempt = throttle::begin(&*app.ephemeral, config, counters).await?;
     let credentials = if login.is_empty() || login.len() > 100 {
         None
     } else {
         app.durable.staff_credentials(&login).await?
+    };
+    let who = match &credentials {
+        Some(c) => format!("staff:{}", c.staff.login),
+        None => login_pseudonym(app, &login),
+    };
+    let Some(attempt) = attempt else {
+        sign_in_event(app, &who, address, Outcome::Failed, Some("throttled")).await;
+        return Ok(Err(SignInError::Throttled));
     };
     let usable = credentials.filter(|c| c.staff.state == StaffState::Active);
     let verification = app
@@ -66,7 +71,7 @@ pub async fn sign_in(
         .await?;
     let Some(credentials) = usable.filter(|_| verification.ok) else {
         attempt.failed();
-        sign_in_event(app, &login, address, Outcome::Failed, None).await;
+        sign_in_event(app, &who, address, Outcome::Failed, None).await;
         return Ok(Err(SignInError::Wrong));
     };
     attempt.passed(&*app.ephemeral).await?;
@@ -78,7 +83,7 @@ pub async fn sign_in(
             .await?;
     }
     let (session, cookie) = session::create(app, &credentials.staff.id).await?;
-    sign_in_event(app, &login, address, Outcome::Ok, None).await;
+    sign_in_event(app, &who, address, Outcome::Ok, None).await;
     Ok(Ok(SignedIn {
         staff: credentials.staff,
         session,
@@ -86,14 +91,19 @@ pub async fn sign_in(
     }))
 }
 
-async fn sign_in_event(app: &App, login: &str, address: &str, outcome: Outcome, why: Option<&str>) {
-    let mut event = Event::new(
-        &format!("staff:{login}"),
-        Action::StaffSignIn,
-        outcome,
-        app.now_ms(),
-    )
-    .from_address(Some(address));
+/// What names an unknown login in the audit trail: `staff-login:` and 12 characters of its keyed
+/// pseudonym, never the login as typed (a password typed in the login field by mistake).
+fn login_pseudonym(app: &App, login: &str) -> String {
+    let pseudonym = app
+        .keys
+        .kek()
+        .pseudonym("audit-staff-login", login.as_bytes());
+    format!("staff-login:{}", &pseudonym[..12])
+}
+
+async fn sign_in_event(app: &App, who: &str, address: &str, outcome: Outcome, why: Option<&str>) {
+    let mut event =
+        Event::new(who, Action::StaffSignIn, outcome, app.now_ms()).from_address(Some(address));
     if let Some(why) = why {
         event = event.detail(why);
     }

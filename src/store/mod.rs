@@ -15,7 +15,8 @@ use crate::accounts::linking::model::{
     AttachmentCode, CodeOutcome, LinkCandidate, Resolution, Resolved,
 };
 use crate::accounts::{Account, AccountState, Profile};
-use crate::audit::Event;
+use crate::assistance::model::{AssistanceEvent, AssistanceRequest};
+use crate::audit::event::Event;
 use crate::clients::Client;
 use crate::establishments::account_model::{EstablishmentAccount, PupilGuardian};
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
@@ -436,12 +437,82 @@ pub trait BackofficeQueries: Send + Sync {
     ) -> anyhow::Result<()>;
 }
 
+/// Where a page of the journal starts: strictly before this event, by time then by id (two
+/// events of the same millisecond are never skipped between pages). Without an id, before
+/// the time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalCursor {
+    pub at: i64,
+    pub id: Option<String>,
+}
+
+/// Which events a page of the journal shows (`establishments::audit`).
+#[derive(Clone, Debug, Default)]
+pub struct JournalQuery {
+    /// Events at this establishment.
+    pub uai: Option<String>,
+    /// With `uai`: the events at no establishment about these subjects (an account's own: its
+    /// sign-ins; the establishment's staff) or by these actors (its staff signing in).
+    pub unplaced_about: Vec<String>,
+    pub unplaced_by: Vec<String>,
+    pub subject: Option<String>,
+    pub before: Option<JournalCursor>,
+    pub limit: i64,
+}
+
+/// The audit trail as the journal pages read it.
+#[async_trait]
+pub trait JournalStore: Send + Sync {
+    /// The events `query` selects, newest first (time, then id, descending), at most `limit`.
+    async fn journal(&self, query: &JournalQuery) -> anyhow::Result<Vec<Event>>;
+}
+
+/// Assistance requests (`crate::assistance`) and what happened to them.
+#[async_trait]
+pub trait AssistanceStore: Send + Sync {
+    /// Files `request` (its accounts concerned included) and queues `messages` (the e-mails
+    /// telling the académie) in one transaction. False when a request with this id exists
+    /// (nothing written: the caller draws another id).
+    async fn insert_assistance(
+        &self,
+        request: &AssistanceRequest,
+        messages: &[Outgoing],
+    ) -> anyhow::Result<bool>;
+    async fn assistance(&self, id: &str) -> anyhow::Result<Option<AssistanceRequest>>;
+    /// A request's events, oldest first.
+    async fn assistance_events(&self, request_id: &str) -> anyhow::Result<Vec<AssistanceEvent>>;
+    /// The requests of `query`, newest first.
+    async fn assistance_requests(
+        &self,
+        query: &AssistanceQuery,
+    ) -> anyhow::Result<Vec<AssistanceRequest>>;
+    /// Records `event` and queues `messages` in one transaction; when the event changes the
+    /// status, only if the request still has the event's `previous_status` (false otherwise,
+    /// nothing written). The request's `updated_at` becomes the event's time.
+    async fn add_assistance_event(
+        &self,
+        event: &AssistanceEvent,
+        messages: &[Outgoing],
+    ) -> anyhow::Result<bool>;
+}
+
+/// Which assistance requests to read: each filter applies when given.
+#[derive(Clone, Debug, Default)]
+pub struct AssistanceQuery {
+    pub uai: Option<String>,
+    pub academy: Option<String>,
+    pub status: Option<crate::assistance::model::Status>,
+    pub limit: i64,
+}
+
 /// What one purge pass removed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
     pub grants: u64,
     pub refresh_tokens: u64,
     pub keys: u64,
+    /// Audit events past `backoffice.audit_retention_days` (`maintenance::purge_once`).
+    pub audit_events: u64,
     /// Another replica held the purge lock: this pass did nothing.
     pub skipped: bool,
 }
@@ -460,6 +531,8 @@ pub trait DurableStore:
     + StaffStore
     + AuditStore
     + BackofficeQueries
+    + JournalStore
+    + AssistanceStore
 {
     /// Deletes, in batches of `batch` rows, grants expired or revoked before `now_ms`, refresh
     /// tokens used before `used_before_ms`, and retired keys. Takes a lock so that two replicas

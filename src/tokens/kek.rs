@@ -1,16 +1,21 @@
 //! The key-encryption key (KEK): AES-256-GCM over the private halves of signing keys, so a dump of
-//! the database alone does not hold a usable signing key.
+//! the database alone does not hold a usable signing key. It also keys the pseudonyms
+//! (`Kek::pseudonym`, HMAC-SHA-256 under a key derived from it) that name, in the audit trail,
+//! what must not be stored as typed.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 pub struct Kek {
     key: LessSafeKey,
+    /// Derived from the KEK, never the KEK itself: one key, one use.
+    pseudonyms: hmac::Key,
 }
 
 impl std::fmt::Debug for Kek {
@@ -31,8 +36,13 @@ impl Kek {
             );
         }
         let key = UnboundKey::new(&AES_256_GCM, &bytes).map_err(|_| anyhow::anyhow!("bad KEK"))?;
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &bytes),
+            b"educonnect pseudonyms v1",
+        );
         Ok(Kek {
             key: LessSafeKey::new(key),
+            pseudonyms: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
         })
     }
 
@@ -55,6 +65,17 @@ impl Kek {
         let value = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         Kek::from_b64(&value).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// A stable pseudonym of `value` (base64url, 43 characters; callers keep a prefix): the
+    /// same for every replica sharing the KEK, and, unlike a plain digest, not to be found from
+    /// a list of guesses without the KEK (a login field may hold a password typed by mistake).
+    pub fn pseudonym(&self, label: &str, value: &[u8]) -> String {
+        let mut context = hmac::Context::with_key(&self.pseudonyms);
+        context.update(label.as_bytes());
+        context.update(&[0]);
+        context.update(value);
+        URL_SAFE_NO_PAD.encode(context.sign())
     }
 
     /// nonce ‖ ciphertext ‖ tag, base64url; `label` is bound as associated data.
@@ -128,5 +149,17 @@ mod tests {
         assert!(kek.open("kid-2", &sealed).is_err());
         let other = Kek::from_b64(&URL_SAFE_NO_PAD.encode([8u8; 32])).unwrap();
         assert!(other.open("kid-1", &sealed).is_err());
+    }
+
+    #[test]
+    fn a_pseudonym_is_stable_per_key_and_label_and_is_no_plain_digest() {
+        let kek = Kek::from_b64(&URL_SAFE_NO_PAD.encode([7u8; 32])).unwrap();
+        let again = Kek::from_b64(&URL_SAFE_NO_PAD.encode([7u8; 32])).unwrap();
+        let other = Kek::from_b64(&URL_SAFE_NO_PAD.encode([8u8; 32])).unwrap();
+        let one = kek.pseudonym("login", b"l.martin01");
+        assert_eq!(one, again.pseudonym("login", b"l.martin01"));
+        assert_ne!(one, other.pseudonym("login", b"l.martin01"));
+        assert_ne!(one, kek.pseudonym("staff", b"l.martin01"));
+        assert_ne!(one, crate::secrets::digest(b"l.martin01"));
     }
 }

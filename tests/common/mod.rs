@@ -14,7 +14,7 @@ pub mod staff;
 
 use std::sync::Arc;
 
-use educonnect::accounts::lifecycle::{activate_with_password, NewPassword};
+use educonnect::accounts::lifecycle::{activate_with_password, Author, NewPassword};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
 use educonnect::app::{App, AppState};
 use educonnect::clients::{AuthMethod, Client, GrantType, Registration};
@@ -240,10 +240,16 @@ impl TestOp {
         let account = store.account(account_id).await.unwrap().unwrap();
         let password = NewPassword::parse(Secret::from_presented(password)).unwrap();
         let now = self.app.now_ms();
+        let author = Author {
+            audit: store,
+            actor: "test",
+            address: None,
+        };
         activate_with_password(
             store,
             &self.app.passwords,
             &self.app,
+            author,
             &account,
             &password,
             now,

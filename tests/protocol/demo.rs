@@ -8,7 +8,11 @@ use serde_json::{json, Value};
 use crate::claims::{log_in_with, register_directory_ent};
 use crate::common::{Backend, TestOp};
 use crate::on_both_backends;
-use educonnect::demo::{seed, DEMO_ACCOUNTS};
+use educonnect::demo::{demo_totp_code, seed, DEMO_ACCOUNTS, DEMO_STAFF, DEMO_STAFF_PASSWORD};
+use educonnect::establishments::Right;
+use educonnect::secrets::Secret;
+use educonnect::siecle::Uai;
+use educonnect::staff::signin;
 
 /// The collège and the lycée of the demo export (`demo/siecle/`).
 pub(crate) const COLLEGE: &str = "0699990J";
@@ -18,6 +22,8 @@ on_both_backends!(
     the_demo_guardian_has_a_child_in_each_demo_establishment,
     the_demo_pupil_has_her_establishment_ine_and_class,
     seeding_again_imports_nothing_twice,
+    the_demo_staff_sign_in_with_the_printed_password_and_the_shown_code,
+    seeding_again_gives_the_demo_staff_nothing_twice,
 );
 
 /// The provider as `educonnect serve` starts it, with the demo seeded.
@@ -131,4 +137,80 @@ async fn seeding_again_imports_nothing_twice(backend: Backend) {
     let (login, password, ..) = DEMO_ACCOUNTS[1];
     let (claims, _) = log_in_with(&op, &secret, login, password).await;
     assert_eq!(claims["educonnect_children"].as_array().unwrap().len(), 2);
+}
+
+/// The demo staff member of this login, signed in with the password and the code the demo
+/// prints and shows: their actor, second factor presented.
+async fn demo_staff_actor(op: &TestOp, login: &str) -> educonnect::establishments::Actor {
+    let app = &op.app;
+    let signed_in = signin::sign_in(
+        app,
+        login,
+        &Secret::from_presented(DEMO_STAFF_PASSWORD),
+        "127.0.0.1",
+    )
+    .await
+    .unwrap()
+    .expect("the printed password signs in");
+    assert!(
+        signed_in.staff.totp_enrolled_at.is_some(),
+        "enrolled already"
+    );
+    let code = demo_totp_code(app.now_ms());
+    let (session, _) =
+        signin::present_code(app, &signed_in.staff, signed_in.session, &code, "127.0.0.1")
+            .await
+            .unwrap()
+            .expect("the shown code is the enrolled secret's");
+    assert!(session.second_factor());
+    let roles = app.durable.roles_of(&signed_in.staff.id).await.unwrap();
+    educonnect::staff::actor(&signed_in.staff, &roles, true, app.now_ms())
+}
+
+async fn the_demo_staff_sign_in_with_the_printed_password_and_the_shown_code(backend: Backend) {
+    let op = demo_op(backend).await;
+    let college = Uai::parse(COLLEGE).unwrap();
+    let lycee = Uai::parse(LYCEE).unwrap();
+    let head = demo_staff_actor(&op, "m.bernard").await;
+    assert!(head.check(&college, Right::Delegate).is_ok());
+    assert!(head.check(&lycee, Right::View).is_err());
+    let deputy = demo_staff_actor(&op, "a.moreau").await;
+    assert!(deputy.check(&college, Right::Guardians).is_ok());
+    assert!(deputy.check(&college, Right::Delegate).is_err());
+    // The secretary: the pupils' accounts only.
+    let secretary = demo_staff_actor(&op, "s.petit").await;
+    assert!(secretary.check(&college, Right::Pupils).is_ok());
+    assert!(secretary.check(&college, Right::Guardians).is_err());
+    // The académie de Lyon's assistance: both demo establishments, assisting only.
+    let assistance = demo_staff_actor(&op, "r.garnier").await;
+    assert!(assistance.check(&lycee, Right::Assist).is_ok());
+    assert!(assistance.check(&college, Right::Pupils).is_err());
+    let operator = demo_staff_actor(&op, "o.national").await;
+    assert!(operator.holds_nationally(Right::Staff));
+    // A wrong password is refused as for anyone.
+    let wrong = signin::sign_in(
+        &op.app,
+        "m.bernard",
+        &Secret::from_presented("Pas-Le-Bon-1"),
+        "127.0.0.1",
+    )
+    .await
+    .unwrap();
+    assert!(wrong.is_err());
+}
+
+async fn seeding_again_gives_the_demo_staff_nothing_twice(backend: Backend) {
+    let op = demo_op(backend).await;
+    let store = &op.app.durable;
+    let before = store.staff_list(100).await.unwrap();
+    assert_eq!(before.len(), DEMO_STAFF.len());
+    seed(&op.app).await.expect("a second start");
+    assert_eq!(store.staff_list(100).await.unwrap(), before);
+    for staff in &before {
+        let roles = store.roles_of(&staff.id).await.unwrap();
+        assert_eq!(roles.len(), 1, "{} has one role", staff.login);
+    }
+    // Without the demo, no staff at all.
+    let plain = TestOp::start(backend).await;
+    assert!(plain.app.durable.staff_list(100).await.unwrap().is_empty());
 }

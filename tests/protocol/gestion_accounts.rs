@@ -1184,5 +1184,5 @@ async fn a_deputy_notifies_one_guardian_by_email_and_it_is_delivered(backend: Ba
         .detail
         .as_deref()
         .unwrap()
-        .starts_with("email, mot de passe provisoire"));
+        .starts_with("email temporary_password"));
 }

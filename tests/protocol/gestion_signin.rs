@@ -324,6 +324,6 @@ async fn an_account_cannot_sign_in_to_the_back_office_nor_staff_at_the_login_pag
     .unwrap();
     assert!(matches!(
         checked,
-        educonnect::accounts::credentials::Checked::Wrong
+        educonnect::accounts::credentials::Checked::Wrong { account_id: None }
     ));
 }

@@ -153,6 +153,7 @@ pub(crate) async fn notify_with(
         directory: &*app.durable,
         accounts: &*app.durable,
         outbox: &*app.durable,
+        audit: &*app.durable,
         passwords: &app.passwords,
         sessions: app,
         progress,

@@ -59,8 +59,8 @@ pub(crate) async fn checked(op: &TestOp, login: &str, typed: &str) -> &'static s
     match checked {
         Checked::Valid(_) => "valid",
         Checked::Temporary(_) => "temporary",
-        Checked::TemporaryExpired => "expired",
-        Checked::Wrong => "wrong",
+        Checked::TemporaryExpired { .. } => "expired",
+        Checked::Wrong { .. } => "wrong",
         Checked::Throttled => "throttled",
     }
 }

@@ -80,7 +80,9 @@ async fn checked_credentials(
     Ok(
         match credentials::check(verifier, login, password, address, None).await? {
             Checked::Valid(account) | Checked::Temporary(account) => Ok(account),
-            Checked::Wrong | Checked::TemporaryExpired => Err(Refusal::WrongCredentials),
+            Checked::Wrong { .. } | Checked::TemporaryExpired { .. } => {
+                Err(Refusal::WrongCredentials)
+            }
             Checked::Throttled => Err(Refusal::Throttled),
         },
     )

@@ -98,16 +98,18 @@ impl From<OperationError> for AdminError {
             | OperationError::UnknownPupil(_)
             | OperationError::NotNotifiable(_)
             | OperationError::UnknownStaff(_)
-            | OperationError::UnknownRole => AdminError::not_found(description),
-            OperationError::InvalidName | OperationError::InvalidStaff(_) => {
-                AdminError::invalid_request(description)
-            }
+            | OperationError::UnknownRole
+            | OperationError::UnknownAccount(_)
+            | OperationError::UnknownAssistance(_) => AdminError::not_found(description),
+            OperationError::InvalidName
+            | OperationError::InvalidStaff(_)
+            | OperationError::InvalidAssistance { .. } => AdminError::invalid_request(description),
             // The establishment's accounts (back-office, #16).
             OperationError::InvalidEmail
             | OperationError::InvalidPhone
             | OperationError::NotAGuardian
             | OperationError::NotAPupil => AdminError::invalid_request(description),
-            OperationError::StaffLoginTaken(_) => {
+            OperationError::AssistanceChanged | OperationError::StaffLoginTaken(_) => {
                 AdminError::new(StatusCode::CONFLICT, "conflict", description)
             }
             OperationError::Upload(error) => upload_error(error),

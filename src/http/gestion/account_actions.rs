@@ -77,13 +77,16 @@ fn done(origin: &str, what: &str) -> Response {
 }
 
 /// The form's path and token, checked: the establishment, and where to go back.
+#[allow(clippy::result_large_err)] // the page's answer, returned at once
 fn checked(
     signed: &Signed,
     code: &str,
     account_id: &str,
     form: &ActionForm,
 ) -> Result<(Uai, String), Response> {
-    signed.check_csrf(&form.csrf)?;
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
+        return Err(expired);
+    }
     let uai = place::uai(code)?;
     let back = origin(&uai, account_id, form);
     Ok((uai, back))

@@ -363,7 +363,7 @@ pub async fn notify(
     RawForm(body): RawForm,
 ) -> Response {
     let form = NotifyForm::parse(&body);
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let uai = match place::uai(&code) {

@@ -193,7 +193,7 @@ pub async fn read_notice(
     Path((code, id)): Path<(String, String)>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let uai = match place::uai(&code) {
@@ -227,7 +227,7 @@ pub async fn resolve_candidate(
     Path(code): Path<String>,
     Form(form): Form<CandidateForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let uai = match place::uai(&code) {

@@ -78,7 +78,7 @@ pub async fn download(
     Path(code): Path<String>,
     Form(form): Form<DownloadForm>,
 ) -> Response {
-    if let Err(expired) = signed.check_csrf(&form.csrf) {
+    if let Some(expired) = signed.csrf_refused(&form.csrf) {
         return expired;
     }
     let uai = match place::uai(&code) {

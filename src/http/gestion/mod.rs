@@ -13,14 +13,18 @@
 mod account;
 mod account_actions;
 mod accounts;
+mod assistance;
 mod chrome;
 mod dashboard;
+mod delegations;
 mod home;
 mod identifiers;
+mod journal;
 mod notifying;
 mod place;
 mod signed;
 mod signin;
+mod staff;
 mod troubleshooting;
 
 use axum::routing::{get, post};
@@ -34,6 +38,10 @@ pub use signed::Signed;
 pub fn routes(app: &AppState) -> Router<AppState> {
     // Each function's pages are a router of their file's, merged here.
     let pages = Router::new()
+        .merge(delegations::routes())
+        .merge(journal::routes())
+        .merge(staff::routes())
+        .merge(assistance::routes())
         // The establishment's accounts (#16).
         .merge(dashboard::routes())
         .merge(accounts::routes())

@@ -83,6 +83,8 @@ pub async fn send(
         valid_until: Date::from_epoch_ms(valid_until),
     };
     let notifier = Notifier {
+        // Each account notified is recorded there (`establishments::notify`).
+        audit: &*app.durable,
         directory: &*app.durable,
         accounts: &*app.durable,
         outbox: &*app.durable,
@@ -107,15 +109,6 @@ pub async fn send(
         let notification =
             establishments::notify(actor, &notifier, request, chosen_carrier, valid_until, now)
                 .await?;
-        establishments::record_notified(
-            &*app.durable,
-            actor,
-            uai,
-            &notification,
-            chosen_carrier,
-            now,
-        )
-        .await;
         sent.notified.extend(notification.notified);
         sent.without_address.extend(notification.without_address);
     }

@@ -13,6 +13,7 @@ use crate::http::pages;
 use crate::siecle::Uai;
 
 /// The establishment of a page's path; a path that is no UAI is a page that does not exist.
+#[allow(clippy::result_large_err)] // the page's answer, returned at once
 pub fn uai(code: &str) -> Result<Uai, Response> {
     Uai::parse(code).map_err(|_| {
         private(pages::error_page(

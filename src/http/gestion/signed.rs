@@ -24,8 +24,6 @@ pub struct Signed {
     pub roles: Vec<Role>,
     pub session: StaffSession,
     pub actor: Actor,
-    /// The client address (audit, throttles).
-    pub address: String,
 }
 
 impl Signed {
@@ -33,13 +31,11 @@ impl Signed {
         self.session.csrf_token()
     }
 
-    /// The form's CSRF token is this session's.
-    pub fn check_csrf(&self, presented: &str) -> Result<(), Response> {
-        if constant_time_eq(&self.csrf(), presented) {
-            Ok(())
-        } else {
-            Err(private(pages::error_page(StatusCode::FORBIDDEN, EXPIRED)))
-        }
+    /// The answer to a form whose CSRF token is not this session's (a 403 page); `None`
+    /// when it is.
+    pub fn csrf_refused(&self, presented: &str) -> Option<Response> {
+        (!constant_time_eq(&self.csrf(), presented))
+            .then(|| private(pages::error_page(StatusCode::FORBIDDEN, EXPIRED)))
     }
 }
 
@@ -92,13 +88,12 @@ async fn find(app: &App, jar: &CookieJar, address: String) -> anyhow::Result<Fou
     }
     let roles = app.durable.roles_of(&staff.id).await?;
     let actor = crate::staff::actor(&staff, &roles, session.second_factor(), app.now_ms())
-        .from_address(address.clone());
+        .from_address(address);
     Ok(Found::Signed(Box::new(Signed {
         staff,
         roles,
         session,
         actor,
-        address,
     })))
 }
 
@@ -160,13 +155,16 @@ pub fn refusal(error: OperationError, suite: &str) -> Response {
         | OperationError::UnknownPupil(_)
         | OperationError::NotNotifiable(_)
         | OperationError::UnknownStaff(_)
-        | OperationError::UnknownRole => private(pages::error_page(
+        | OperationError::UnknownRole
+        | OperationError::UnknownAccount(_)
+        | OperationError::UnknownAssistance(_) => private(pages::error_page(
             StatusCode::NOT_FOUND,
             &capitalized(&message),
         )),
         OperationError::InvalidName
         | OperationError::InvalidStaff(_)
         | OperationError::StaffLoginTaken(_)
+        | OperationError::InvalidAssistance { .. }
         | OperationError::Upload(_)
         // The establishment's accounts (back-office, #16).
         | OperationError::InvalidEmail
@@ -174,6 +172,10 @@ pub fn refusal(error: OperationError, suite: &str) -> Response {
         | OperationError::NotAGuardian
         | OperationError::NotAPupil => private(pages::error_page(
             StatusCode::BAD_REQUEST,
+            &capitalized(&message),
+        )),
+        OperationError::AssistanceChanged => private(pages::error_page(
+            StatusCode::CONFLICT,
             &capitalized(&message),
         )),
         OperationError::Internal(error) => internal(error),

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{complete, password, Authenticated, Completed};
+use super::{complete, Authenticated, Completed};
 use crate::accounts::lifecycle::{self, NewPassword, PasswordPolicyError};
 use crate::accounts::one_time::{self, Subject, Tried};
 use crate::accounts::{temporary, Account, AccountState, Profile};
@@ -273,7 +273,7 @@ pub async fn answer(
     let mut info = None;
     let error = match answer {
         Answer::Password { password, confirm } if !activation.password_chosen => {
-            match choose_password(app, &account, password, &confirm).await? {
+            match choose_password(app, &account, password, &confirm, &browser.address).await? {
                 Ok(()) => {
                     activation.password_chosen = true;
                     None
@@ -401,6 +401,7 @@ async fn choose_password(
     account: &Account,
     password: Secret,
     confirm: &Secret,
+    address: &str,
 ) -> anyhow::Result<Result<(), PasswordPolicyError>> {
     if password.expose() != confirm.expose() {
         return Ok(Err(PasswordPolicyError::Mismatch));
@@ -420,8 +421,28 @@ async fn choose_password(
         }
     }
     let now = app.now_ms();
-    lifecycle::set_password(&*app.durable, &app.passwords, app, &account.id, &new, now).await?;
+    let actor = format!("account:{}", account.id);
+    let author = by_the_person(app, &actor, address);
+    lifecycle::set_password(
+        &*app.durable,
+        &app.passwords,
+        app,
+        author,
+        &account.id,
+        &new,
+        now,
+    )
+    .await?;
     Ok(Ok(()))
+}
+
+/// The person activating their own account, for the audit trail.
+fn by_the_person<'a>(app: &'a App, actor: &'a str, address: &'a str) -> lifecycle::Author<'a> {
+    lifecycle::Author {
+        audit: &*app.durable,
+        actor,
+        address: Some(address),
+    }
 }
 
 /// A plausible address, lower-cased: one `@`, a dot in the domain, no spaces, at most 254
@@ -475,7 +496,9 @@ async fn finish(
     browser: &Browser,
 ) -> anyhow::Result<Next> {
     let now = app.now_ms();
-    match lifecycle::activate(&*app.durable, &account, now).await {
+    let actor = format!("account:{}", account.id);
+    let author = by_the_person(app, &actor, &browser.address);
+    match lifecycle::activate(&*app.durable, author, &account, now).await {
         Ok(()) => {}
         Err(lifecycle::StateChangeError::Disabled { .. }) => return Ok(Next::Expired),
         Err(lifecycle::StateChangeError::Store(e)) => return Err(e),
@@ -497,8 +520,8 @@ async fn finish(
     let account = app.durable.account(&account.id).await?.unwrap_or(account);
     let who = Authenticated {
         account,
-        acr: password::ACR.to_owned(),
-        amr: vec![password::AMR.to_owned()],
+        acr: super::PASSWORD_ACR.to_owned(),
+        amr: vec![super::PASSWORD_AMR.to_owned()],
         auth_time: activation.auth_time,
     };
     Ok(match complete(app, tx, who, previous, browser).await? {

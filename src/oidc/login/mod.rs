@@ -15,7 +15,13 @@ use crate::oidc::session::{self, Session};
 use crate::secrets::Secret;
 
 /// The authentication context classes the methods assert (discovery's `acr_values_supported`).
-pub const ACR_VALUES: [&str; 1] = [password::ACR];
+pub const ACR_VALUES: [&str; 1] = [PASSWORD_ACR];
+
+/// Authentication context reference of a password login (eIDAS level "low"); an activation
+/// completes one, and asserts the same.
+pub const PASSWORD_ACR: &str = "eidas1";
+/// RFC 8176: a password.
+pub const PASSWORD_AMR: &str = "pwd";
 
 /// What a login method proved: who is there, how (OpenID Connect Core §2 `acr`, RFC 8176
 /// `amr`), and when (seconds since the epoch: `auth_time`).

@@ -1,6 +1,7 @@
 //! The password method: the login form's submission. The transaction must belong to this browser
 //! and carry the page's CSRF token; the password is checked (throttled, `accounts::credentials`);
 //! the login completes (`super::complete`); the browser is remembered as trusted for the account.
+//! Every attempt is one event of the audit trail.
 
 use std::time::Duration;
 
@@ -8,14 +9,12 @@ use super::{activation, complete, Authenticated, Completed};
 use crate::accounts::credentials::{self, Checked};
 use crate::accounts::devices;
 use crate::app::App;
+use crate::audit::{self, Action, Event};
 use crate::oidc::authorize::{transaction, Browser, Outcome, Transaction};
 use crate::oidc::session::Session;
 use crate::secrets::Secret;
 
-/// Authentication context reference of a password login (eIDAS level "low").
-pub const ACR: &str = "eidas1";
-/// RFC 8176: a password.
-pub const AMR: &str = "pwd";
+pub use super::{PASSWORD_ACR as ACR, PASSWORD_AMR as AMR};
 
 /// What the person typed, and where it comes from.
 pub struct Submission {
@@ -100,6 +99,7 @@ pub async fn login(
         trusted.as_deref(),
     )
     .await?;
+    record_attempt(app, &form.login, &checked, &form.browser.address).await;
     let account = match checked {
         Checked::Valid(account) if !activation::needed(&account) => account,
         Checked::Valid(account) | Checked::Temporary(account) => {
@@ -107,7 +107,7 @@ pub async fn login(
             activation::begin(app, &tx, &account, app.now_ms() / 1000).await?;
             return Ok(LoginResult::Activation { tx_id: tx.id });
         }
-        Checked::TemporaryExpired => {
+        Checked::TemporaryExpired { .. } => {
             metrics::counter!("educonnect_logins_total", "result" => "expired").increment(1);
             return Ok(LoginResult::Rejected {
                 tx,
@@ -121,7 +121,7 @@ pub async fn login(
                 rejection: Rejection::Throttled,
             });
         }
-        Checked::Wrong => {
+        Checked::Wrong { .. } => {
             metrics::counter!("educonnect_logins_total", "result" => "failed").increment(1);
             return Ok(LoginResult::Rejected {
                 tx,
@@ -148,4 +148,55 @@ pub async fn login(
         devices,
         outcome,
     })
+}
+
+/// The attempt in the audit trail, one INSERT: on the account when the login names one (its
+/// last sign-in is `AuditStore::last_event`); else under a pseudonym of the login, so that the
+/// failures on one unknown login read together without what was typed being kept (a login
+/// field sometimes holds a password). Never the password.
+async fn record_attempt(app: &App, login: &str, checked: &Checked, address: &str) {
+    let (account_id, outcome, detail) = match checked {
+        Checked::Valid(account) => (Some(account.id.as_str()), audit::Outcome::Ok, None),
+        Checked::Temporary(account) => (
+            Some(account.id.as_str()),
+            audit::Outcome::Ok,
+            Some("temporary_password"),
+        ),
+        Checked::TemporaryExpired { account_id } => (
+            Some(account_id.as_str()),
+            audit::Outcome::Failed,
+            Some("temporary_expired"),
+        ),
+        Checked::Wrong { account_id } => (
+            account_id.as_deref(),
+            audit::Outcome::Failed,
+            Some(if account_id.is_some() {
+                "wrong_password"
+            } else {
+                "unknown_login"
+            }),
+        ),
+        Checked::Throttled => (None, audit::Outcome::Failed, Some("throttled")),
+    };
+    let actor = match account_id {
+        Some(id) => format!("account:{id}"),
+        None => login_pseudonym(app, login),
+    };
+    let mut event = Event::new(&actor, Action::AccountSignIn, outcome, app.now_ms())
+        .from_address(Some(address));
+    if let Some(id) = account_id {
+        event = event.on_account(id);
+    }
+    if let Some(detail) = detail {
+        event = event.detail(detail);
+    }
+    audit::record(&*app.durable, event).await
+}
+
+/// `login:` and 12 characters of the login's keyed pseudonym (72 bits: no two logins share it
+/// in practice).
+fn login_pseudonym(app: &App, login: &str) -> String {
+    let key = credentials::throttle_key(login);
+    let pseudonym = app.keys.kek().pseudonym("audit-login", key.as_bytes());
+    format!("login:{}", &pseudonym[..12])
 }

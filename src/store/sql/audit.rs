@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::SqlStore;
-use crate::audit::Event;
+use crate::audit::event::Event;
 use crate::store::{AuditQuery, AuditStore};
 
 const COLUMNS: &str = "id, at, actor, action, subject, uai, address, outcome, detail";

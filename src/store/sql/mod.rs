@@ -3,6 +3,7 @@
 //! migration folder per dialect.
 
 mod accounts;
+mod assistance;
 mod audit;
 mod backoffice;
 mod batch;
@@ -14,6 +15,7 @@ mod grants;
 mod identifiers;
 mod import_tx;
 mod import_write;
+mod journal;
 mod keys;
 mod linking;
 mod notify;

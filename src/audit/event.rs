@@ -1,11 +1,5 @@
-//! The audit trail: every back-office action and every security event of an account (sign-ins
-//! and their failures, password changes, resets, notifications, delegations), in the durable
-//! store — who, on whom, what, when, from where, with what outcome. Read by the head for their
-//! establishment and by operators (`establishments::audit`); purged after
-//! `backoffice.audit_retention_days` by the purge job (`maintenance`). Never a secret in it:
-//! no password, no code, no token.
-
-use crate::store::AuditStore;
+//! What the audit trail records (the store exchanges these): the event, its action, its
+//! outcome.
 
 /// What happened. The names are stable: they are stored and shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +19,11 @@ pub enum Action {
     StaffSecondFactorEnrolled,
     StaffSignOut,
     StaffCreated,
+    /// A staff member disabled (can no longer sign in) or enabled again.
+    StaffDisabled,
+    StaffEnabled,
+    /// A staff member's second factor forgotten: the next sign-in enrols a new one.
+    StaffSecondFactorReset,
     RoleGranted,
     RoleRevoked,
     DelegationGranted,
@@ -41,6 +40,11 @@ pub enum Action {
     AttachmentCodeIssued,
     /// An establishment notice marked read.
     NoticeRead,
+    // Delegations, journal and staff management (#16): what a refusal names as attempted
+    // when a page was refused (its detail); the pages themselves are not recorded when shown.
+    DelegationsRead,
+    JournalRead,
+    StaffRead,
 }
 
 impl Action {
@@ -59,6 +63,9 @@ impl Action {
             Action::StaffSecondFactorEnrolled => "staff.second_factor_enrolled",
             Action::StaffSignOut => "staff.sign_out",
             Action::StaffCreated => "staff.created",
+            Action::StaffDisabled => "staff.disabled",
+            Action::StaffEnabled => "staff.enabled",
+            Action::StaffSecondFactorReset => "staff.second_factor_reset",
             Action::RoleGranted => "staff.role_granted",
             Action::RoleRevoked => "staff.role_revoked",
             Action::DelegationGranted => "delegation.granted",
@@ -72,6 +79,10 @@ impl Action {
             // The establishment's accounts (back-office, #16).
             Action::AttachmentCodeIssued => "account.attachment_code",
             Action::NoticeRead => "notice.read",
+            // Delegations, journal and staff management (#16).
+            Action::DelegationsRead => "delegations.read",
+            Action::JournalRead => "journal.read",
+            Action::StaffRead => "staff.read",
         }
     }
 
@@ -91,6 +102,9 @@ impl Action {
             "staff.second_factor_enrolled" => "Second facteur enrôlé",
             "staff.sign_out" => "Déconnexion de la gestion",
             "staff.created" => "Personnel créé",
+            "staff.disabled" => "Personnel désactivé",
+            "staff.enabled" => "Personnel réactivé",
+            "staff.second_factor_reset" => "Second facteur réinitialisé",
             "staff.role_granted" => "Rôle attribué",
             "staff.role_revoked" => "Rôle retiré",
             "delegation.granted" => "Délégation accordée",
@@ -104,6 +118,10 @@ impl Action {
             // The establishment's accounts (back-office, #16).
             "account.attachment_code" => "Code de rattachement émis",
             "notice.read" => "Notification lue",
+            // Delegations, journal and staff management (#16).
+            "delegations.read" => "Consultation des délégations",
+            "journal.read" => "Consultation du journal",
+            "staff.read" => "Consultation des personnels",
             _ => "Autre",
         }
     }
@@ -184,22 +202,4 @@ impl Event {
         self.detail = Some(detail.into());
         self
     }
-}
-
-/// Records `event`. A failure to record is logged, never hidden, and never undoes what was
-/// done (the action happened; the log line names it).
-pub async fn record(store: &dyn AuditStore, event: Event) {
-    if let Err(error) = store.record_event(&event).await {
-        tracing::error!(%error, action = %event.action, actor = %event.actor, "audit event not recorded");
-    }
-}
-
-/// Records what an actor did: the actor's label and address.
-pub async fn record_by(store: &dyn AuditStore, actor: &crate::establishments::Actor, event: Event) {
-    let event = Event {
-        actor: actor.label().to_owned(),
-        address: event.address.or_else(|| actor.address().map(str::to_owned)),
-        ..event
-    };
-    record(store, event).await
 }
