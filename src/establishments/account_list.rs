@@ -257,7 +257,7 @@ mod tests {
 
     fn row(given: &str, family: &str, class: &str, state: AccountState) -> AccountRow {
         let mut account = Account::new(
-            LoginId::parse(&format!("{}.{}", &given[..1], family).to_lowercase()).unwrap(),
+            LoginId::parse(&format!("{}.{}", &folded(given)[..1], folded(family))).unwrap(),
             Profile::Pupil,
             given,
             family,
