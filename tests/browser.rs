@@ -16,6 +16,8 @@ mod chromium;
 mod common;
 #[path = "browser/delegations.rs"]
 mod delegations;
+#[path = "browser/gestion_accounts.rs"]
+mod gestion_accounts;
 
 use std::time::Duration;
 

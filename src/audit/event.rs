@@ -35,6 +35,11 @@ pub enum Action {
     AssistanceUpdated,
     /// A back-office operation refused (outside the actor's rights).
     Refused,
+    // The establishment's accounts (back-office, #16).
+    /// An attachment code issued for a pupil (never the code).
+    AttachmentCodeIssued,
+    /// An establishment notice marked read.
+    NoticeRead,
     // Delegations, journal and staff management (#16): what a refusal names as attempted
     // when a page was refused (its detail); the pages themselves are not recorded when shown.
     DelegationsRead,
@@ -71,6 +76,9 @@ impl Action {
             Action::AssistanceFiled => "assistance.filed",
             Action::AssistanceUpdated => "assistance.updated",
             Action::Refused => "refused",
+            // The establishment's accounts (back-office, #16).
+            Action::AttachmentCodeIssued => "account.attachment_code",
+            Action::NoticeRead => "notice.read",
             // Delegations, journal and staff management (#16).
             Action::DelegationsRead => "delegations.read",
             Action::JournalRead => "journal.read",
@@ -107,6 +115,9 @@ impl Action {
             "assistance.filed" => "Demande d'assistance déposée",
             "assistance.updated" => "Demande d'assistance mise à jour",
             "refused" => "Opération refusée",
+            // The establishment's accounts (back-office, #16).
+            "account.attachment_code" => "Code de rattachement émis",
+            "notice.read" => "Notification lue",
             // Delegations, journal and staff management (#16).
             "delegations.read" => "Consultation des délégations",
             "journal.read" => "Consultation du journal",

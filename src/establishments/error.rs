@@ -37,6 +37,15 @@ pub enum OperationError {
     UnknownStaff(String),
     #[error("pas de rôle en vigueur sous cet identifiant")]
     UnknownRole,
+    // The establishment's accounts (back-office, #16).
+    #[error("adresse électronique invalide : indiquez une adresse de la forme prenom.nom@exemple.fr, ou laissez le champ vide")]
+    InvalidEmail,
+    #[error("numéro de téléphone invalide : 10 chiffres commençant par 0 (06 12 34 56 78), ou un numéro international commençant par +, ou laissez le champ vide")]
+    InvalidPhone,
+    #[error("cette opération ne concerne que les comptes des représentants légaux")]
+    NotAGuardian,
+    #[error("cette opération ne concerne que les comptes des élèves")]
+    NotAPupil,
     /// An account asked for by login is unknown, or is not among the establishment's pupils
     /// and guardians: the two answer the same.
     #[error("aucun compte d'identifiant {0} parmi les élèves et représentants légaux de l'établissement")]

@@ -28,6 +28,7 @@ use crate::app::AppState;
 use crate::establishments::{self, Actor, Resolver};
 use crate::siecle::{Ine, Uai};
 
+mod accounts;
 mod assistance;
 mod auth;
 mod errors;
@@ -74,6 +75,28 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route(
             "/admin/accounts/{account_id}/messages",
             get(account_messages),
+        )
+        // The establishment's accounts (back-office, #16).
+        .route(
+            "/admin/establishments/{uai}/dashboard",
+            get(accounts::dashboard),
+        )
+        .route("/admin/establishments/{uai}/accounts", get(accounts::list))
+        .route(
+            "/admin/establishments/{uai}/accounts/{id}",
+            get(accounts::account),
+        )
+        .route(
+            "/admin/establishments/{uai}/accounts/{id}/state",
+            post(accounts::set_state),
+        )
+        .route(
+            "/admin/establishments/{uai}/accounts/{id}/contact",
+            post(accounts::contact),
+        )
+        .route(
+            "/admin/establishments/{uai}/accounts/{id}/unblock",
+            post(accounts::unblock),
         )
         // Staff, delegations and the journal (#16).
         .route(

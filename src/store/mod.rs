@@ -18,6 +18,7 @@ use crate::accounts::{Account, AccountState, Profile};
 use crate::assistance::model::{AssistanceEvent, AssistanceRequest};
 use crate::audit::event::Event;
 use crate::clients::Client;
+use crate::establishments::account_model::{EstablishmentAccount, PupilGuardian};
 use crate::establishments::model::{IdentifierRow, NotificationRecord, NotificationTarget};
 use crate::oidc::grants::{Grant, RefreshToken};
 use crate::outbox::{Attempt, Outgoing, Queued};
@@ -414,6 +415,28 @@ pub trait AuditStore: Send + Sync {
     async fn purge_events(&self, before_ms: i64, batch: i64) -> anyhow::Result<u64>;
 }
 
+/// What the establishment back-office reads and writes of the accounts an establishment
+/// records (`establishments::{dashboard, account_list, account_file, account_actions}`).
+#[async_trait]
+pub trait BackofficeQueries: Send + Sync {
+    /// Every account the establishment currently records: its enrolled pupils and the accounts
+    /// of its current guardian (and person in charge) records, disabled ones included, each
+    /// once, in no order.
+    async fn establishment_accounts(&self, uai: &str) -> anyhow::Result<Vec<EstablishmentAccount>>;
+    /// The guardians and persons in charge that the pupil's current establishments record as
+    /// linked to their enrolment there, by establishment then name.
+    async fn pupil_guardians(&self, pupil_id: &str) -> anyhow::Result<Vec<PupilGuardian>>;
+    /// Corrects the contact details Siècle gives (`email`, `phone`; `None` clears one), not the
+    /// account's own confirmed address: the next import that brings others replaces them.
+    async fn set_siecle_contact(
+        &self,
+        id: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<()>;
+}
+
 /// Where a page of the journal starts: strictly before this event, by time then by id (two
 /// events of the same millisecond are never skipped between pages). Without an id, before
 /// the time.
@@ -507,6 +530,7 @@ pub trait DurableStore:
     + OutboxStore
     + StaffStore
     + AuditStore
+    + BackofficeQueries
     + JournalStore
     + AssistanceStore
 {

@@ -17,6 +17,8 @@ mod csrf;
 mod demo;
 mod establishments;
 mod fixture;
+mod gestion_accounts;
+mod gestion_accounts_rights;
 mod gestion_delegations;
 mod gestion_journal;
 mod gestion_signin;

@@ -104,6 +104,11 @@ impl From<OperationError> for AdminError {
             OperationError::InvalidName
             | OperationError::InvalidStaff(_)
             | OperationError::InvalidAssistance { .. } => AdminError::invalid_request(description),
+            // The establishment's accounts (back-office, #16).
+            OperationError::InvalidEmail
+            | OperationError::InvalidPhone
+            | OperationError::NotAGuardian
+            | OperationError::NotAPupil => AdminError::invalid_request(description),
             OperationError::AssistanceChanged | OperationError::StaffLoginTaken(_) => {
                 AdminError::new(StatusCode::CONFLICT, "conflict", description)
             }

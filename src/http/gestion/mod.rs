@@ -10,14 +10,22 @@
 //! factor, sign-out), `home.rs` (the establishments and queues of the staff member); the
 //! functions over an establishment each have their file.
 
+mod account;
+mod account_actions;
+mod accounts;
 mod assistance;
 mod chrome;
+mod dashboard;
 mod delegations;
 mod home;
+mod identifiers;
 mod journal;
+mod notifying;
+mod place;
 mod signed;
 mod signin;
 mod staff;
+mod troubleshooting;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -33,7 +41,13 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .merge(delegations::routes())
         .merge(journal::routes())
         .merge(staff::routes())
-        .merge(assistance::routes());
+        .merge(assistance::routes())
+        // The establishment's accounts (#16).
+        .merge(dashboard::routes())
+        .merge(accounts::routes())
+        .merge(account_actions::routes())
+        .merge(troubleshooting::routes())
+        .merge(identifiers::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))

@@ -165,7 +165,12 @@ pub fn refusal(error: OperationError, suite: &str) -> Response {
         | OperationError::InvalidStaff(_)
         | OperationError::StaffLoginTaken(_)
         | OperationError::InvalidAssistance { .. }
-        | OperationError::Upload(_) => private(pages::error_page(
+        | OperationError::Upload(_)
+        // The establishment's accounts (back-office, #16).
+        | OperationError::InvalidEmail
+        | OperationError::InvalidPhone
+        | OperationError::NotAGuardian
+        | OperationError::NotAPupil => private(pages::error_page(
             StatusCode::BAD_REQUEST,
             &capitalized(&message),
         )),

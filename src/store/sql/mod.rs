@@ -5,6 +5,7 @@
 mod accounts;
 mod assistance;
 mod audit;
+mod backoffice;
 mod batch;
 mod clients;
 mod consents;
