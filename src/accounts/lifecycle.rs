@@ -230,11 +230,72 @@ pub struct Author<'a> {
 
 impl Author<'_> {
     async fn record(&self, action: Action, account_id: &str, now_ms: i64) {
-        let event = Event::new(self.actor, action, Outcome::Ok, now_ms)
+        self.record_at(action, account_id, None, now_ms).await
+    }
+
+    /// `record`, at the establishment whose staff acted.
+    async fn record_at(&self, action: Action, account_id: &str, uai: Option<&str>, now_ms: i64) {
+        let mut event = Event::new(self.actor, action, Outcome::Ok, now_ms)
             .on_account(account_id)
             .from_address(self.address);
+        if let Some(uai) = uai {
+            event = event.at_establishment(uai);
+        }
         audit::record(self.audit, event).await
     }
+}
+
+/// Disables `account`: it can no longer log in, and its SSO sessions and refresh grants end at
+/// once (DESIGN.md: only the back-office disables an account). `uai` is the establishment whose
+/// staff did it, for the audit trail.
+pub async fn disable(
+    accounts: &dyn AccountStore,
+    sessions: &dyn Sessions,
+    author: Author<'_>,
+    account: &Account,
+    uai: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    if account.state != AccountState::Disabled {
+        accounts
+            .set_state(&account.id, AccountState::Disabled, now_ms)
+            .await?;
+    }
+    sessions.end_all(&account.id).await?;
+    sessions.revoke_grants(&account.id).await?;
+    author
+        .record_at(Action::AccountDisabled, &account.id, Some(uai), now_ms)
+        .await;
+    Ok(())
+}
+
+/// Enables `account` again, in the state its password puts it in: none yet, `created`; a
+/// temporary one, `notified`; its own, `active`. An account that is not disabled keeps its
+/// state. Returns the state.
+pub async fn enable(
+    accounts: &dyn AccountStore,
+    author: Author<'_>,
+    account: &Account,
+    uai: &str,
+    now_ms: i64,
+) -> anyhow::Result<AccountState> {
+    let state = match (
+        account.state,
+        &account.password_hash,
+        account.password_expires_at,
+    ) {
+        (state, _, _) if state != AccountState::Disabled => state,
+        (_, None, _) => AccountState::Created,
+        (_, Some(_), Some(_)) => AccountState::Notified,
+        (_, Some(_), None) => AccountState::Active,
+    };
+    if state != account.state {
+        accounts.set_state(&account.id, state, now_ms).await?;
+    }
+    author
+        .record_at(Action::AccountEnabled, &account.id, Some(uai), now_ms)
+        .await;
+    Ok(state)
 }
 
 /// Replaces the account's password with `password` (argon2id), its state unchanged, and ends

@@ -8,6 +8,7 @@ use super::audited::{self, account_subject};
 use super::belonging::account_at;
 use super::codes::{self, IssuedCode};
 use super::{Actor, OperationError, Right};
+use crate::accounts::lifecycle;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::{throttle, Account, AccountState, Profile};
 use crate::audit::Action;
@@ -105,26 +106,29 @@ pub async fn switch(
         Switch::Enable => Action::AccountEnabled,
     };
     let account = checked(actor, desk, uai, account_id, Right::over, action, now_ms).await?;
-    let state = match switch {
-        Switch::Disable => AccountState::Disabled,
-        Switch::Enable if account.state != AccountState::Disabled => account.state,
-        Switch::Enable => match (&account.password_hash, account.password_expires_at) {
-            (None, _) => AccountState::Created,
-            (Some(_), Some(_)) => AccountState::Notified,
-            (Some(_), None) => AccountState::Active,
-        },
+    let author = lifecycle::Author {
+        audit: desk.audit,
+        actor: actor.label(),
+        address: actor.address(),
     };
-    if state != account.state {
-        desk.accounts.set_state(&account.id, state, now_ms).await?;
-    }
-    if switch == Switch::Disable {
-        // DESIGN.md: an account that can no longer log in stays signed in nowhere.
-        desk.sessions.end_all(&account.id).await?;
-        desk.sessions.revoke_grants(&account.id).await?;
-    }
+    let state = match switch {
+        Switch::Disable => {
+            lifecycle::disable(
+                desk.accounts,
+                desk.sessions,
+                author,
+                &account,
+                uai.as_str(),
+                now_ms,
+            )
+            .await?;
+            AccountState::Disabled
+        }
+        Switch::Enable => {
+            lifecycle::enable(desk.accounts, author, &account, uai.as_str(), now_ms).await?
+        }
+    };
     tracing::info!(actor = %actor, %uai, account = %account.id, state = state.as_str(), "account state set");
-    let subject = account_subject(&account.id);
-    audited::done(desk.audit, actor, uai, Some(&subject), action, None, now_ms).await;
     Ok(state)
 }
 

@@ -140,6 +140,8 @@ fn purpose_label(purpose: &str) -> &'static str {
         "notification" => "Notification du compte",
         "email_code" => "Code de confirmation d'adresse",
         "password_changed" => "Mot de passe modifié",
+        "assistance_filed" => "Nouvelle demande d'assistance",
+        "assistance_update" => "Suivi d'une demande d'assistance",
         _ => "Autre",
     }
 }

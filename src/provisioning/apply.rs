@@ -316,11 +316,13 @@ fn new_identifiers_notice(report: &EstablishmentReport) -> Option<Notice> {
         link: Some(identifiers_file_path(&report.uai, "csv")),
         message: format!(
             "Nouveaux identifiants disponibles : {} élève(s) et {} responsable(s) créés, \
-             {} arrivée(s) de comptes existants. Fichier des nouveaux identifiants : {} (ou \
-             {}).",
+             {} arrivée(s) de comptes existants. Fichier des nouveaux identifiants : dans \
+             l'espace de gestion, page « Nouveaux identifiants » (/gestion/etablissements/{}/identifiants), \
+             ou par l'API d'administration : {} (ou {}).",
             report.pupils_created,
             report.guardians_created,
             report.arrived,
+            report.uai,
             identifiers_file_path(&report.uai, "csv"),
             identifiers_file_path(&report.uai, "pdf"),
         ),

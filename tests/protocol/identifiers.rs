@@ -233,4 +233,6 @@ async fn the_new_identifiers_notice_links_to_the_file(backend: Backend) {
     let link = format!("/admin/establishments/{COLLEGE}/identifiers.csv");
     assert_eq!(notice.link.as_deref(), Some(link.as_str()));
     assert!(notice.message.contains(&link), "{}", notice.message);
+    let page = format!("/gestion/etablissements/{COLLEGE}/identifiants");
+    assert!(notice.message.contains(&page), "{}", notice.message);
 }

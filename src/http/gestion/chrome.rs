@@ -56,6 +56,14 @@ impl Chrome {
                 current,
             ));
         }
+        if actor.holds_nationally(Right::Audit) {
+            nav.push(item(
+                "/gestion/journal".into(),
+                "Journal national",
+                Section::Journal,
+                current,
+            ));
+        }
         if actor.holds_nationally(Right::Staff) {
             nav.push(item(
                 "/gestion/personnels".into(),
