@@ -16,8 +16,12 @@ mod chromium;
 mod common;
 #[path = "browser/delegations.rs"]
 mod delegations;
+#[path = "browser/gestion.rs"]
+mod gestion;
 #[path = "browser/gestion_accounts.rs"]
 mod gestion_accounts;
+#[path = "browser/walkthrough.rs"]
+mod walkthrough;
 
 use std::time::Duration;
 

@@ -15,7 +15,7 @@ pub mod model;
 mod read;
 mod update;
 
-use crate::audit::{self, Action, Event, Outcome};
+use crate::audit;
 use crate::establishments::{Actor, OperationError};
 use crate::store::{AccountStore, AssistanceStore, AuditStore, DirectoryStore, StaffStore};
 use crate::tokens::kek::Kek;
@@ -79,18 +79,16 @@ async fn refused(
     error: &OperationError,
     now_ms: i64,
 ) {
-    if matches!(
+    audit::refused(
+        desk.audit,
+        actor,
+        attempted,
+        Some(&subject),
+        uai,
         error,
-        OperationError::OutOfScope | OperationError::SecondFactorRequired
-    ) {
-        let mut event = Event::new(actor.label(), Action::Refused, Outcome::Refused, now_ms)
-            .on(subject)
-            .detail(attempted);
-        if let Some(uai) = uai {
-            event = event.at_establishment(uai);
-        }
-        audit::record_by(desk.audit, actor, event).await;
-    }
+        now_ms,
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -45,6 +45,8 @@ pub enum Action {
     DelegationsRead,
     JournalRead,
     StaffRead,
+    /// An account's page (what a refusal names as attempted).
+    AccountRead,
 }
 
 impl Action {
@@ -83,6 +85,7 @@ impl Action {
             Action::DelegationsRead => "delegations.read",
             Action::JournalRead => "journal.read",
             Action::StaffRead => "staff.read",
+            Action::AccountRead => "account.read",
         }
     }
 
@@ -121,6 +124,7 @@ impl Action {
             // Delegations, journal and staff management (#16).
             "delegations.read" => "Consultation des délégations",
             "journal.read" => "Consultation du journal",
+            "account.read" => "Consultation d'un compte",
             "staff.read" => "Consultation des personnels",
             _ => "Autre",
         }

@@ -29,3 +29,32 @@ pub async fn record_by(store: &dyn AuditStore, actor: &crate::establishments::Ac
     };
     record(store, event).await
 }
+
+/// Records that `actor` was refused `attempted` (an `Action` name) when `error` is a refusal:
+/// outside the actor's rights, or the second factor missing (anything else is no refusal, and
+/// nothing is recorded). `subject` and `uai` say what it was about, when known.
+pub async fn refused(
+    store: &dyn AuditStore,
+    actor: &crate::establishments::Actor,
+    attempted: &str,
+    subject: Option<&str>,
+    uai: Option<&str>,
+    error: &crate::establishments::OperationError,
+    now_ms: i64,
+) {
+    use crate::establishments::OperationError;
+    let why = match error {
+        OperationError::OutOfScope => "hors périmètre",
+        OperationError::SecondFactorRequired => "second facteur requis",
+        _ => return,
+    };
+    let mut event = Event::new(actor.label(), Action::Refused, Outcome::Refused, now_ms)
+        .detail(format!("{attempted} ({why})"));
+    if let Some(subject) = subject {
+        event = event.on(subject);
+    }
+    if let Some(uai) = uai {
+        event = event.at_establishment(uai);
+    }
+    record_by(store, actor, event).await
+}

@@ -5,7 +5,7 @@
 //! their bodies), and — for whoever reads the establishment's audit — the events on it.
 //! `Right::over(profile)` at the establishment, the account being one of its own.
 
-use super::audited::account_subject;
+use super::audited::{self, account_subject};
 use super::belonging::account_at;
 use super::model::NotificationRecord;
 use super::{Actor, OperationError, Right};
@@ -85,14 +85,27 @@ pub async fn account_file(
     files: &Files<'_>,
     uai: &Uai,
     account_id: &str,
+    now_ms: i64,
 ) -> Result<AccountFile, OperationError> {
-    let (account, affiliations) = account_at(
+    let found = account_at(
         actor,
         files.directory,
         files.accounts,
         uai,
         account_id,
         Right::over,
+    )
+    .await;
+    let subject = account_subject(account_id);
+    let attempted = Action::AccountRead;
+    let (account, affiliations) = audited::refusal_of(
+        files.audit,
+        actor,
+        uai,
+        Some(&subject),
+        attempted,
+        found,
+        now_ms,
     )
     .await?;
     let subject = account_subject(&account.id);

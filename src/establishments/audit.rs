@@ -1,13 +1,12 @@
 //! The journal: the audit trail as the back-office and the API read it — an establishment's
 //! events for its head (`Right::Audit`, second factor), the history of one of its accounts, and
 //! every event for the operators (`Right::Audit` nationally). Newest first, a page at a time
-//! (`JournalCursor`); who acted and on whom named where the directory still knows them. Also
-//! where a refused back-office operation is written to the trail (`record_refusal`).
+//! (`JournalCursor`); who acted and on whom named where the directory still knows them.
 
 use std::collections::HashMap;
 
 use super::{Actor, OperationError, Right};
-use crate::audit::{self, Action, Event, Outcome};
+use crate::audit::{self, Action, Event};
 use crate::siecle::Uai;
 use crate::store::{
     AccountStore, AuditStore, DirectoryStore, JournalCursor, JournalQuery, JournalStore, StaffStore,
@@ -109,12 +108,15 @@ pub async fn trail(
     if let Err(error) = actor.require(uai, Right::Audit) {
         if matches!(error, OperationError::OutOfScope) {
             let subject = format!("establishment:{uai}");
-            record_refusal(
+            let attempted = Action::JournalRead.as_str();
+            let (subject, uai) = (Some(subject.as_str()), Some(uai.as_str()));
+            audit::refused(
                 journal.audit,
                 actor,
-                Action::JournalRead,
-                &subject,
-                Some(uai),
+                attempted,
+                subject,
+                uai,
+                &error,
                 now_ms,
             )
             .await;
@@ -160,12 +162,14 @@ pub async fn national_trail(
 ) -> Result<TrailPage, OperationError> {
     if let Err(error) = actor.require_national(Right::Audit) {
         if matches!(error, OperationError::OutOfScope) {
-            record_refusal(
+            let attempted = Action::JournalRead.as_str();
+            audit::refused(
                 journal.audit,
                 actor,
-                Action::JournalRead,
-                "journal",
+                attempted,
+                Some("journal"),
                 None,
+                &error,
                 now_ms,
             )
             .await;
@@ -260,14 +264,25 @@ async fn page(
     })
 }
 
-/// The event's action in French; a refusal says what was attempted.
+/// The event's action in French; a refusal says what was attempted, and why (its detail is
+/// `<action> (<why>)`, `audit::refused`).
 fn what(event: &Event) -> String {
     let label = Action::label(&event.action);
-    match (event.action.as_str(), event.detail.as_deref()) {
-        ("refused", Some(attempted)) if Action::label(attempted) != "Autre" => {
-            format!("{label} : {}", Action::label(attempted).to_lowercase())
-        }
-        _ => label.to_owned(),
+    let refused = event
+        .detail
+        .as_deref()
+        .filter(|_| event.action == "refused");
+    let Some(detail) = refused else {
+        return label.to_owned();
+    };
+    let (attempted, why) = match detail.split_once(' ') {
+        Some((attempted, why)) => (attempted, Some(why)),
+        None => (detail, None),
+    };
+    match (Action::label(attempted), why) {
+        ("Autre", _) => label.to_owned(),
+        (attempted, Some(why)) => format!("{label} : {} {why}", attempted.to_lowercase()),
+        (attempted, None) => format!("{label} : {}", attempted.to_lowercase()),
     }
 }
 
@@ -360,28 +375,10 @@ impl<'a> Names<'a> {
     }
 }
 
-/// Records a back-office operation refused to `actor` (outside their rights, or the second
-/// factor missing): `attempted` in the detail, the establishment it was about if any.
-pub async fn record_refusal(
-    audit: &dyn AuditStore,
-    actor: &Actor,
-    attempted: Action,
-    subject: &str,
-    uai: Option<&Uai>,
-    now_ms: i64,
-) {
-    let mut event = Event::new(actor.label(), Action::Refused, Outcome::Refused, now_ms)
-        .on(subject.to_owned())
-        .detail(attempted.as_str());
-    if let Some(uai) = uai {
-        event = event.at_establishment(uai.as_str());
-    }
-    audit::record_by(audit, actor, event).await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::Outcome;
 
     #[test]
     fn a_cursor_reads_back_as_written_and_refuses_anything_else() {
@@ -404,6 +401,12 @@ mod tests {
         let event = Event::new("staff:x", Action::Refused, Outcome::Refused, 0)
             .detail(Action::DelegationGranted.as_str());
         assert_eq!(what(&event), "Opération refusée : délégation accordée");
+        let event = Event::new("staff:x", Action::Refused, Outcome::Refused, 0)
+            .detail("journal.read (second facteur requis)");
+        assert_eq!(
+            what(&event),
+            "Opération refusée : consultation du journal (second facteur requis)"
+        );
         let event = Event::new("staff:x", Action::StaffCreated, Outcome::Ok, 0);
         assert_eq!(what(&event), "Personnel créé");
     }

@@ -33,31 +33,6 @@ pub async fn done(
     audit::record_by(audit, actor, event).await
 }
 
-/// Records a refusal of `attempted` (an `Action` name) when `error` is one (outside the
-/// actor's rights, or the second factor missing); anything else is not a refusal.
-pub async fn refused(
-    audit: &dyn AuditStore,
-    actor: &Actor,
-    uai: &Uai,
-    subject: Option<&str>,
-    attempted: Action,
-    error: &OperationError,
-    now_ms: i64,
-) {
-    let why = match error {
-        OperationError::OutOfScope => "hors périmètre",
-        OperationError::SecondFactorRequired => "second facteur requis",
-        _ => return,
-    };
-    let mut event = Event::new(actor.label(), Action::Refused, Outcome::Refused, now_ms)
-        .at_establishment(uai.as_str())
-        .detail(format!("{} ({why})", attempted.as_str()));
-    if let Some(subject) = subject {
-        event = event.on(subject);
-    }
-    audit::record_by(audit, actor, event).await
-}
-
 /// Records what `result` says of `attempted`: its refusal, if it was refused.
 pub async fn refusal_of<T>(
     audit: &dyn AuditStore,
@@ -69,7 +44,17 @@ pub async fn refusal_of<T>(
     now_ms: i64,
 ) -> Result<T, OperationError> {
     if let Err(error) = &result {
-        refused(audit, actor, uai, subject, attempted, error, now_ms).await;
+        let uai = Some(uai.as_str());
+        audit::refused(
+            audit,
+            actor,
+            attempted.as_str(),
+            subject,
+            uai,
+            error,
+            now_ms,
+        )
+        .await;
     }
     result
 }

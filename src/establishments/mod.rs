@@ -42,7 +42,7 @@ pub use account_list::{
     accounts, AccountPage, AccountQuery, AccountRow, ProfileFilter, Sort, StateFilter, PAGE_SIZE,
 };
 pub use actor::{Actor, Grant, Refusal, Right, Scope, EVERY_RIGHT};
-pub use audited::{account_subject, refused as record_refused};
+pub use audited::account_subject;
 pub use candidates::{candidates, decline, merge, Resolver};
 pub use codes::{attachment_code, IssuedCode};
 pub use dashboard::{dashboard, Candidates, ClassActivation, Dashboard, StateCounts};

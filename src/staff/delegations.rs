@@ -7,8 +7,7 @@
 
 use super::directory::{self, Directory, NewStaff, RoleRequest};
 use super::{Role, RoleKind, RoleScope, Staff};
-use crate::audit::Action;
-use crate::establishments::audit::record_refusal;
+use crate::audit::{self, Action};
 use crate::establishments::{Actor, OperationError, Right};
 use crate::secrets::Secret;
 use crate::siecle::{Date, Uai};
@@ -53,11 +52,12 @@ pub async fn delegations(
     now_ms: i64,
 ) -> Result<Vec<(Role, Staff)>, OperationError> {
     match directory::establishment_staff(actor, directory, uai).await {
-        Err(OperationError::OutOfScope) => {
+        Err(error @ OperationError::OutOfScope) => {
             let subject = format!("establishment:{uai}");
-            let read = Action::DelegationsRead;
-            record_refusal(directory.audit, actor, read, &subject, Some(uai), now_ms).await;
-            Err(OperationError::OutOfScope)
+            let read = Action::DelegationsRead.as_str();
+            let (subject, uai) = (Some(subject.as_str()), Some(uai.as_str()));
+            audit::refused(directory.audit, actor, read, subject, uai, &error, now_ms).await;
+            Err(error)
         }
         other => other,
     }
@@ -79,8 +79,18 @@ pub async fn designate(
             Designee::Existing(login) => format!("staff-login:{login}"),
             Designee::New(new) => format!("staff-login:{}", new.login),
         };
-        let granted = Action::DelegationGranted;
-        record_refusal(directory.audit, actor, granted, &subject, Some(uai), now_ms).await;
+        let granted = Action::DelegationGranted.as_str();
+        let (subject, uai) = (Some(subject.as_str()), Some(uai.as_str()));
+        audit::refused(
+            directory.audit,
+            actor,
+            granted,
+            subject,
+            uai,
+            &error,
+            now_ms,
+        )
+        .await;
         return Err(error);
     }
     if !designation.pupils && !designation.guardians {
@@ -158,9 +168,19 @@ pub async fn revoke_delegation(
     now_ms: i64,
 ) -> Result<(), OperationError> {
     if let Err(error) = actor.require(uai, Right::Delegate) {
-        let revoked = Action::DelegationRevoked;
+        let revoked = Action::DelegationRevoked.as_str();
         let subject = format!("role:{role_id}");
-        record_refusal(directory.audit, actor, revoked, &subject, Some(uai), now_ms).await;
+        let (subject, uai) = (Some(subject.as_str()), Some(uai.as_str()));
+        audit::refused(
+            directory.audit,
+            actor,
+            revoked,
+            subject,
+            uai,
+            &error,
+            now_ms,
+        )
+        .await;
         return Err(error);
     }
     let role = directory.staff.role(role_id).await?;
@@ -179,8 +199,17 @@ pub async fn staff_overview(
 ) -> Result<Vec<(Staff, Vec<Role>)>, OperationError> {
     if let Err(error) = actor.require_national(Right::Staff) {
         if matches!(error, OperationError::OutOfScope) {
-            let read = Action::StaffRead;
-            record_refusal(directory.audit, actor, read, "staff", None, now_ms).await;
+            let read = Action::StaffRead.as_str();
+            audit::refused(
+                directory.audit,
+                actor,
+                read,
+                Some("staff"),
+                None,
+                &error,
+                now_ms,
+            )
+            .await;
         }
         return Err(error);
     }

@@ -122,7 +122,7 @@ fn may_manage(
     }
 }
 
-/// Records a refusal (outside the actor's rights) in the audit trail.
+/// Records a refusal (outside the actor's rights, or the second factor missing).
 async fn refused(
     directory: &Directory<'_>,
     actor: &Actor,
@@ -131,15 +131,17 @@ async fn refused(
     error: &OperationError,
     now_ms: i64,
 ) {
-    if matches!(
+    let attempted = action.as_str();
+    audit::refused(
+        directory.audit,
+        actor,
+        attempted,
+        Some(subject),
+        None,
         error,
-        OperationError::OutOfScope | OperationError::SecondFactorRequired
-    ) {
-        let event = Event::new(actor.label(), Action::Refused, Outcome::Refused, now_ms)
-            .on(subject.to_owned())
-            .detail(action.as_str());
-        audit::record_by(directory.audit, actor, event).await;
-    }
+        now_ms,
+    )
+    .await
 }
 
 /// Creates a staff member with a first role; returns them and their initial password, shown

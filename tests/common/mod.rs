@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod pdf;
 pub mod smtp;
 pub mod staff;
 

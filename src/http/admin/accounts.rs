@@ -179,7 +179,7 @@ pub(super) async fn account(
         ephemeral: &*app.ephemeral,
         throttle: &app.config.throttle,
     };
-    let file = establishments::account_file(&actor, &files, &uai, &id).await?;
+    let file = establishments::account_file(&actor, &files, &uai, &id, app.now_ms()).await?;
     let mut body = account_json(&file.account);
     body["ine"] = json!(file.ine);
     body["class"] = json!(file.class);

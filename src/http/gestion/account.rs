@@ -217,7 +217,8 @@ pub async fn render(
     contact: ContactError,
 ) -> Result<Response, OperationError> {
     let files = place::files(app);
-    let file = establishments::account_file(&signed.actor, &files, uai, account_id).await?;
+    let file =
+        establishments::account_file(&signed.actor, &files, uai, account_id, app.now_ms()).await?;
     let chrome = place::chrome(app, signed, uai, Section::Accounts).await?;
     let page = view(signed, uai, chrome, file, done, contact);
     Ok(private(pages::render_with_script(status, &page)))

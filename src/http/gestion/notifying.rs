@@ -57,16 +57,9 @@ pub async fn send(
     for request in &requests {
         let checked = establishments::preview(actor, &*app.durable, request, carrier).await;
         if let Err(error) = &checked {
-            establishments::record_refused(
-                &*app.durable,
-                actor,
-                uai,
-                None,
-                Action::AccountNotified,
-                error,
-                now,
-            )
-            .await;
+            let attempted = Action::AccountNotified.as_str();
+            let uai = Some(uai.as_str());
+            crate::audit::refused(&*app.durable, actor, attempted, None, uai, error, now).await;
         }
         checked?;
     }
