@@ -5,8 +5,9 @@
 use fantoccini::Locator;
 
 use super::chromium::Chromium;
-use super::common::staff::{self, TestStaff};
-use super::common::{Backend, TestOp};
+use super::common::staff;
+use super::common::Backend;
+use super::gestion::{choose, sign_in, type_into, wait_for_text, wait_for_title};
 use super::{axe, click, demo_op, wait_for};
 use educonnect::accounts::Profile;
 use educonnect::staff::directory::RoleRequest;
@@ -17,51 +18,6 @@ const COLLEGE: &str = "0699990J";
 crate::on_both_backends!(
     a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_page_passes_axe,
 );
-
-/// Signs in to the back-office afresh with the password.
-async fn sign_in(browser: &Chromium, op: &TestOp, who: &TestStaff) {
-    browser.delete_all_cookies().await.unwrap();
-    browser.goto(&op.url("/gestion")).await.unwrap();
-    type_into(browser, "#login", &who.staff.login).await;
-    type_into(browser, "#password", &who.password).await;
-    click(browser, "main form button[type=submit]").await;
-    wait_for_text(browser, "main h1", "Bonjour").await;
-}
-
-async fn type_into(browser: &Chromium, css: &str, text: &str) {
-    let field = wait_for(browser, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn choose(browser: &Chromium, css: &str, value: &str) {
-    wait_for(browser, css)
-        .await
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
-/// Waits until an element of `css` says `expected` (a fresh lookup each time: the page a form
-/// was submitted from never passes for the next one).
-async fn wait_for_text(browser: &Chromium, css: &str, expected: &str) {
-    let deadline = std::time::Instant::now() + super::WAIT;
-    loop {
-        let text = match browser.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains(expected) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no « {expected} » in {css}: « {text} » at {}",
-            browser.current_url().await.unwrap()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
 
 async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_page_passes_axe(
     backend: Backend,
@@ -93,7 +49,15 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     let browser = Chromium::start().await;
 
     // The head: the establishment's requests (none yet) and the form.
-    sign_in(&browser, &op, &head).await;
+    sign_in(
+        &browser,
+        &op,
+        &head.staff.login,
+        &head.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{COLLEGE}/assistance")))
         .await
@@ -150,7 +114,15 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     axe::assert_no_violations(&browser, "the establishment's assistance requests").await;
 
     // The Lyon agent: the queue, the request, a comment, then closing it.
-    sign_in(&browser, &op, &lyon).await;
+    sign_in(
+        &browser,
+        &op,
+        &lyon.staff.login,
+        &lyon.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     click(&browser, "a[href='/gestion/assistance']").await;
     wait_for_text(&browser, "#demandes", &id).await;
     axe::assert_no_violations(&browser, "the assistance queue").await;
@@ -179,7 +151,15 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     );
 
     // The head reads the answer.
-    sign_in(&browser, &op, &head).await;
+    sign_in(
+        &browser,
+        &op,
+        &head.staff.login,
+        &head.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser
         .goto(&op.url(&format!("/gestion/assistance/{id}")))
         .await
@@ -192,7 +172,15 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
         .is_empty());
 
     // An operator's form, for a guardian who called.
-    sign_in(&browser, &op, &operator).await;
+    sign_in(
+        &browser,
+        &op,
+        &operator.staff.login,
+        &operator.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser
         .goto(&op.url("/gestion/assistance/nouvelle"))
         .await

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use educonnect::staff::delegations::staff_role;
 use educonnect::staff::{totp, RoleKind};
-use fantoccini::Locator;
 
 use super::chromium::Chromium;
-use super::common::staff::{self, TestStaff};
+use super::common::staff;
 use super::common::{Backend, TestOp};
+use super::gestion::{present_code, press, sign_in, sign_out, type_into, wait_for_title};
 use super::{axe, wait_for};
 
 const COLLEGE: &str = "0699990J";
@@ -21,60 +21,6 @@ crate::on_both_backends!(
     a_head_delegates_to_a_new_secretary_who_enrols_her_second_factor_and_the_journal_shows_it,
     the_staff_page_and_a_refused_form_pass_axe,
 );
-
-async fn type_into(browser: &Chromium, css: &str, text: &str) {
-    let field = wait_for(browser, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn press(browser: &Chromium, css: &str) {
-    wait_for(browser, css).await.click().await.unwrap();
-}
-
-/// Waits until the page's `h1` says `expected`.
-async fn wait_for_title(browser: &Chromium, expected: &str) {
-    let deadline = std::time::Instant::now() + super::WAIT;
-    loop {
-        let title = match browser.find(Locator::Css("h1")).await {
-            Ok(h1) => h1.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if title.contains(expected) {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not at « {expected} » but « {title} »: {}",
-            browser.source().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn sign_in(browser: &Chromium, op: &TestOp, login: &str, password: &str, suite: &str) {
-    browser
-        .goto(&op.url(&format!("/gestion?suite={suite}")))
-        .await
-        .unwrap();
-    type_into(browser, "#login", login).await;
-    type_into(browser, "#password", password).await;
-    press(browser, "form button[type=submit]").await;
-}
-
-async fn present_code(browser: &Chromium, code: &str) {
-    type_into(browser, "#code", code).await;
-    press(browser, "main form button[type=submit]").await;
-}
-
-async fn sign_out(browser: &Chromium) {
-    press(browser, "header form button[type=submit]").await;
-    wait_for_title(browser, "Connexion à l'espace de gestion").await;
-}
-
-fn code_now(op: &TestOp, who: &TestStaff) -> String {
-    who.code(op)
-}
 
 async fn a_head_delegates_to_a_new_secretary_who_enrols_her_second_factor_and_the_journal_shows_it(
     backend: Backend,
@@ -98,7 +44,7 @@ async fn a_head_delegates_to_a_new_secretary_who_enrols_her_second_factor_and_th
     browser.goto(&op.url(&delegations)).await.unwrap();
     wait_for_title(&browser, "Saisissez votre code OTP").await;
     axe::assert_no_violations(&browser, "back-office: the step-up").await;
-    present_code(&browser, &code_now(&op, &head)).await;
+    present_code(&browser, &head.code(&op)).await;
     wait_for_title(&browser, "Délégations").await;
     assert_eq!(browser.current_url().await.unwrap().path(), delegations);
     axe::assert_no_violations(&browser, "back-office: the delegations page").await;
@@ -177,7 +123,7 @@ async fn a_head_delegates_to_a_new_secretary_who_enrols_her_second_factor_and_th
     let journal = format!("/gestion/etablissements/{COLLEGE}/journal");
     sign_in(&browser, &op, &head.staff.login, &head.password, &journal).await;
     wait_for_title(&browser, "Saisissez votre code OTP").await;
-    present_code(&browser, &code_now(&op, &head)).await;
+    present_code(&browser, &head.code(&op)).await;
     wait_for_title(&browser, "Journal de l'établissement").await;
     let events = wait_for(&browser, "#evenements")
         .await
@@ -215,7 +161,7 @@ async fn the_staff_page_and_a_refused_form_pass_axe(backend: Backend) {
     )
     .await;
     wait_for_title(&browser, "Saisissez votre code OTP").await;
-    present_code(&browser, &code_now(&op, &operator)).await;
+    present_code(&browser, &operator.code(&op)).await;
     wait_for_title(&browser, "Personnels de la gestion").await;
     axe::assert_no_violations(&browser, "back-office: the staff page").await;
     // A head without an UAI: refused on the field.

@@ -5,15 +5,15 @@
 //! without the second factor is sent to it for the candidates, and with it sees the guardian's page and its contact form in
 //! error. Every page passes axe-core's WCAG 2.1 A/AA rules.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
 
 use super::chromium::Chromium;
-use super::common::staff::{self, TestStaff};
-use super::common::{siecle_generated, Backend, TestOp};
+use super::common::staff;
+use super::common::{pdf, siecle_generated, Backend, TestOp};
+use super::gestion::{downloaded, downloads_to, sign_in, wait_for_title};
 use super::{axe, click, wait_for, WAIT};
 use educonnect::accounts::{AccountState, Profile};
 use educonnect::staff::RoleKind;
@@ -22,107 +22,6 @@ crate::on_both_backends!(
     a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardians,
     a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes_axe,
 );
-
-/// chromedriver's `goog/cdp/execute`: a DevTools command in the session's browser.
-#[derive(Debug)]
-struct Cdp {
-    command: &'static str,
-    params: serde_json::Value,
-}
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
-        let body = serde_json::json!({ "cmd": self.command, "params": self.params });
-        (axum::http::Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Downloads go to `dir`, without asking.
-async fn downloads_to(browser: &Chromium, dir: &Path) {
-    browser
-        .issue_cmd(Cdp {
-            command: "Browser.setDownloadBehavior",
-            params: serde_json::json!({
-                "behavior": "allow",
-                "downloadPath": dir.display().to_string(),
-            }),
-        })
-        .await
-        .expect("downloads allowed");
-}
-
-/// The first file downloaded into `dir`, once complete.
-async fn downloaded(dir: &Path) -> PathBuf {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let done = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "pdf"));
-        if let Some(done) = done {
-            return done;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no download in {}",
-            dir.display()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The text of a PDF, as `pdftotext` (poppler-utils) reads it, words one space apart.
-fn pdf_text(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("courriers.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = std::process::Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-async fn sign_in(browser: &Chromium, op: &TestOp, who: &TestStaff) {
-    browser.goto(&op.url("/gestion")).await.unwrap();
-    wait_for(browser, "#login")
-        .await
-        .send_keys(&who.staff.login)
-        .await
-        .unwrap();
-    wait_for(browser, "#password")
-        .await
-        .send_keys(&who.password)
-        .await
-        .unwrap();
-    click(browser, "form button[type=submit]").await;
-    wait_for(browser, "main h1").await;
-    assert_eq!(
-        browser.current_url().await.unwrap().path(),
-        "/gestion/accueil"
-    );
-}
-
-async fn text_of(browser: &Chromium, css: &str) -> String {
-    wait_for(browser, css).await.text().await.unwrap()
-}
 
 async fn a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardians(
     backend: Backend,
@@ -168,7 +67,15 @@ async fn a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardian
     browser.goto(&op.url("/gestion")).await.unwrap();
     wait_for(&browser, "#login").await;
     axe::assert_no_violations(&browser, "the back-office sign-in").await;
-    sign_in(&browser, &op, &secretary).await;
+    sign_in(
+        &browser,
+        &op,
+        &secretary.staff.login,
+        &secretary.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{uai}")))
         .await
@@ -182,7 +89,11 @@ async fn a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardian
     let link = format!("#activation-classes a[href*='classe={class}&']");
     click(&browser, &link).await;
     wait_for(&browser, "#comptes").await;
-    let shown = text_of(&browser, "#nombre-comptes").await;
+    let shown = wait_for(&browser, "#nombre-comptes")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         shown.starts_with(&format!("{} compte(s)", waiting.len())),
         "{shown}"
@@ -193,8 +104,8 @@ async fn a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardian
     }
     click(&browser, "#reinitialiser").await;
     click(&browser, "#notifier-bouton").await;
-    let pdf = std::fs::read(downloaded(downloads.path()).await).unwrap();
-    let text = pdf_text(&pdf);
+    let pdf = std::fs::read(downloaded(downloads.path(), &[]).await).unwrap();
+    let text = pdf::text(&pdf);
     for target in waiting {
         assert!(text.contains(&target.account.login), "{text}");
         let stored = op
@@ -285,7 +196,15 @@ async fn a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes
         .unwrap()
         .account;
     let browser = Chromium::start().await;
-    sign_in(&browser, &op, &head).await;
+    sign_in(
+        &browser,
+        &op,
+        &head.staff.login,
+        &head.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{uai}")))
         .await
@@ -298,8 +217,11 @@ async fn a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes
         .unwrap();
     click(&browser, "form button[type=submit]").await;
     wait_for(&browser, "#rapprochements table, #rapprochements p").await;
-    assert!(text_of(&browser, "#rapprochements")
+    assert!(wait_for(&browser, "#rapprochements")
         .await
+        .text()
+        .await
+        .unwrap()
         .contains("Aucun rapprochement"));
     axe::assert_no_violations(&browser, "the dashboard with the second factor").await;
     browser
@@ -327,7 +249,11 @@ async fn a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes
     click(&browser, "#corriger-coordonnees button").await;
     wait_for(&browser, "#fait").await;
     assert_eq!(
-        text_of(&browser, "#courriel-siecle").await,
+        wait_for(&browser, "#courriel-siecle")
+            .await
+            .text()
+            .await
+            .unwrap(),
         "claire.martin@exemple.fr"
     );
     axe::assert_no_violations(&browser, "the account page after a correction").await;
@@ -354,7 +280,7 @@ async fn a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes
         "#eleves form[action$='/code-rattachement'] button",
     )
     .await;
-    let code = text_of(&browser, "#code").await;
+    let code = wait_for(&browser, "#code").await.text().await.unwrap();
     assert_eq!(code.len(), 14, "{code}");
     axe::assert_no_violations(&browser, "the attachment code").await;
     assert!(browser

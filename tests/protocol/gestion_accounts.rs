@@ -4,7 +4,6 @@
 //! action recorded in the audit trail. The authorization matrix is `gestion_accounts_rights`.
 
 use std::path::Path;
-use std::process::Command;
 
 use educonnect::accounts::{throttle, Account, AccountState, Profile};
 use educonnect::establishments::model::NotificationTarget;
@@ -125,24 +124,6 @@ pub(crate) async fn signed_in<'a>(op: &'a TestOp, who: &TestStaff, strong: bool)
         gestion.sign_in(who).await;
     }
     gestion
-}
-
-/// The text of a PDF, as `pdftotext` reads it (poppler-utils), words one space apart.
-pub(crate) fn pdf_text(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("courriers.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let output = Command::new("pdftotext")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Posts a form with the CSRF token of the home page and keeps the raw answer (a download).
@@ -523,7 +504,7 @@ async fn a_delegate_prints_letters_for_the_pupils_not_activated_and_nothing_of_g
         response.headers()["content-disposition"],
         format!("attachment; filename=\"courriers-{uai}.pdf\"").as_str()
     );
-    let text = pdf_text(&response.bytes().await.unwrap());
+    let text = crate::common::pdf::text(&response.bytes().await.unwrap());
     for target in &waiting {
         assert!(
             text.contains(&target.account.login),
@@ -1048,7 +1029,7 @@ async fn troubleshooting_finds_a_pupil_and_issues_a_letter_and_an_attachment_cod
         response.headers()["content-disposition"],
         format!("attachment; filename=\"courrier-{}.pdf\"", clement.login).as_str()
     );
-    let text = pdf_text(&response.bytes().await.unwrap());
+    let text = crate::common::pdf::text(&response.bytes().await.unwrap());
     assert!(
         text.contains(&clement.login) && text.contains("Clément"),
         "{text}"
@@ -1126,7 +1107,7 @@ async fn the_identifiers_page_downloads_each_file_and_records_it(backend: Backen
     )
     .await;
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    assert!(!pdf_text(&pdf.bytes().await.unwrap()).contains(&clement.login));
+    assert!(!crate::common::pdf::text(&pdf.bytes().await.unwrap()).contains(&clement.login));
     let recorded = op
         .app
         .durable
