@@ -84,7 +84,7 @@ fn print_welcome(app: &App) {
         }
         println!(
             "  back-office: {issuer}/gestion, password {} for every login, the second factor's \
-             code on {issuer}/demo (demo TOTP secret {})",
+             code now on {issuer}/demo/gestion (demo TOTP secret {})",
             educonnect::demo::DEMO_STAFF_PASSWORD,
             educonnect::demo::DEMO_TOTP_SECRET_BASE32
         );
