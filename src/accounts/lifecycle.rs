@@ -184,14 +184,30 @@ impl NewPassword {
         password: Secret,
         account: &Account,
     ) -> Result<NewPassword, PasswordPolicyError> {
+        Self::for_person(
+            password,
+            &account.login,
+            &account.given_name,
+            &account.family_name,
+        )
+    }
+
+    /// [`NewPassword::parse`], and neither the login (nor its stem) nor a name part of 3 or
+    /// more letters: for an account, or a back-office staff member.
+    pub fn for_person(
+        password: Secret,
+        login: &str,
+        given_name: &str,
+        family_name: &str,
+    ) -> Result<NewPassword, PasswordPolicyError> {
         let parsed = Self::parse(password)?;
         let typed = folded(parsed.0.expose());
-        let login = folded(&account.login);
+        let login = folded(login);
         let stem: String = login.chars().filter(char::is_ascii_alphabetic).collect();
         if typed.contains(&login) || (stem.len() >= 4 && typed.contains(&stem)) {
             return Err(PasswordPolicyError::ContainsLogin);
         }
-        let names = format!("{} {}", account.given_name, account.family_name);
+        let names = format!("{given_name} {family_name}");
         let in_password = names
             .split(|c: char| c.is_whitespace() || c == '-' || c == '\'')
             .map(folded)

@@ -47,6 +47,8 @@ pub enum Action {
     StaffRead,
     /// An account's page (what a refusal names as attempted).
     AccountRead,
+    /// A staff member changed their own password.
+    StaffPasswordChanged,
 }
 
 impl Action {
@@ -86,6 +88,7 @@ impl Action {
             Action::JournalRead => "journal.read",
             Action::StaffRead => "staff.read",
             Action::AccountRead => "account.read",
+            Action::StaffPasswordChanged => "staff.password_changed",
         }
     }
 
@@ -125,6 +128,7 @@ impl Action {
             "delegations.read" => "Consultation des délégations",
             "journal.read" => "Consultation du journal",
             "account.read" => "Consultation d'un compte",
+            "staff.password_changed" => "Mot de passe de gestion changé",
             "staff.read" => "Consultation des personnels",
             _ => "Autre",
         }

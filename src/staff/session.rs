@@ -43,6 +43,11 @@ fn key(sid: &str) -> String {
     format!("staff-session:{{{sid}}}")
 }
 
+/// The ids of a staff member's sessions started within the lifetime (some may have ended).
+fn staff_sessions_key(staff_id: &str) -> String {
+    format!("staff-sessions:{{{staff_id}}}")
+}
+
 /// How long the stored session lives from `now_ms`: the idle timeout, never past the absolute
 /// lifetime.
 fn ttl(app: &App, session: &StaffSession, now_ms: i64) -> Option<Duration> {
@@ -91,6 +96,13 @@ async fn renewed(app: &App, mut session: StaffSession) -> anyhow::Result<(StaffS
     session.secret_digest = secret.digest();
     session.last_seen_ms = app.now_ms();
     store(app, &session).await?;
+    app.ephemeral
+        .set_add(
+            &staff_sessions_key(&session.staff_id),
+            &sid,
+            Duration::from_secs(app.config.backoffice.lifetime_seconds),
+        )
+        .await?;
     Ok((
         session,
         Secret::from_presented(&format!("{sid}.{}", secret.expose())),
@@ -130,4 +142,18 @@ pub async fn from_cookie(app: &App, cookie: &str) -> anyhow::Result<Option<Staff
 
 pub async fn end(app: &App, sid: &str) -> anyhow::Result<()> {
     app.ephemeral.delete(&key(sid)).await
+}
+
+/// Ends every session of the staff member but `keep` (the one that changed the password).
+pub async fn end_others(app: &App, staff_id: &str, keep: &str) -> anyhow::Result<()> {
+    for sid in app
+        .ephemeral
+        .set_members(&staff_sessions_key(staff_id))
+        .await?
+    {
+        if sid != keep {
+            end(app, &sid).await?;
+        }
+    }
+    Ok(())
 }

@@ -219,3 +219,80 @@ async fn code_event(app: &App, staff: &Staff, address: &str, action: Action, out
     .from_address(Some(address));
     audit::record(&*app.durable, event).await
 }
+
+/// Why a staff member's new password was not taken (nothing written).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("Le mot de passe actuel est incorrect.")]
+    WrongCurrent,
+    #[error("Trop de tentatives. Réessayez dans quelques minutes.")]
+    Throttled,
+    #[error("Les deux saisies du nouveau mot de passe diffèrent.")]
+    Mismatch,
+    #[error("Le nouveau mot de passe doit être différent de l'actuel.")]
+    Unchanged,
+    /// The password policy's rule, in French.
+    #[error("{0}")]
+    Policy(String),
+}
+
+/// A staff member replaces their password (the initial one handed over at their creation, or
+/// any later one): the current one is checked like a sign-in (throttled, counted first), the
+/// new one follows the password policy (`NewPassword::for_person`), typed twice. The staff
+/// member's other sessions end; `session` stays.
+pub async fn change_password(
+    app: &App,
+    staff: &Staff,
+    session: &StaffSession,
+    current: &Secret,
+    new: Secret,
+    confirm: &Secret,
+    address: &str,
+) -> anyhow::Result<Result<(), PasswordChangeError>> {
+    if new.expose() != confirm.expose() {
+        return Ok(Err(PasswordChangeError::Mismatch));
+    }
+    if new.expose() == current.expose() {
+        return Ok(Err(PasswordChangeError::Unchanged));
+    }
+    let new = match crate::accounts::lifecycle::NewPassword::for_person(
+        new,
+        &staff.login,
+        &staff.given_name,
+        &staff.family_name,
+    ) {
+        Ok(new) => new,
+        Err(rule) => return Ok(Err(PasswordChangeError::Policy(rule.to_string()))),
+    };
+    let key = throttle_key(&staff.login);
+    let config = &app.config.throttle;
+    let counters = throttle::login(config, &key, address);
+    let Some(attempt) = throttle::begin(&*app.ephemeral, config, counters).await? else {
+        return Ok(Err(PasswordChangeError::Throttled));
+    };
+    let stored = app.durable.staff_credentials(&staff.login).await?;
+    let verification = app
+        .passwords
+        .verify(current, stored.as_ref().map(|c| c.password_hash.as_str()))
+        .await?;
+    if !verification.ok {
+        attempt.failed();
+        return Ok(Err(PasswordChangeError::WrongCurrent));
+    }
+    attempt.passed(&*app.ephemeral).await?;
+    let hash = app.passwords.hash(new.expose()).await?;
+    app.durable
+        .set_staff_password(&staff.id, &hash, app.now_ms())
+        .await?;
+    session::end_others(app, &staff.id, &session.sid).await?;
+    let event = Event::new(
+        &format!("staff:{}", staff.login),
+        Action::StaffPasswordChanged,
+        Outcome::Ok,
+        app.now_ms(),
+    )
+    .on(format!("staff:{}", staff.id))
+    .from_address(Some(address));
+    audit::record(&*app.durable, event).await;
+    Ok(Ok(()))
+}

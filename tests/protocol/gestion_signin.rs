@@ -18,6 +18,7 @@ crate::on_both_backends!(
     a_session_ends_when_idle_and_after_its_lifetime,
     sign_out_ends_the_session_and_forms_need_their_csrf_token,
     an_account_cannot_sign_in_to_the_back_office_nor_staff_at_the_login_page,
+    a_staff_member_replaces_the_initial_password,
 );
 
 async fn a_head_enrols_the_second_factor_at_the_first_sign_in_then_steps_up(backend: Backend) {
@@ -326,4 +327,86 @@ async fn an_account_cannot_sign_in_to_the_back_office_nor_staff_at_the_login_pag
         checked,
         educonnect::accounts::credentials::Checked::Wrong { account_id: None }
     ));
+}
+
+async fn a_staff_member_replaces_the_initial_password(backend: Backend) {
+    let op = TestOp::start(backend).await;
+    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
+    let gestion = Gestion::new(&op);
+    gestion.sign_in(&head).await;
+    let page = gestion.get("/gestion/mot-de-passe").await;
+    assert!(page.body.contains("Mon mot de passe"));
+    let initial = head.password.as_str();
+    let change = |current: &str, new: &str, confirm: &str| {
+        let form = [
+            ("current", current),
+            ("password", new),
+            ("confirm", confirm),
+        ];
+        let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        form
+    };
+    // Each refusal says why, and changes nothing.
+    for (form, status, why) in [
+        (
+            change(initial, "Tournesol-Bleu-42", "Tournesol-Bleu-43"),
+            400,
+            "diffèrent",
+        ),
+        (change(initial, "court", "court"), 400, "8"),
+        (
+            change(initial, "Camille-Gestion-42", "Camille-Gestion-42"),
+            400,
+            "nom",
+        ),
+        (
+            change("Pas-Le-Bon-42", "Tournesol-Bleu-42", "Tournesol-Bleu-42"),
+            401,
+            "actuel est incorrect",
+        ),
+    ] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = gestion
+            .post_from("/gestion/mot-de-passe", "/gestion/mot-de-passe", &form)
+            .await;
+        assert_eq!(page.status, status, "{why}: {}", page.body);
+        assert!(page.body.contains(why), "{why}: {}", page.body);
+    }
+    let other = Gestion::new(&op);
+    other.sign_in(&head).await;
+    let form = change(initial, "Tournesol-Bleu-42", "Tournesol-Bleu-42");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = gestion
+        .post_from("/gestion/mot-de-passe", "/gestion/mot-de-passe", &form)
+        .await;
+    assert!(
+        page.body.contains("Votre mot de passe est changé"),
+        "{}",
+        page.body
+    );
+    // The other session ended; this one goes on.
+    assert_eq!(other.get("/gestion/accueil").await.path, "/gestion");
+    assert_eq!(
+        gestion.get("/gestion/accueil").await.path,
+        "/gestion/accueil"
+    );
+    // The initial password no longer signs in; the new one does.
+    assert_eq!(Gestion::new(&op).sign_in_password(&head).await.status, 401);
+    let renewed = staff::TestStaff {
+        staff: head.staff.clone(),
+        password: "Tournesol-Bleu-42".into(),
+        totp: head.totp.clone(),
+    };
+    Gestion::new(&op).sign_in(&renewed).await;
+    let events = op
+        .app
+        .durable
+        .events(&educonnect::store::AuditQuery {
+            subject: Some(format!("staff:{}", head.staff.id)),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.action == "staff.password_changed"));
 }

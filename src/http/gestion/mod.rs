@@ -21,6 +21,7 @@ mod home;
 mod identifiers;
 mod journal;
 mod notifying;
+mod password;
 mod place;
 mod signed;
 mod signin;
@@ -47,7 +48,8 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .merge(accounts::routes())
         .merge(account_actions::routes())
         .merge(troubleshooting::routes())
-        .merge(identifiers::routes());
+        .merge(identifiers::routes())
+        .merge(password::routes());
     Router::new()
         .route("/gestion", get(signin::page))
         .route("/gestion/connexion", post(signin::submit))
