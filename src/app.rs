@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Redacted};
 use crate::outbox::smtp::SmtpMailer;
 use crate::outbox::worker::Worker;
 use crate::outbox::Mailer;
@@ -56,7 +56,10 @@ impl App {
                     .await?,
             )
         };
-        let kek = Kek::load_or_create(config.key_encryption_key.as_deref(), &config.keys_dir)?;
+        let kek = Kek::load_or_create(
+            config.key_encryption_key.as_ref().map(Redacted::expose),
+            &config.keys_dir,
+        )?;
         let keys = KeyRing::load(durable.clone(), kek, clock.clone()).await?;
         let created = keys.ensure_signing_keys().await?;
         for kid in created {

@@ -12,6 +12,24 @@ use url::Url;
 mod backoffice;
 pub use backoffice::BackofficeConfig;
 
+/// A secret of the configuration: read and written as its text, shown by `Debug` as
+/// `<redacted>` (a configuration printed in a log never carries it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl Redacted {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The whole configuration of one replica.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -37,7 +55,7 @@ pub struct Config {
     /// Where the key-encryption key is kept when `EDUCONNECT_KEY_ENCRYPTION_KEY` is not set.
     pub keys_dir: PathBuf,
     /// Key-encryption key (base64url of 32 bytes); takes precedence over `keys_dir/kek`.
-    pub key_encryption_key: Option<String>,
+    pub key_encryption_key: Option<Redacted>,
     /// Seed the demo establishment, accounts and relying party at start-up.
     /// Unset: only in the embedded default.
     pub demo: Option<bool>,
@@ -674,6 +692,17 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("go together"));
+    }
+
+    #[test]
+    fn the_key_encryption_key_is_redacted_in_debug() {
+        let config = Config {
+            key_encryption_key: Some(Redacted("c2VjcmV0LWtleS1lbmNyeXB0aW9uLWtleQ".into())),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]
