@@ -156,9 +156,9 @@ impl AccountStore for SqlStore {
 }
 
 impl SqlStore {
-    /// `sql` sets one column of account `id` to `value` (`$1`) and `updated_at` (`$2`): a write
-    /// of given values, so retried after a connection failure.
-    async fn set_column(
+    /// `sql` sets one column of row `id` (`$3`: an account, a staff member) to `value` (`$1`)
+    /// and `updated_at` (`$2`): a write of given values, so retried after a connection failure.
+    pub(super) async fn set_column(
         &self,
         sql: &'static str,
         id: &str,

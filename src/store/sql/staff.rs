@@ -56,26 +56,6 @@ fn role_from(row: &AnyRow) -> anyhow::Result<Role> {
     })
 }
 
-impl SqlStore {
-    async fn update_staff(
-        &self,
-        sql: &str,
-        id: &str,
-        value: &str,
-        now_ms: i64,
-    ) -> anyhow::Result<()> {
-        self.retry(|| {
-            sqlx::query(sql)
-                .bind(value)
-                .bind(now_ms)
-                .bind(id)
-                .execute(&self.pool)
-        })
-        .await?;
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl StaffStore for SqlStore {
     async fn insert_staff(&self, s: &Staff, password_hash: &str) -> Result<(), InsertStaffError> {
@@ -171,7 +151,7 @@ impl StaffStore for SqlStore {
 
     async fn set_staff_password(&self, id: &str, hash: &str, now_ms: i64) -> anyhow::Result<()> {
         let sql = "UPDATE staff SET password_hash = $1, updated_at = $2 WHERE id = $3";
-        self.update_staff(sql, id, hash, now_ms).await
+        self.set_column(sql, id, hash, now_ms).await
     }
 
     async fn set_staff_state(
@@ -181,7 +161,7 @@ impl StaffStore for SqlStore {
         now_ms: i64,
     ) -> anyhow::Result<()> {
         let sql = "UPDATE staff SET state = $1, updated_at = $2 WHERE id = $3";
-        self.update_staff(sql, id, state.as_str(), now_ms).await
+        self.set_column(sql, id, state.as_str(), now_ms).await
     }
 
     async fn insert_role(&self, r: &Role) -> anyhow::Result<()> {
