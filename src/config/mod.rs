@@ -9,8 +9,14 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod accounts;
 mod backoffice;
+mod outbox;
+mod tokens;
+pub use accounts::{CodeConfig, PasswordConfig, ThrottleConfig};
 pub use backoffice::BackofficeConfig;
+pub use outbox::{OutboxConfig, SmtpConfig};
+pub use tokens::{SessionConfig, TokenConfig};
 
 /// A secret of the configuration: read and written as its text, shown by `Debug` as
 /// `<redacted>` (a configuration printed in a log never carries it).
@@ -81,76 +87,6 @@ pub struct Config {
     pub backoffice: BackofficeConfig,
 }
 
-/// Single-use codes sent to a person (`accounts::one_time`): the six digits confirming an
-/// e-mail address.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CodeConfig {
-    /// How long a code can be used.
-    pub ttl_seconds: u64,
-    /// Tries of one code; then it is gone and a new one must be asked for.
-    pub attempts_per_code: u64,
-    /// Codes one account may be sent in an hour (what an address can be made to receive).
-    pub sends_per_hour: u64,
-}
-
-impl Default for CodeConfig {
-    fn default() -> Self {
-        CodeConfig {
-            ttl_seconds: 600,
-            attempts_per_code: 5,
-            sends_per_hour: 5,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TokenConfig {
-    pub authorization_code_seconds: u64,
-    pub access_token_seconds: u64,
-    pub id_token_seconds: u64,
-    pub refresh_token_seconds: u64,
-    /// A rotated refresh token presented again within this window is treated as a lost response
-    /// instead of a theft (0 disables the window).
-    pub refresh_reuse_grace_seconds: u64,
-    pub logout_token_seconds: u64,
-    /// How long a login or consent transaction (the page between authorize and redirect) lives.
-    pub login_transaction_seconds: u64,
-    /// Login and consent transactions one client address may start per minute.
-    pub transactions_per_address_per_minute: u64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SessionConfig {
-    pub lifetime_seconds: u64,
-    pub cookie_name: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PasswordConfig {
-    pub argon2_memory_kib: u32,
-    pub argon2_iterations: u32,
-    pub argon2_parallelism: u32,
-    /// Hashes computed at once; more logins wait in line. 0: the number of CPUs.
-    pub max_concurrent_hashes: usize,
-    /// How long a notification letter's temporary password stays valid (about three months).
-    pub temporary_password_days: u64,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ThrottleConfig {
-    pub window_seconds: u64,
-    pub failures_per_account: u64,
-    pub failures_per_address: u64,
-    /// How long a browser that logged in to an account keeps its own failure counter for it
-    /// (ADR 0008); 0 disables trusted browsers.
-    pub trusted_device_days: u64,
-}
-
 /// The administration API (`/admin/...`): Siècle imports, establishment notices.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -165,158 +101,6 @@ pub struct AdminConfig {
     /// How long one Siècle upload may take once admitted (its body, read and write), in
     /// seconds; past it the upload is interrupted (503) and writes nothing.
     pub import_deadline_seconds: f64,
-}
-
-/// The SMTP server the outbox worker delivers e-mail through. No `url`: nothing is sent (the
-/// embedded default keeps messages in the outbox, for the demo page; `serve` refuses to start
-/// on PostgreSQL without one).
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SmtpConfig {
-    /// `smtp://host:port` (plain), `smtp://host:port?tls=required` (STARTTLS, refused if the
-    /// server does not offer it), `smtp://host:port?tls=opportunistic` (STARTTLS when offered),
-    /// `smtps://host:port` (TLS from the first byte). Empty: no SMTP server.
-    pub url: String,
-    /// The `From` address of every e-mail.
-    pub from_address: String,
-    /// The `From` display name.
-    pub from_name: String,
-    /// SMTP authentication (both or neither); kept out of the URL so the URL can be logged.
-    pub username: Option<String>,
-    pub password: Option<String>,
-    /// Connecting, and each command, time out after this many seconds.
-    pub timeout_seconds: u64,
-}
-
-/// The outbox worker: how often it looks for due messages, how many it sends in a pass, and
-/// how it retries.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OutboxConfig {
-    /// Seconds between two delivery passes.
-    pub poll_seconds: u64,
-    /// Messages sent in one pass at most (the lock is held that long).
-    pub batch_size: u32,
-    /// Attempts before a message is given up (`failed`).
-    pub max_attempts: u32,
-    /// The pause after a first failed attempt; it doubles at each failure...
-    pub backoff_base_seconds: u64,
-    /// ...up to this.
-    pub backoff_max_seconds: u64,
-}
-
-impl std::fmt::Debug for SmtpConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpConfig")
-            .field("url", &self.url)
-            .field("from_address", &self.from_address)
-            .field("from_name", &self.from_name)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("timeout_seconds", &self.timeout_seconds)
-            .finish()
-    }
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            url: String::new(),
-            from_address: String::new(),
-            from_name: "EduConnect".into(),
-            username: None,
-            password: None,
-            timeout_seconds: 30,
-        }
-    }
-}
-
-impl Default for OutboxConfig {
-    fn default() -> Self {
-        // 30 s, 1 min, 2 min ... capped at an hour: ten attempts span about four hours, long
-        // enough for an SMTP relay's maintenance, short enough that a letter's e-mail is news.
-        OutboxConfig {
-            poll_seconds: 5,
-            batch_size: 50,
-            max_attempts: 10,
-            backoff_base_seconds: 30,
-            backoff_max_seconds: 3600,
-        }
-    }
-}
-
-impl SmtpConfig {
-    pub fn is_configured(&self) -> bool {
-        !self.url.is_empty()
-    }
-
-    /// The URL's form, the sender and the credentials (both or neither).
-    fn validate(&self) -> Result<(), ConfigError> {
-        if !self.is_configured() {
-            return Ok(());
-        }
-        let url = Url::parse(&self.url).map_err(|e| ConfigError(format!("smtp.url: {e}")))?;
-        if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none() {
-            return Err(ConfigError(
-                "smtp.url must be smtp://host:port or smtps://host:port".into(),
-            ));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(ConfigError(
-                "smtp.url must not carry credentials: set smtp.username and smtp.password".into(),
-            ));
-        }
-        let tls: Vec<_> = url.query_pairs().collect();
-        let tls_ok = match (url.scheme(), tls.as_slice()) {
-            (_, []) => true,
-            ("smtp", [(k, v)]) => k == "tls" && (v == "required" || v == "opportunistic"),
-            _ => false,
-        };
-        if !tls_ok {
-            return Err(ConfigError(
-                "smtp.url: the only query accepted is ?tls=required or ?tls=opportunistic, on smtp://"
-                    .into(),
-            ));
-        }
-        if self.from_address.parse::<lettre::Address>().is_err() {
-            return Err(ConfigError(format!(
-                "smtp.from_address must be an e-mail address (the From of every message), not {:?}",
-                self.from_address
-            )));
-        }
-        if self.username.is_some() != self.password.is_some() {
-            return Err(ConfigError(
-                "smtp.username and smtp.password go together".into(),
-            ));
-        }
-        if self.timeout_seconds == 0 {
-            return Err(ConfigError(
-                "smtp.timeout_seconds must be at least 1".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl OutboxConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
-        for (name, value) in [
-            ("outbox.poll_seconds", self.poll_seconds),
-            ("outbox.batch_size", u64::from(self.batch_size)),
-            ("outbox.max_attempts", u64::from(self.max_attempts)),
-            ("outbox.backoff_base_seconds", self.backoff_base_seconds),
-        ] {
-            if value == 0 {
-                return Err(ConfigError(format!("{name} must be greater than 0")));
-            }
-        }
-        if self.backoff_max_seconds < self.backoff_base_seconds {
-            return Err(ConfigError(
-                "outbox.backoff_max_seconds must be at least outbox.backoff_base_seconds".into(),
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Default for Config {
@@ -360,56 +144,6 @@ impl Default for AdminConfig {
             max_concurrent_imports: 2,
             // A 5,000-pupil establishment is read in under a second and written in seconds.
             import_deadline_seconds: 120.0,
-        }
-    }
-}
-
-impl Default for TokenConfig {
-    fn default() -> Self {
-        TokenConfig {
-            authorization_code_seconds: 60,
-            access_token_seconds: 600,
-            id_token_seconds: 600,
-            refresh_token_seconds: 30 * 24 * 3600,
-            refresh_reuse_grace_seconds: 0,
-            logout_token_seconds: 120,
-            login_transaction_seconds: 900,
-            // A school's whole morning arrives from one address: the bound is deliberately high.
-            transactions_per_address_per_minute: 600,
-        }
-    }
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            lifetime_seconds: 8 * 3600,
-            cookie_name: "educonnect_session".into(),
-        }
-    }
-}
-
-impl Default for PasswordConfig {
-    fn default() -> Self {
-        // OWASP password storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
-        PasswordConfig {
-            argon2_memory_kib: 19 * 1024,
-            argon2_iterations: 2,
-            argon2_parallelism: 1,
-            max_concurrent_hashes: 0,
-            temporary_password_days: 92,
-        }
-    }
-}
-
-impl Default for ThrottleConfig {
-    fn default() -> Self {
-        // Whole schools share one public address: the per-address bound is deliberately high.
-        ThrottleConfig {
-            window_seconds: 900,
-            failures_per_account: 5,
-            failures_per_address: 200,
-            trusted_device_days: 30,
         }
     }
 }
