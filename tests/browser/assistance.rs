@@ -7,7 +7,7 @@ use fantoccini::Locator;
 use super::chromium::Chromium;
 use super::common::staff;
 use super::common::Backend;
-use super::gestion::{choose, sign_in, type_into, wait_for_text, wait_for_title};
+use super::gestion::{choose, sign_in_as, type_into, wait_for_text};
 use super::{axe, click, demo_op, wait_for};
 use educonnect::accounts::Profile;
 use educonnect::staff::directory::RoleRequest;
@@ -49,15 +49,7 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     let browser = Chromium::start().await;
 
     // The head: the establishment's requests (none yet) and the form.
-    sign_in(
-        &browser,
-        &op,
-        &head.staff.login,
-        &head.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &head).await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{COLLEGE}/assistance")))
         .await
@@ -114,15 +106,7 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     axe::assert_no_violations(&browser, "the establishment's assistance requests").await;
 
     // The Lyon agent: the queue, the request, a comment, then closing it.
-    sign_in(
-        &browser,
-        &op,
-        &lyon.staff.login,
-        &lyon.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &lyon).await;
     click(&browser, "a[href='/gestion/assistance']").await;
     wait_for_text(&browser, "#demandes", &id).await;
     axe::assert_no_violations(&browser, "the assistance queue").await;
@@ -151,15 +135,7 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
     );
 
     // The head reads the answer.
-    sign_in(
-        &browser,
-        &op,
-        &head.staff.login,
-        &head.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &head).await;
     browser
         .goto(&op.url(&format!("/gestion/assistance/{id}")))
         .await
@@ -172,15 +148,7 @@ async fn a_head_files_a_request_the_lyon_agent_comments_and_closes_it_and_every_
         .is_empty());
 
     // An operator's form, for a guardian who called.
-    sign_in(
-        &browser,
-        &op,
-        &operator.staff.login,
-        &operator.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &operator).await;
     browser
         .goto(&op.url("/gestion/assistance/nouvelle"))
         .await

@@ -12,7 +12,9 @@ use educonnect::staff::{totp, RoleKind};
 use super::chromium::Chromium;
 use super::common::staff;
 use super::common::{Backend, TestOp};
-use super::gestion::{present_code, press, sign_in, sign_out, type_into, wait_for_title};
+use super::gestion::{
+    present_code, press, sign_in, sign_in_as, sign_out, type_into, wait_for_title,
+};
 use super::{axe, wait_for};
 
 const COLLEGE: &str = "0699990J";
@@ -31,15 +33,7 @@ async fn a_head_delegates_to_a_new_secretary_who_enrols_her_second_factor_and_th
     let delegations = format!("/gestion/etablissements/{COLLEGE}/delegations");
 
     // Password first; Délégations asks for the OTP code, then opens.
-    sign_in(
-        &browser,
-        &op,
-        &head.staff.login,
-        &head.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &head).await;
     axe::assert_no_violations(&browser, "back-office: the home page").await;
     browser.goto(&op.url(&delegations)).await.unwrap();
     wait_for_title(&browser, "Saisissez votre code OTP").await;

@@ -8,6 +8,7 @@ use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Locator;
 
 use super::chromium::Chromium;
+use super::common::staff::TestStaff;
 use super::common::TestOp;
 use super::{wait_for, WAIT};
 
@@ -71,6 +72,19 @@ pub async fn sign_in(browser: &Chromium, op: &TestOp, login: &str, password: &st
         "form[action='/gestion/connexion'] button[type=submit]",
     )
     .await;
+}
+
+/// Signs in afresh with the password of a staff member made by the test, to the home page.
+pub async fn sign_in_as(browser: &Chromium, op: &TestOp, who: &TestStaff) {
+    sign_in(
+        browser,
+        op,
+        &who.staff.login,
+        &who.password,
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(browser, "Bonjour").await;
 }
 
 /// Types the code on the second factor's page.

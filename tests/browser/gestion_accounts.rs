@@ -13,7 +13,7 @@ use fantoccini::Locator;
 use super::chromium::Chromium;
 use super::common::staff;
 use super::common::{pdf, siecle_generated, Backend, TestOp};
-use super::gestion::{downloaded, downloads_to, sign_in, wait_for_title};
+use super::gestion::{downloaded, downloads_to, sign_in_as};
 use super::{axe, click, wait_for, WAIT};
 use educonnect::accounts::{AccountState, Profile};
 use educonnect::staff::RoleKind;
@@ -67,15 +67,7 @@ async fn a_pupils_delegate_prints_the_letters_of_a_class_and_is_refused_guardian
     browser.goto(&op.url("/gestion")).await.unwrap();
     wait_for(&browser, "#login").await;
     axe::assert_no_violations(&browser, "the back-office sign-in").await;
-    sign_in(
-        &browser,
-        &op,
-        &secretary.staff.login,
-        &secretary.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &secretary).await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{uai}")))
         .await
@@ -196,15 +188,7 @@ async fn a_head_with_the_second_factor_corrects_a_guardian_and_every_page_passes
         .unwrap()
         .account;
     let browser = Chromium::start().await;
-    sign_in(
-        &browser,
-        &op,
-        &head.staff.login,
-        &head.password,
-        "/gestion/accueil",
-    )
-    .await;
-    wait_for_title(&browser, "Bonjour").await;
+    sign_in_as(&browser, &op, &head).await;
     browser
         .goto(&op.url(&format!("/gestion/etablissements/{uai}")))
         .await
