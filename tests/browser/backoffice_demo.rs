@@ -9,12 +9,13 @@ use fantoccini::Locator;
 
 use super::chromium::Chromium;
 use super::common::Backend;
-use super::gestion::wait_for_title;
+use super::gestion::{sign_in, wait_for_text, wait_for_title};
 use super::{axe, demo_op, focused_id, press, wait_for};
 
 crate::on_both_backends!(
     a_newcomer_signs_in_as_the_demo_head_with_the_code_of_the_demo_page,
     the_back_office_is_used_with_the_keyboard_alone_and_read_at_200_percent,
+    a_staff_member_replaces_the_password_from_the_header_with_the_keyboard,
 );
 
 async fn a_newcomer_signs_in_as_the_demo_head_with_the_code_of_the_demo_page(backend: Backend) {
@@ -188,5 +189,56 @@ async fn the_back_office_is_used_with_the_keyboard_alone_and_read_at_200_percent
         .unwrap();
     wait_for(&browser, "#activation-classes").await;
     fits_the_window(&browser, "the dashboard").await;
+    browser.close().await;
+}
+
+async fn a_staff_member_replaces_the_password_from_the_header_with_the_keyboard(backend: Backend) {
+    let op = demo_op(backend).await;
+    let browser = Chromium::start().await;
+    let password = educonnect::demo::DEMO_STAFF_PASSWORD;
+    sign_in(&browser, &op, "s.petit", password, "/gestion/accueil").await;
+    wait_for_title(&browser, "Bonjour").await;
+    wait_for(&browser, "a[href='/gestion/mot-de-passe']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_title(&browser, "Mon mot de passe").await;
+    axe::assert_no_violations(&browser, "Mon mot de passe").await;
+
+    // Keyboard only, from the current password's field: Tab over « Afficher » to the new one.
+    let tab = Key::Tab.to_string();
+    let enter = Key::Enter.to_string();
+    wait_for(&browser, "#current").await.click().await.unwrap();
+    press(&browser, &format!("{password}{tab}{tab}")).await;
+    assert_eq!(focused_id(&browser).await.as_deref(), Some("password"));
+    press(
+        &browser,
+        &format!("Tournesol-Bleu-42{tab}{tab}Tournesol-Bleu-43{enter}"),
+    )
+    .await;
+    wait_for_text(&browser, "#erreur-mot-de-passe", "Les deux saisies").await;
+    axe::assert_no_violations(&browser, "Mon mot de passe, refused").await;
+
+    wait_for(&browser, "#current").await.click().await.unwrap();
+    press(
+        &browser,
+        &format!("{password}{tab}{tab}Tournesol-Bleu-42{tab}{tab}Tournesol-Bleu-42{enter}"),
+    )
+    .await;
+    wait_for_text(&browser, "#fait", "Votre mot de passe est changé").await;
+    axe::assert_no_violations(&browser, "Mon mot de passe, done").await;
+    // The new password signs in; the old one no longer does.
+    sign_in(&browser, &op, "s.petit", password, "/gestion/accueil").await;
+    wait_for(&browser, "#erreur-connexion").await;
+    sign_in(
+        &browser,
+        &op,
+        "s.petit",
+        "Tournesol-Bleu-42",
+        "/gestion/accueil",
+    )
+    .await;
+    wait_for_title(&browser, "Bonjour").await;
     browser.close().await;
 }
