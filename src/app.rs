@@ -8,9 +8,10 @@ use anyhow::Context;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{Config, Redacted};
+use crate::outbox::sms_http::HttpSmsGateway;
 use crate::outbox::smtp::SmtpMailer;
 use crate::outbox::worker::Worker;
-use crate::outbox::Mailer;
+use crate::outbox::{Mailer, SmsGateway};
 use crate::store::ephemeral::{MemoryStore, RedisStore};
 use crate::store::sql::SqlStore;
 use crate::store::{DurableStore, EphemeralStore};
@@ -31,6 +32,8 @@ pub struct App {
     pub uploads: crate::provisioning::Uploads,
     /// Where the outbox worker sends e-mail; `None` without `smtp.url` (messages stay queued).
     pub mailer: Option<Arc<dyn Mailer>>,
+    /// Where the outbox worker sends SMS; `None` without `sms.url` (SMS stay queued).
+    pub sms: Option<Arc<dyn SmsGateway>>,
 }
 
 pub type AppState = Arc<App>;
@@ -90,8 +93,14 @@ impl App {
         } else {
             None
         };
+        let sms: Option<Arc<dyn SmsGateway>> = if config.sms.is_configured() {
+            Some(Arc::new(HttpSmsGateway::new(&config.sms)?))
+        } else {
+            None
+        };
         Ok(Arc::new(App {
             mailer,
+            sms,
             uploads,
             clients,
             config,
@@ -122,9 +131,13 @@ impl App {
 
     /// The outbox worker of this replica, when it has somewhere to send.
     pub fn outbox_worker(&self) -> Option<Worker<'_>> {
+        if self.mailer.is_none() && self.sms.is_none() {
+            return None;
+        }
         Some(Worker {
             store: &*self.durable,
-            mailer: self.mailer.as_deref()?,
+            mailer: self.mailer.as_deref(),
+            sms: self.sms.as_deref(),
             kek: self.keys.kek(),
             clock: &*self.clock,
             settings: &self.config.outbox,

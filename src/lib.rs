@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod provisioning;
 pub mod secrets;
+pub mod selfservice;
 pub mod siecle;
 pub mod staff;
 pub mod store;

@@ -59,8 +59,8 @@ pub async fn run(app: AppState) {
     }
 }
 
-/// One outbox delivery pass (`outbox::worker`); `None` when no SMTP server is configured (the
-/// messages stay in the outbox). The pending gauge is updated after it.
+/// One outbox delivery pass (`outbox::worker`); `None` when neither an SMTP server nor an SMS
+/// operator is configured (the messages stay in the outbox). The pending gauge is updated after it.
 pub async fn deliver_once(app: &AppState) -> anyhow::Result<Option<crate::outbox::worker::Pass>> {
     let Some(worker) = app.outbox_worker() else {
         return Ok(None);
@@ -73,10 +73,16 @@ pub async fn deliver_once(app: &AppState) -> anyhow::Result<Option<crate::outbox
 
 /// Runs until `stop` turns true: a delivery pass, then one every `outbox.poll_seconds`. A pass
 /// under way is finished, not interrupted (a message accepted by the server is marked sent);
-/// `serve` waits for it within its grace period. Without an SMTP server it returns at once.
+/// `serve` waits for it within its grace period. Without an SMTP server or an SMS operator it
+/// returns at once.
 pub async fn deliver_outbox(app: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     if app.mailer.is_none() {
-        tracing::info!("no SMTP server (smtp.url): outgoing messages stay in the outbox");
+        tracing::info!("no SMTP server (smtp.url): e-mails stay in the outbox");
+    }
+    if app.sms.is_none() {
+        tracing::info!("no SMS operator (sms.url): SMS stay in the outbox");
+    }
+    if app.mailer.is_none() && app.sms.is_none() {
         return;
     }
     let every = Duration::from_secs(app.config.outbox.poll_seconds);

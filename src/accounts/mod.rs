@@ -4,6 +4,7 @@
 //! in `lifecycle`.
 
 pub mod affiliations;
+pub mod contacts;
 pub mod credentials;
 pub mod devices;
 pub mod lifecycle;
@@ -121,6 +122,9 @@ pub struct Account {
     /// The account's own address, confirmed by a code (`email` is the Siècle record's, for
     /// matching): what the `email` claim and every message about the account use first.
     pub verified_email: Option<String>,
+    /// The account's own mobile number, confirmed by an SMS code (`phone` is the Siècle
+    /// record's, for matching and self-registration): where recovery SMS go.
+    pub verified_phone: Option<String>,
 }
 
 impl Account {
@@ -128,6 +132,11 @@ impl Account {
     /// Siècle gives is for letters of notification, not for codes or security notices).
     pub fn confirmed_address(&self) -> Option<&str> {
         self.verified_email.as_deref()
+    }
+
+    /// Where SMS about the account go: its confirmed mobile number, else none.
+    pub fn confirmed_mobile(&self) -> Option<&str> {
+        self.verified_phone.as_deref()
     }
 }
 
@@ -183,6 +192,7 @@ impl Account {
             updated_at: now_ms,
             password_expires_at: None,
             verified_email: None,
+            verified_phone: None,
         }
     }
 }

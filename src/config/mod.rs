@@ -12,10 +12,12 @@ use url::Url;
 mod accounts;
 mod backoffice;
 mod outbox;
+mod sms;
 mod tokens;
 pub use accounts::{CodeConfig, PasswordConfig, ThrottleConfig};
 pub use backoffice::BackofficeConfig;
 pub use outbox::{OutboxConfig, SmtpConfig};
+pub use sms::{SelfServiceConfig, SmsConfig};
 pub use tokens::{SessionConfig, TokenConfig};
 
 /// A secret of the configuration: read and written as its text, shown by `Debug` as
@@ -84,6 +86,8 @@ pub struct Config {
     pub admin: AdminConfig,
     pub smtp: SmtpConfig,
     pub outbox: OutboxConfig,
+    pub sms: SmsConfig,
+    pub selfservice: SelfServiceConfig,
     pub backoffice: BackofficeConfig,
 }
 
@@ -129,6 +133,8 @@ impl Default for Config {
             admin: AdminConfig::default(),
             smtp: SmtpConfig::default(),
             outbox: OutboxConfig::default(),
+            sms: SmsConfig::default(),
+            selfservice: SelfServiceConfig::default(),
             backoffice: BackofficeConfig::default(),
         }
     }
@@ -304,6 +310,8 @@ impl Config {
         }
         self.smtp.validate()?;
         self.outbox.validate()?;
+        self.sms.validate()?;
+        self.selfservice.validate()?;
         self.backoffice.validate()?;
         Ok(())
     }

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::pages;
 use crate::app::{App, AppState};
 use crate::demo::{DEMO_CLIENT_ID, DEMO_SCOPE};
+use crate::outbox::Message;
 use crate::secrets::random_b64;
 use crate::tokens::jwt;
 
@@ -126,6 +127,8 @@ struct ShownMessage {
     next_attempt: Option<String>,
     last_error: Option<String>,
     text: Option<String>,
+    /// An SMS (no HTML version), rather than an e-mail.
+    sms: bool,
 }
 
 #[derive(Template)]
@@ -133,6 +136,7 @@ struct ShownMessage {
 struct OutboxPage {
     messages: Vec<ShownMessage>,
     smtp: bool,
+    sms: bool,
 }
 
 fn purpose_label(purpose: &str) -> &'static str {
@@ -140,6 +144,9 @@ fn purpose_label(purpose: &str) -> &'static str {
         "notification" => "Notification du compte",
         "email_code" => "Code de confirmation d'adresse",
         "password_changed" => "Mot de passe modifié",
+        "sms_code" => "Code de vérification par SMS",
+        "recovery_link" => "Lien de nouveau mot de passe",
+        "identifier_reminder" => "Rappel de l'identifiant",
         "assistance_filed" => "Nouvelle demande d'assistance",
         "assistance_update" => "Suivi d'une demande d'assistance",
         _ => "Autre",
@@ -188,7 +195,11 @@ async fn outbox(State(app): State<AppState>) -> Response {
                 sent: s.sent_at.map(shown_time),
                 next_attempt: s.next_attempt_at.filter(|_| s.attempts > 0).map(shown_time),
                 last_error: s.last_error,
-                text: o.email.map(|e| e.text),
+                sms: matches!(o.message, Some(Message::Sms(_))),
+                text: o.message.map(|m| match m {
+                    Message::Email(e) => e.text,
+                    Message::Sms(s) => s.text,
+                }),
                 id: s.id,
                 recipient: s.recipient,
                 subject: s.subject,
@@ -198,6 +209,7 @@ async fn outbox(State(app): State<AppState>) -> Response {
     let page = OutboxPage {
         messages,
         smtp: app.mailer.is_some(),
+        sms: app.sms.is_some(),
     };
     let mut response = pages::render(StatusCode::OK, &page);
     response
@@ -215,7 +227,7 @@ async fn outbox_html(State(app): State<AppState>, Path(id): Path<String>) -> Res
         Ok(opened) => opened,
         Err(error) => return super::error::internal_page(error),
     };
-    let Some(email) = opened.and_then(|o| o.email) else {
+    let Some(Message::Email(email)) = opened.and_then(|o| o.message) else {
         return pages::error_page(
             StatusCode::NOT_FOUND,
             "Ce message n'existe pas dans la boîte d'envoi de démonstration.",

@@ -14,3 +14,4 @@ pub mod from_notified;
 pub mod identifiers;
 pub mod letters;
 pub mod run;
+pub mod sms;

@@ -1,7 +1,7 @@
 //! The durable outbox (DESIGN.md, "Outgoing messages"): every message the service sends — a
-//! notification e-mail, an e-mail code, a "password changed" notice; SMS with issue #17 — is a
-//! row of the `outbox` table, written in the same transaction as what caused it, and delivered
-//! later by the outbox worker, which one replica at a time runs. Nothing is sent from a request.
+//! notification e-mail, an e-mail code, a "password changed" notice, an SMS code — is a row of
+//! the `outbox` table, written in the same transaction as what caused it, and delivered later by
+//! the outbox worker, which one replica at a time runs. Nothing is sent from a request.
 //!
 //! A message's body is sealed with the key-encryption key before it is stored (it may carry a
 //! temporary password or a code); its recipient, subject and status stay readable, for the
@@ -9,16 +9,21 @@
 //!
 //! The delivery: `worker.rs` (one pass over the due messages, under the store's delivery lock,
 //! with retries and backoff), `mailer.rs` (the `Mailer` trait the worker sends through),
-//! `smtp.rs` (the production `Mailer`, SMTP through lettre), `status.rs` (an attempt's outcome,
-//! a message's status as shown), `opened.rs` (the last messages opened, for the demo page).
+//! `smtp.rs` (the production `Mailer`, SMTP through lettre), `sms.rs` (the `SmsGateway` trait,
+//! the same for SMS), `sms_http.rs` (the production `SmsGateway`, an SMS operator's HTTP API),
+//! `status.rs` (an attempt's outcome, a message's status as shown), `opened.rs` (the last
+//! messages opened, for the demo page).
 
 pub mod mailer;
 pub mod opened;
+pub mod sms;
+pub mod sms_http;
 pub mod smtp;
 pub mod status;
 pub mod worker;
 
 pub use mailer::{Mailer, SendError};
+pub use sms::SmsGateway;
 pub use status::{Attempt, DeliveryStatus};
 
 use serde::{Deserialize, Serialize};
@@ -29,18 +34,21 @@ use crate::tokens::kek::Kek;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Channel {
     Email,
+    Sms,
 }
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
+            Channel::Sms => "sms",
         }
     }
 
     pub fn parse(value: &str) -> Option<Channel> {
         match value {
             "email" => Some(Channel::Email),
+            "sms" => Some(Channel::Sms),
             _ => None,
         }
     }
@@ -55,6 +63,12 @@ pub enum Purpose {
     EmailCode,
     /// The account's password was changed.
     PasswordChanged,
+    /// A code sent by SMS: a guardian's self-registration, a recovery, a new mobile number.
+    SmsCode,
+    /// A link that sets a new password (password forgotten, by e-mail).
+    RecoveryLink,
+    /// The login identifier, to the account's confirmed contact (identifier forgotten).
+    IdentifierReminder,
     // Assistance requests (`crate::assistance`):
     /// A new assistance request, to the agents of its académie.
     AssistanceFiled,
@@ -68,6 +82,9 @@ impl Purpose {
             Purpose::Notification => "notification",
             Purpose::EmailCode => "email_code",
             Purpose::PasswordChanged => "password_changed",
+            Purpose::SmsCode => "sms_code",
+            Purpose::RecoveryLink => "recovery_link",
+            Purpose::IdentifierReminder => "identifier_reminder",
             Purpose::AssistanceFiled => "assistance_filed",
             Purpose::AssistanceUpdate => "assistance_update",
         }
@@ -78,6 +95,9 @@ impl Purpose {
             "notification" => Some(Purpose::Notification),
             "email_code" => Some(Purpose::EmailCode),
             "password_changed" => Some(Purpose::PasswordChanged),
+            "sms_code" => Some(Purpose::SmsCode),
+            "recovery_link" => Some(Purpose::RecoveryLink),
+            "identifier_reminder" => Some(Purpose::IdentifierReminder),
             "assistance_filed" => Some(Purpose::AssistanceFiled),
             "assistance_update" => Some(Purpose::AssistanceUpdate),
             _ => None,
@@ -123,10 +143,36 @@ pub struct Email {
     pub html: String,
 }
 
-/// What is sealed: the parts of a message that may carry a secret.
+/// An SMS: a mobile number as Siècle and the forms write it (`0612345678`) and its text, in
+/// French, without a link (a code or an identifier).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sms {
+    pub to: String,
+    pub text: String,
+}
+
+impl Sms {
+    /// The number in E.164 (`+33612345678`), as SMS operators take it.
+    pub fn international_number(&self) -> String {
+        match self.to.strip_prefix('0') {
+            Some(national) => format!("+33{national}"),
+            None => self.to.clone(),
+        }
+    }
+}
+
+/// A message opened: what the worker hands to the channel's sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Email(Email),
+    Sms(Sms),
+}
+
+/// What is sealed: the parts of a message that may carry a secret (an SMS has no HTML).
 #[derive(Serialize, Deserialize)]
 struct Body {
     text: String,
+    #[serde(default)]
     html: String,
 }
 
@@ -175,16 +221,78 @@ impl Outgoing {
         })
     }
 
-    /// The e-mail again, its body opened with `kek` (the worker sending it; the demo page).
-    pub fn open_email(&self, kek: &Kek) -> anyhow::Result<Email> {
-        let body: Body =
-            serde_json::from_slice(&kek.open(&seal_label(&self.id), &self.sealed_body)?)?;
-        Ok(Email {
-            to: self.recipient.clone(),
-            subject: self.subject.clone(),
-            text: body.text,
-            html: body.html,
+    /// `sms`, sealed with `kek`, for the outbox; its subject is what it is for, in French
+    /// (shown in its delivery status; an SMS has none of its own).
+    pub fn sms(
+        kek: &Kek,
+        sms: &Sms,
+        purpose: Purpose,
+        account_id: Option<&str>,
+        now_ms: i64,
+    ) -> anyhow::Result<Outgoing> {
+        let id = crate::secrets::random_b64(12);
+        let body = serde_json::to_vec(&Body {
+            text: sms.text.clone(),
+            html: String::new(),
+        })?;
+        Ok(Outgoing {
+            sealed_body: kek.seal(&seal_label(&id), &body)?,
+            id,
+            channel: Channel::Sms,
+            recipient: sms.to.clone(),
+            subject: sms_subject(purpose).to_owned(),
+            purpose,
+            account_id: account_id.map(str::to_owned),
+            created_at: now_ms,
         })
+    }
+
+    fn open_body(&self, kek: &Kek) -> anyhow::Result<Body> {
+        Ok(serde_json::from_slice(
+            &kek.open(&seal_label(&self.id), &self.sealed_body)?,
+        )?)
+    }
+
+    /// The message again, its body opened with `kek` (the worker sending it; the demo page).
+    pub fn open(&self, kek: &Kek) -> anyhow::Result<Message> {
+        let body = self.open_body(kek)?;
+        Ok(match self.channel {
+            Channel::Email => Message::Email(Email {
+                to: self.recipient.clone(),
+                subject: self.subject.clone(),
+                text: body.text,
+                html: body.html,
+            }),
+            Channel::Sms => Message::Sms(Sms {
+                to: self.recipient.clone(),
+                text: body.text,
+            }),
+        })
+    }
+
+    /// The e-mail again, its body opened with `kek`; an error for an SMS.
+    pub fn open_email(&self, kek: &Kek) -> anyhow::Result<Email> {
+        match self.open(kek)? {
+            Message::Email(email) => Ok(email),
+            Message::Sms(_) => anyhow::bail!("message {} is an SMS", self.id),
+        }
+    }
+
+    /// The SMS again, its body opened with `kek`; an error for an e-mail.
+    pub fn open_sms(&self, kek: &Kek) -> anyhow::Result<Sms> {
+        match self.open(kek)? {
+            Message::Sms(sms) => Ok(sms),
+            Message::Email(_) => anyhow::bail!("message {} is an e-mail", self.id),
+        }
+    }
+}
+
+/// What an SMS is for, as its delivery status names it.
+fn sms_subject(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::SmsCode => "Code de vérification par SMS",
+        Purpose::IdentifierReminder => "Rappel de l'identifiant par SMS",
+        _ => "SMS",
     }
 }
 
@@ -236,6 +344,9 @@ mod tests {
             Purpose::Notification,
             Purpose::EmailCode,
             Purpose::PasswordChanged,
+            Purpose::SmsCode,
+            Purpose::RecoveryLink,
+            Purpose::IdentifierReminder,
             Purpose::AssistanceFiled,
             Purpose::AssistanceUpdate,
         ] {
@@ -245,6 +356,22 @@ mod tests {
             assert_eq!(Status::parse(s.as_str()), Some(s));
         }
         assert_eq!(Channel::parse("email"), Some(Channel::Email));
-        assert_eq!(Channel::parse("sms"), None);
+        assert_eq!(Channel::parse("sms"), Some(Channel::Sms));
+        assert_eq!(Channel::parse("fax"), None);
+    }
+
+    #[test]
+    fn an_sms_is_sealed_and_opens_as_an_sms_only() {
+        let sms = Sms {
+            to: "0639980103".into(),
+            text: "EduConnect : votre code est 123456".into(),
+        };
+        let kek = kek();
+        let outgoing = Outgoing::sms(&kek, &sms, Purpose::SmsCode, None, 5).unwrap();
+        assert!(!outgoing.sealed_body.contains("123456"));
+        assert_eq!(outgoing.channel, Channel::Sms);
+        assert_eq!(outgoing.open_sms(&kek).unwrap(), sms);
+        assert!(outgoing.open_email(&kek).is_err());
+        assert_eq!(sms.international_number(), "+33639980103");
     }
 }

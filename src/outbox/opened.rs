@@ -1,7 +1,7 @@
 //! The outbox opened for the demo page (`/demo/outbox`): the last messages with their status
 //! and their bodies. Only the demo shows bodies; the administration API never does.
 
-use super::{DeliveryStatus, Email};
+use super::{DeliveryStatus, Message};
 use crate::store::OutboxStore;
 use crate::tokens::kek::Kek;
 
@@ -9,7 +9,7 @@ use crate::tokens::kek::Kek;
 pub struct Opened {
     pub status: DeliveryStatus,
     /// `None` if the body does not open with this key.
-    pub email: Option<Email>,
+    pub message: Option<Message>,
 }
 
 /// The last `limit` messages, newest first, opened with `kek`.
@@ -19,7 +19,7 @@ pub async fn recent(store: &dyn OutboxStore, kek: &Kek, limit: i64) -> anyhow::R
         .iter()
         .map(|q| Opened {
             status: DeliveryStatus::from(q),
-            email: q.message.open_email(kek).ok(),
+            message: q.message.open(kek).ok(),
         })
         .collect())
 }
@@ -28,6 +28,6 @@ pub async fn recent(store: &dyn OutboxStore, kek: &Kek, limit: i64) -> anyhow::R
 pub async fn one(store: &dyn OutboxStore, kek: &Kek, id: &str) -> anyhow::Result<Option<Opened>> {
     Ok(store.message(id).await?.map(|q| Opened {
         status: DeliveryStatus::from(&q),
-        email: q.message.open_email(kek).ok(),
+        message: q.message.open(kek).ok(),
     }))
 }

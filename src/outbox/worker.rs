@@ -12,16 +12,19 @@
 
 use std::time::Duration;
 
-use super::{Attempt, Mailer, Queued, SendError};
+use super::{Attempt, Channel, Mailer, Message, Queued, SendError, SmsGateway};
 use crate::clock::Clock;
 use crate::config::OutboxConfig;
 use crate::store::OutboxStore;
 use crate::tokens::kek::Kek;
 
-/// What a pass needs: the outbox, a mailer, the key that opens the bodies, the time.
+/// What a pass needs: the outbox, a sender per channel (a channel without one keeps its messages
+/// pending: the embedded default's SMS, shown by the demo page), the key that opens the
+/// bodies, the time.
 pub struct Worker<'a> {
     pub store: &'a dyn OutboxStore,
-    pub mailer: &'a dyn Mailer,
+    pub mailer: Option<&'a dyn Mailer>,
+    pub sms: Option<&'a dyn SmsGateway>,
     pub kek: &'a Kek,
     pub clock: &'a dyn Clock,
     pub settings: &'a OutboxConfig,
@@ -56,9 +59,16 @@ impl Worker<'_> {
 
     async fn deliver(&self, now_ms: i64) -> anyhow::Result<Pass> {
         let mut pass = Pass::default();
+        let channels: Vec<Channel> = [
+            self.mailer.map(|_| Channel::Email),
+            self.sms.map(|_| Channel::Sms),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let due = self
             .store
-            .due_messages(now_ms, i64::from(self.settings.batch_size))
+            .due_messages(now_ms, &channels, i64::from(self.settings.batch_size))
             .await?;
         for queued in &due {
             let attempt = self.attempt(queued).await;
@@ -82,8 +92,16 @@ impl Worker<'_> {
 
     /// One attempt at one message, and what it comes to.
     async fn attempt(&self, queued: &Queued) -> Attempt {
-        let result = match queued.message.open_email(self.kek) {
-            Ok(email) => self.mailer.send(&queued.message.id, &email).await,
+        let id = &queued.message.id;
+        let result = match queued.message.open(self.kek) {
+            Ok(Message::Email(email)) => match self.mailer {
+                Some(mailer) => mailer.send(id, &email).await,
+                None => Err(SendError::Transient("pas de serveur SMTP".into())),
+            },
+            Ok(Message::Sms(sms)) => match self.sms {
+                Some(gateway) => gateway.send(id, &sms).await,
+                None => Err(SendError::Transient("pas d'opérateur SMS".into())),
+            },
             // A body this key cannot open will not open later either.
             Err(error) => Err(SendError::Permanent(format!("corps illisible : {error}"))),
         };

@@ -49,6 +49,7 @@ pub(super) fn new_account(
         updated_at: now_ms,
         password_expires_at: None,
         verified_email: None,
+        verified_phone: None,
     };
     let id = account.id.clone();
     pending.push(NewAccount {

@@ -82,6 +82,19 @@ pub trait AccountStore: Send + Sync {
     /// the one Siècle gives (`email`), never written by an import; one per account (FAQ: one
     /// e-mail per pupil account), a new one replaces it.
     async fn set_verified_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()>;
+    /// The account's own mobile number, confirmed by an SMS code (Mon compte): kept apart from
+    /// Siècle's (`phone`), never written by an import; a new one replaces it.
+    async fn set_verified_phone(&self, id: &str, phone: &str, now_ms: i64) -> anyhow::Result<()>;
+    /// The guardians (and persons in charge) whose Siècle record gives `mobile` (normalized,
+    /// `0612345678`): who may self-register with it. Several when a family shares a number.
+    async fn guardians_by_siecle_mobile(&self, mobile: &str) -> anyhow::Result<Vec<Account>>;
+    /// The accounts whose confirmed address is `email` (lower-cased): recovery by e-mail.
+    async fn accounts_by_confirmed_email(&self, email: &str) -> anyhow::Result<Vec<Account>>;
+    /// The accounts whose confirmed mobile number is `mobile`: recovery by SMS.
+    async fn accounts_by_confirmed_mobile(&self, mobile: &str) -> anyhow::Result<Vec<Account>>;
+    /// A pupil account's date of birth (`YYYY-MM-DD`, from Siècle); `None` for an account that
+    /// is no pupil of the directory.
+    async fn pupil_birth_date(&self, account_id: &str) -> anyhow::Result<Option<String>>;
 }
 
 /// Outcome of presenting a refresh token (RFC 6749 §6, RFC 9700 §4.14.2).
@@ -324,7 +337,12 @@ pub trait OutboxStore: Send + Sync {
     /// SQLite (one process) a lock of this store's.
     async fn try_lock_delivery(&self) -> anyhow::Result<Option<Box<dyn DeliveryLock>>>;
     /// Pending messages due at `now_ms`, those due longest first, at most `limit`.
-    async fn due_messages(&self, now_ms: i64, limit: i64) -> anyhow::Result<Vec<Queued>>;
+    async fn due_messages(
+        &self,
+        now_ms: i64,
+        channels: &[crate::outbox::Channel],
+        limit: i64,
+    ) -> anyhow::Result<Vec<Queued>>;
     /// Records an attempt on a message that was pending with `attempts_before` attempts; the
     /// attempt count goes up by one. `false` if the message was no longer in that state (so a
     /// statement run twice after a connection failure records the attempt once).

@@ -154,13 +154,34 @@ pub async fn downloads_to(browser: &Chromium, dir: &Path) {
 }
 
 /// A PDF downloaded into `dir` that is not in `seen`, once complete.
+fn is_complete_pdf(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| {
+        bytes.starts_with(b"%PDF")
+            && bytes
+                .windows(5)
+                .rev()
+                .take(64)
+                .any(|window| window == b"%%EOF")
+    })
+}
+
 pub async fn downloaded(dir: &Path, seen: &[PathBuf]) -> PathBuf {
     let deadline = Instant::now() + WAIT;
     loop {
-        let done = std::fs::read_dir(dir)
+        // Chromium reserves the final name with an empty file while the `.crdownload` is being
+        // written, then renames over it: the download is done when no `.crdownload` is left and
+        // the PDF reads to its end marker.
+        let entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "pdf") && !seen.contains(p));
+            .collect();
+        let in_progress = entries
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        let done = entries
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "pdf") && !seen.contains(p))
+            .filter(|p| !in_progress && is_complete_pdf(p));
         if let Some(done) = done {
             return done;
         }

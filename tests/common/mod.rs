@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod pdf;
+pub mod sms;
 pub mod smtp;
 pub mod staff;
 

@@ -31,6 +31,7 @@ mod notify;
 mod notify_admin;
 mod notify_email;
 mod outbox;
+mod outbox_sms;
 mod replicas;
 mod temporary_passwords;
 mod throttle;

@@ -22,7 +22,8 @@ const INSERT_COLUMNS: &str = "id, login, password_hash, profile, given_name, fam
 /// Every column of an account.
 pub(super) const READ_COLUMNS: &str =
     "id, login, password_hash, profile, given_name, family_name, email, \
-                            phone, state, created_at, updated_at, password_expires_at, verified_email";
+                            phone, state, created_at, updated_at, password_expires_at, verified_email, \
+                            verified_phone";
 
 pub(super) fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
     let profile: String = row.try_get("profile")?;
@@ -41,6 +42,7 @@ pub(super) fn account_from(row: &AnyRow) -> anyhow::Result<Account> {
         updated_at: row.try_get("updated_at")?,
         password_expires_at: row.try_get("password_expires_at")?,
         verified_email: row.try_get("verified_email")?,
+        verified_phone: row.try_get("verified_phone")?,
     })
 }
 
@@ -149,9 +151,65 @@ impl AccountStore for SqlStore {
         Ok(())
     }
 
+    async fn set_verified_phone(&self, id: &str, phone: &str, now_ms: i64) -> anyhow::Result<()> {
+        let sql = "UPDATE accounts SET verified_phone = $1, verified_phone_at = $2, updated_at = $3
+                   WHERE id = $4";
+        self.retry(|| {
+            sqlx::query(sql)
+                .bind(phone)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&self.pool)
+        })
+        .await?;
+        Ok(())
+    }
+
     async fn set_email(&self, id: &str, email: &str, now_ms: i64) -> anyhow::Result<()> {
         let sql = "UPDATE accounts SET email = $1, updated_at = $2 WHERE id = $3";
         self.set_column(sql, id, email, now_ms).await
+    }
+
+    async fn guardians_by_siecle_mobile(&self, mobile: &str) -> anyhow::Result<Vec<Account>> {
+        let sql = format!(
+            "SELECT {READ_COLUMNS} FROM accounts WHERE phone = $1 AND profile <> 'pupil'
+             ORDER BY id"
+        );
+        self.accounts_where(&sql, mobile).await
+    }
+
+    async fn accounts_by_confirmed_email(&self, email: &str) -> anyhow::Result<Vec<Account>> {
+        let sql =
+            format!("SELECT {READ_COLUMNS} FROM accounts WHERE verified_email = $1 ORDER BY id");
+        self.accounts_where(&sql, email).await
+    }
+
+    async fn accounts_by_confirmed_mobile(&self, mobile: &str) -> anyhow::Result<Vec<Account>> {
+        let sql =
+            format!("SELECT {READ_COLUMNS} FROM accounts WHERE verified_phone = $1 ORDER BY id");
+        self.accounts_where(&sql, mobile).await
+    }
+
+    async fn pupil_birth_date(&self, account_id: &str) -> anyhow::Result<Option<String>> {
+        let row = self
+            .retry(|| {
+                sqlx::query("SELECT birth_date FROM pupils WHERE account_id = $1")
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+            })
+            .await?;
+        Ok(row.map(|r| r.try_get("birth_date")).transpose()?)
+    }
+}
+
+impl SqlStore {
+    /// The accounts `sql` selects (`READ_COLUMNS`) for the one parameter `value`.
+    async fn accounts_where(&self, sql: &str, value: &str) -> anyhow::Result<Vec<Account>> {
+        let rows = self
+            .retry(|| sqlx::query(sql).bind(value).fetch_all(&self.pool))
+            .await?;
+        rows.iter().map(account_from).collect()
     }
 }
 

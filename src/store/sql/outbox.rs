@@ -122,10 +122,25 @@ impl OutboxStore for SqlStore {
         Ok(Some(Box::new(AdvisoryLock(tx))))
     }
 
-    async fn due_messages(&self, now_ms: i64, limit: i64) -> anyhow::Result<Vec<Queued>> {
+    async fn due_messages(
+        &self,
+        now_ms: i64,
+        channels: &[Channel],
+        limit: i64,
+    ) -> anyhow::Result<Vec<Queued>> {
+        if channels.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The channels are this program's names (`Channel::as_str`), never input.
+        let names: Vec<String> = channels
+            .iter()
+            .map(|c| format!("'{}'", c.as_str()))
+            .collect();
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
-             ORDER BY next_attempt_at, id LIMIT $2"
+               AND channel IN ({})
+             ORDER BY next_attempt_at, id LIMIT $2",
+            names.join(", ")
         );
         let rows = self
             .retry(|| {
