@@ -115,9 +115,11 @@ pub async fn remind(
     .await
 }
 
-/// At most `codes.sends_per_hour` reminders an hour to one address or number, known or not.
+/// At most `codes.sends_per_hour` reminders in an hour of the injected clock to one address or
+/// number, known or not.
 async fn within_cap(s: &Services<'_>, contact: &Contact) -> anyhow::Result<bool> {
-    let key = format!("selfservice-identifier:{}", contact.as_str());
+    let hour = s.now_ms().div_euclid(3_600_000);
+    let key = format!("selfservice-identifier:{}:{hour}", contact.as_str());
     let asked = s.ephemeral.incr(&key, Duration::from_secs(3600)).await?;
     Ok(asked <= s.config.codes.sends_per_hour)
 }

@@ -78,6 +78,9 @@ pub struct LinkState {
 struct LinkProof {
     account_id: String,
     tx: Option<String>,
+    /// `recovery_link_seconds` after it was sent, by the injected clock (the store's TTL is the
+    /// same lifetime in real time: the physical bound).
+    expires_at_ms: i64,
 }
 
 /// The hidden fields every form of a procedure carries.
@@ -223,9 +226,11 @@ pub async fn request(
 }
 
 /// Throttle per identifier, known or not (the same work either way): at most
-/// `codes.sends_per_hour` requests an hour; past it nothing is looked up nor sent.
+/// `codes.sends_per_hour` requests in an hour of the injected clock; past it nothing is looked
+/// up nor sent.
 async fn within_cap(s: &Services<'_>, login: &str) -> anyhow::Result<Option<String>> {
-    let key = format!("selfservice-recovery:{login}");
+    let hour = s.now_ms().div_euclid(3_600_000);
+    let key = format!("selfservice-recovery:{login}:{hour}");
     let asked = s.ephemeral.incr(&key, Duration::from_secs(3600)).await?;
     Ok((asked <= s.config.codes.sends_per_hour).then(|| login.to_owned()))
 }
@@ -250,11 +255,12 @@ async fn send_link(
     let Some(to) = sendable(account, Channel::Email) else {
         return Ok(());
     };
+    let seconds = s.config.selfservice.recovery_link_seconds;
     let proof = serde_json::to_string(&LinkProof {
         account_id: account.id.clone(),
         tx,
+        expires_at_ms: s.now_ms() + i64::try_from(seconds)? * 1000,
     })?;
-    let seconds = s.config.selfservice.recovery_link_seconds;
     let Some(issued) = one_time::issue_with(
         s.ephemeral,
         &s.config.codes,
@@ -497,7 +503,8 @@ async fn peek_link(
     let Some(proof) = proof.and_then(|p| serde_json::from_str::<LinkProof>(&p).ok()) else {
         return Ok(None);
     };
-    if proof.account_id != account_id {
+    // Issue #17: the link is short-lived.
+    if proof.account_id != account_id || proof.expires_at_ms <= s.now_ms() {
         return Ok(None);
     }
     Ok(enabled_account(s, account_id).await?.map(|a| (proof, a)))

@@ -32,6 +32,7 @@ mod notify_admin;
 mod notify_email;
 mod outbox;
 mod outbox_sms;
+mod recovery;
 mod replicas;
 mod temporary_passwords;
 mod throttle;
