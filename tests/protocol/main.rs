@@ -33,6 +33,7 @@ mod notify_email;
 mod outbox;
 mod outbox_sms;
 mod recovery;
+mod recovery_enumeration;
 mod replicas;
 mod temporary_passwords;
 mod throttle;
