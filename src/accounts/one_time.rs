@@ -1,5 +1,6 @@
 //! Single-use codes sent to a person (DESIGN.md: "one mechanism for single-use secrets"): the
-//! six-digit code that confirms an e-mail address today, SMS codes and recovery steps next. A
+//! six-digit code that confirms an e-mail address, a recovery's SMS code, and a recovery link's
+//! token (`issue_with` a longer lifetime and `link_token`; `peek` shows it unspent). A
 //! code is kept only as a digest, in the ephemeral store, with a TTL; what it proves (the address
 //! it was sent to) is stored with it, so a code only ever confirms what it was sent for.
 //!
