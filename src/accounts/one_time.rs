@@ -1,5 +1,6 @@
 //! Single-use codes sent to a person (DESIGN.md: "one mechanism for single-use secrets"): the
-//! six-digit code that confirms an e-mail address today, SMS codes and recovery steps next. A
+//! six-digit code that confirms an e-mail address, a recovery's SMS code, and a recovery link's
+//! token (`issue_with` a longer lifetime and `link_token`; `peek` shows it unspent). A
 //! code is kept only as a digest, in the ephemeral store, with a TTL; what it proves (the address
 //! it was sent to) is stored with it, so a code only ever confirms what it was sent for.
 //!
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::throttle;
 use crate::config::{CodeConfig, ThrottleConfig};
-use crate::secrets::{constant_time_eq, digest, Secret};
+use crate::secrets::{constant_time_eq, digest, random_b64, Secret};
 use crate::store::EphemeralStore;
 
 /// What a code is for, and whose: one code per purpose and subject at a time (a new one
@@ -74,6 +75,30 @@ pub async fn issue(
     subject: &Subject,
     proves: &str,
 ) -> anyhow::Result<Option<Issued>> {
+    let ttl = Duration::from_secs(config.ttl_seconds);
+    issue_with(store, config, ttl, six_digits, subject, proves).await
+}
+
+/// Six digits: what a person types from an e-mail or an SMS.
+pub fn six_digits() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// 32 random bytes, URL-safe: a secret carried in a link (a recovery link), never typed.
+pub fn link_token() -> String {
+    random_b64(32)
+}
+
+/// `issue`, with its own lifetime and secret (`link_token` for a link): the same digest, the
+/// same tries, the same cap on sending, the same atomic taking.
+pub async fn issue_with(
+    store: &dyn EphemeralStore,
+    config: &CodeConfig,
+    ttl: Duration,
+    secret: fn() -> String,
+    subject: &Subject,
+    proves: &str,
+) -> anyhow::Result<Option<Issued>> {
     let sent = store
         .incr(&subject.sends_key(), Duration::from_secs(3600))
         .await?;
@@ -81,12 +106,11 @@ pub async fn issue(
         store.decr(&subject.sends_key()).await?;
         return Ok(None);
     }
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let code = secret();
     let stored = Stored {
         digest: digest(code.as_bytes()),
         proves: proves.to_owned(),
     };
-    let ttl = Duration::from_secs(config.ttl_seconds);
     store.delete(&subject.tries_key()).await?;
     store
         .put(&subject.code_key(), &serde_json::to_vec(&stored)?, ttl)
@@ -94,6 +118,34 @@ pub async fn issue(
     Ok(Some(Issued {
         code: Secret::from_presented(&code),
     }))
+}
+
+/// Whether `typed` is `subject`'s current secret, without spending it or one of its tries:
+/// what a page opened from a link shows before the person answers (mail scanners open links;
+/// only the answer, through `try_code`, spends it). Throttled like a try; a wrong secret counts
+/// as a failure on the subject's and the address's counters.
+pub async fn peek(
+    store: &dyn EphemeralStore,
+    throttle_config: &ThrottleConfig,
+    subject: &Subject,
+    typed: &str,
+    address: &str,
+) -> anyhow::Result<Option<String>> {
+    let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
+    let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
+        return Ok(None);
+    };
+    let Some(raw) = store.get(&subject.code_key()).await? else {
+        attempt.failed();
+        return Ok(None);
+    };
+    let stored: Stored = serde_json::from_slice(&raw)?;
+    if !constant_time_eq(&stored.digest, &digest(typed.as_bytes())) {
+        attempt.failed();
+        return Ok(None);
+    }
+    attempt.passed(store).await?;
+    Ok(Some(stored.proves))
 }
 
 /// What trying a code found.
@@ -257,6 +309,31 @@ mod tests {
             .await
             .unwrap()
             .is_none());
+    }
+
+    #[tokio::test]
+    async fn a_link_secret_is_seen_without_being_spent_then_taken_once() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let ttl = Duration::from_secs(1800);
+        let s = subject();
+        let issued = issue_with(&store, &codes, ttl, link_token, &s, "account-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let token = issued.code.expose().to_owned();
+        assert!(token.len() >= 43);
+        for _ in 0..(codes.attempts_per_code + 2) {
+            let seen = peek(&store, &throttle, &s, &token, "a").await.unwrap();
+            assert_eq!(seen.as_deref(), Some("account-1"));
+        }
+        assert_eq!(peek(&store, &throttle, &s, "x", "a").await.unwrap(), None);
+        let tried = try_code(&store, &codes, &throttle, &s, &token, "a").await;
+        assert_eq!(tried.unwrap(), Tried::Valid("account-1".into()));
+        assert_eq!(
+            peek(&store, &throttle, &s, &token, "a").await.unwrap(),
+            None
+        );
     }
 
     #[tokio::test]

@@ -49,6 +49,13 @@ pub enum Action {
     AccountRead,
     /// A staff member changed their own password.
     StaffPasswordChanged,
+    // Families' self-service (#17).
+    /// A forgotten password's link or code was sent to the account's confirmed contact.
+    AccountRecoveryRequested,
+    /// A forgotten password replaced through a link or a code.
+    AccountPasswordRecovered,
+    /// The account's identifier was sent to its confirmed contact.
+    AccountIdentifierReminded,
 }
 
 impl Action {
@@ -89,6 +96,9 @@ impl Action {
             Action::StaffRead => "staff.read",
             Action::AccountRead => "account.read",
             Action::StaffPasswordChanged => "staff.password_changed",
+            Action::AccountRecoveryRequested => "account.recovery_requested",
+            Action::AccountPasswordRecovered => "account.password_recovered",
+            Action::AccountIdentifierReminded => "account.identifier_reminded",
         }
     }
 
@@ -130,6 +140,9 @@ impl Action {
             "account.read" => "Consultation d'un compte",
             "staff.password_changed" => "Mot de passe de gestion changé",
             "staff.read" => "Consultation des personnels",
+            "account.recovery_requested" => "Mot de passe oublié : lien ou code envoyé",
+            "account.password_recovered" => "Mot de passe oublié : nouveau mot de passe",
+            "account.identifier_reminded" => "Identifiant oublié : identifiant envoyé",
             _ => "Autre",
         }
     }

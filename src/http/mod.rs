@@ -13,6 +13,7 @@ mod logout;
 pub mod ops;
 mod origin;
 mod pages;
+mod recovery;
 mod session_cookie;
 mod token;
 mod userinfo;
@@ -107,6 +108,19 @@ fn browser_forms(app: AppState) -> Router<AppState> {
         .route("/compte", get(account::page))
         .route("/compte/rattacher", post(account::attach))
         .route("/compte/rapprochement", post(account::candidate))
+        // Issue #17: a forgotten password or identifier.
+        .route(
+            "/mot-de-passe-oublie",
+            get(recovery::password_start).post(recovery::password_submit),
+        )
+        .route(
+            "/mot-de-passe-oublie/lien",
+            get(recovery::link_page).post(recovery::link_submit),
+        )
+        .route(
+            "/identifiant-oublie",
+            get(recovery::identifier_start).post(recovery::identifier_submit),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             origin::same_origin_forms,

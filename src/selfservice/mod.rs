@@ -15,3 +15,6 @@
 
 pub mod floor;
 pub mod flow;
+pub mod identifiers;
+pub mod recovery;
+pub mod services;
