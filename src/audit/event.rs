@@ -49,6 +49,10 @@ pub enum Action {
     AccountRead,
     /// A staff member changed their own password.
     StaffPasswordChanged,
+    // Mon compte (#17): the person's own changes.
+    AccountEmailChanged,
+    AccountMobileChanged,
+    AccountConsentRevoked,
 }
 
 impl Action {
@@ -88,6 +92,9 @@ impl Action {
             Action::JournalRead => "journal.read",
             Action::StaffRead => "staff.read",
             Action::AccountRead => "account.read",
+            Action::AccountEmailChanged => "account.email_changed",
+            Action::AccountMobileChanged => "account.mobile_changed",
+            Action::AccountConsentRevoked => "account.consent_revoked",
             Action::StaffPasswordChanged => "staff.password_changed",
         }
     }
@@ -130,6 +137,10 @@ impl Action {
             "account.read" => "Consultation d'un compte",
             "staff.password_changed" => "Mot de passe de gestion changé",
             "staff.read" => "Consultation des personnels",
+            // Mon compte (#17).
+            "account.email_changed" => "Adresse électronique changée (Mon compte)",
+            "account.mobile_changed" => "Numéro de mobile changé (Mon compte)",
+            "account.consent_revoked" => "Accès d'un service révoqué (Mon compte)",
             _ => "Autre",
         }
     }
