@@ -81,7 +81,10 @@ async fn forms_need_the_session_and_its_csrf_token(backend: Backend) {
     let stranger = Browser::new();
     // Without a session, Mon compte's own sign-in.
     let body = page(&stranger, &f.op, "/compte", 200).await;
-    assert!(body.contains("pour accéder à <strong>Mon compte</strong>"), "{body}");
+    assert!(
+        body.contains("pour accéder à <strong>Mon compte</strong>"),
+        "{body}"
+    );
     let (status, body) = post(
         &stranger,
         &f.op,

@@ -13,6 +13,7 @@ mod assistance;
 mod audit;
 mod authorize;
 mod claims;
+mod contacts;
 mod csrf;
 mod demo;
 mod establishments;
