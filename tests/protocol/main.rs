@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod account_signin;
 mod activation;
 mod admin;
 mod admin_limits;
@@ -34,6 +35,7 @@ mod notify_email;
 mod outbox;
 mod outbox_sms;
 mod replicas;
+mod services;
 mod temporary_passwords;
 mod throttle;
 mod token;
