@@ -14,6 +14,7 @@ on_both_backends!(
     mon_compte_signs_in_without_a_relying_party_and_signs_out,
     a_notified_account_goes_through_activation_to_mon_compte,
     mon_compte_sign_in_is_throttled_like_the_login,
+    a_password_change_needs_the_current_one_and_ends_every_session,
 );
 
 const PASSWORD: &str = "Famille-Mot-2026";
@@ -131,4 +132,48 @@ async fn mon_compte_sign_in_is_throttled_like_the_login(backend: Backend) {
         panic!("expected the login page")
     };
     assert_eq!(status, 429);
+}
+
+async fn a_password_change_needs_the_current_one_and_ends_every_session(backend: Backend) {
+    let op = TestOp::start(backend).await;
+    let guardian = op.account("c.durand4", PASSWORD, Profile::Guardian).await;
+    let (browser, body) = signed_in_to_mon_compte(&op, &guardian.login, PASSWORD).await;
+    let (elsewhere, _) = signed_in_to_mon_compte(&op, &guardian.login, PASSWORD).await;
+    let csrf = hidden(&body, "csrf").unwrap();
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        let csrf = csrf.clone();
+        let (browser, op) = (&browser, &op);
+        async move {
+            let form = [
+                ("csrf", csrf.as_str()),
+                ("current", current),
+                ("new", new),
+                ("confirm", confirm),
+            ];
+            post(browser, op, "/compte/mot-de-passe", &form).await
+        }
+    };
+    let (status, body) = change("Pas-le-bon-1", NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(status, 401);
+    assert!(
+        body.contains("Le mot de passe actuel est incorrect."),
+        "{body}"
+    );
+    let (status, body) = change(PASSWORD, NEW_PASSWORD, "Autre-Chose-42").await;
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("Les deux mots de passe saisis sont différents."),
+        "{body}"
+    );
+    let (status, body) = change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Votre mot de passe est changé"), "{body}");
+    // Every session ended, this browser's and the other one's.
+    for b in [&browser, &elsewhere] {
+        let Step::Page { url, .. } = b.get(&op.issuer, &op.url("/compte")).await else {
+            panic!("expected the login page")
+        };
+        assert_eq!(url.path(), "/login");
+    }
+    signed_in_to_mon_compte(&op, &guardian.login, NEW_PASSWORD).await;
 }
