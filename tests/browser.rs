@@ -489,10 +489,10 @@ async fn a_guardian_confirms_a_second_account_and_attaches_children_on_the_accou
     let adult = op.activate(&adult_id.unwrap(), FAMILY_PASSWORD).await;
 
     let browser = Chromium::start().await;
-    // Not signed in yet: the page says so.
+    // Not signed in yet: Mon compte's own sign-in.
     browser.goto(&op.url("/compte")).await.unwrap();
     let shown = wait_for(&browser, "main").await.text().await.unwrap();
-    assert!(shown.contains("Vous n'êtes pas connecté"), "{shown}");
+    assert!(shown.contains("pour accéder à Mon compte"), "{shown}");
 
     open_login_page(&browser, &op).await;
     submit_login(&browser, &guardian.login, FAMILY_PASSWORD).await;

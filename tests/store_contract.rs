@@ -19,7 +19,8 @@ use educonnect::staff::{Role, RoleKind, RoleScope, Staff, StaffState};
 use educonnect::store::ephemeral::{MemoryStore, RedisStore};
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{
-    AuditQuery, DurableStore, EphemeralStore, InsertAccountError, InsertStaffError, Rotation, Taken,
+    AuditQuery, ConnectedClient, DurableStore, EphemeralStore, InsertAccountError,
+    InsertStaffError, Rotation, Taken,
 };
 use educonnect::tokens::keys::StoredKey;
 use educonnect::tokens::SigningAlg;
@@ -134,6 +135,9 @@ on_both_backends!(
     an_accounts_grants_are_revoked_together_offline_ones_included,
     signing_keys_are_stored_scheduled_and_deleted_once_retired,
     consents_are_replaced_per_account_and_client,
+    a_consent_is_deleted_for_its_account_and_client_only,
+    connected_clients_are_those_consented_to_or_holding_a_live_grant,
+    a_clients_grants_are_revoked_for_one_account_only,
     purge_removes_only_what_is_over,
     staff_logins_are_unique_and_their_credentials_kept,
     a_second_factor_is_enrolled_once_until_reset,
@@ -831,6 +835,111 @@ async fn signing_keys_are_stored_scheduled_and_deleted_once_retired(backend: Bac
     let kids: Vec<String> = d.keys().await.unwrap().into_iter().map(|k| k.kid).collect();
     assert!(!kids.contains(&"k-old".to_owned()));
     assert_eq!(kids.len(), 2);
+}
+
+async fn a_consent_is_deleted_for_its_account_and_client_only(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let openid = vec!["openid".to_owned()];
+    for (account, client) in [("acc", "ent-a"), ("acc", "ent-b"), ("other", "ent-a")] {
+        d.put_consent(account, client, &openid, NOW).await.unwrap();
+    }
+    assert!(d.delete_consent("acc", "ent-a").await.unwrap());
+    assert!(
+        !d.delete_consent("acc", "ent-a").await.unwrap(),
+        "already gone"
+    );
+    assert!(d.consented_scopes("acc", "ent-a").await.unwrap().is_empty());
+    assert_eq!(d.consented_scopes("acc", "ent-b").await.unwrap(), openid);
+    assert_eq!(d.consented_scopes("other", "ent-a").await.unwrap(), openid);
+}
+
+async fn connected_clients_are_those_consented_to_or_holding_a_live_grant(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let consented = vec!["openid".to_owned(), "email".to_owned()];
+    d.put_consent("acc", "ent-a", &consented, NOW + 5)
+        .await
+        .unwrap();
+    // ent-a also holds a grant, older than the consent: listed once, since the grant.
+    let a = grant("ent-a", Some("sid-1"), false);
+    // ent-b: a grant and no consent (a client that skips consent): its grant's scopes.
+    let b = grant("ent-b", None, true);
+    // ent-c: only a revoked grant; ent-d: only an expired one; neither is listed.
+    let c = grant("ent-c", None, true);
+    let dd = Grant {
+        expires_at: NOW + 1,
+        ..grant("ent-d", None, true)
+    };
+    let someone_else = Grant {
+        account_id: "other".into(),
+        ..grant("ent-e", None, true)
+    };
+    for g in [&a, &b, &c, &dd, &someone_else] {
+        d.insert_grant(g, &token(g, None)).await.unwrap();
+    }
+    d.revoke_grant(&c.id, NOW + 2).await.unwrap();
+    let listed = d.connected_clients("acc", NOW + 10).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            ConnectedClient {
+                client_id: "ent-a".into(),
+                scopes: consented.clone(),
+                since_ms: NOW,
+            },
+            ConnectedClient {
+                client_id: "ent-b".into(),
+                scopes: vec!["openid".into(), "profile".into()],
+                since_ms: NOW,
+            },
+        ]
+    );
+    assert!(d.connected_clients("nobody", NOW).await.unwrap().is_empty());
+}
+
+async fn a_clients_grants_are_revoked_for_one_account_only(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let online = grant("ent-a", Some("sid-1"), false);
+    let offline = grant("ent-a", None, true);
+    let other_client = grant("ent-b", None, true);
+    let other_account = Grant {
+        account_id: "other".into(),
+        ..grant("ent-a", None, true)
+    };
+    let mut tokens = Vec::new();
+    for g in [&online, &offline, &other_client, &other_account] {
+        let t = token(g, None);
+        d.insert_grant(g, &t).await.unwrap();
+        tokens.push(t);
+    }
+    let mut revoked = d
+        .revoke_client_grants("acc", "ent-a", NOW + 1)
+        .await
+        .unwrap();
+    revoked.sort();
+    let mut expected = vec![online.id.clone(), offline.id.clone()];
+    expected.sort();
+    assert_eq!(revoked, expected);
+    for t in &tokens[..2] {
+        assert_eq!(
+            d.active_refresh_token(&t.digest, NOW + 1).await.unwrap(),
+            None
+        );
+    }
+    for t in &tokens[2..] {
+        assert!(d
+            .active_refresh_token(&t.digest, NOW + 1)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    assert!(d
+        .revoke_client_grants("acc", "ent-a", NOW + 2)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn consents_are_replaced_per_account_and_client(backend: Backend) {

@@ -148,6 +148,25 @@ pub async fn peek(
     Ok(Some(stored.proves))
 }
 
+/// What the subject's live code would prove (the address or number it was sent to), if one
+/// is waiting: so a page can say where the code went without keeping that anywhere else.
+pub async fn pending(
+    store: &dyn EphemeralStore,
+    subject: &Subject,
+) -> anyhow::Result<Option<String>> {
+    let Some(raw) = store.get(&subject.code_key()).await? else {
+        return Ok(None);
+    };
+    let stored: Stored = serde_json::from_slice(&raw)?;
+    Ok(Some(stored.proves))
+}
+
+/// Withdraws the subject's live code, if any (it could not be sent, or the person gave up).
+pub async fn withdraw(store: &dyn EphemeralStore, subject: &Subject) -> anyhow::Result<()> {
+    store.delete(&subject.code_key()).await?;
+    store.delete(&subject.tries_key()).await
+}
+
 /// What trying a code found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Tried {

@@ -56,6 +56,10 @@ pub enum Action {
     AccountPasswordRecovered,
     /// The account's identifier was sent to its confirmed contact.
     AccountIdentifierReminded,
+    // Mon compte (#17): the person's own changes.
+    AccountEmailChanged,
+    AccountMobileChanged,
+    AccountConsentRevoked,
 }
 
 impl Action {
@@ -95,6 +99,9 @@ impl Action {
             Action::JournalRead => "journal.read",
             Action::StaffRead => "staff.read",
             Action::AccountRead => "account.read",
+            Action::AccountEmailChanged => "account.email_changed",
+            Action::AccountMobileChanged => "account.mobile_changed",
+            Action::AccountConsentRevoked => "account.consent_revoked",
             Action::StaffPasswordChanged => "staff.password_changed",
             Action::AccountRecoveryRequested => "account.recovery_requested",
             Action::AccountPasswordRecovered => "account.password_recovered",
@@ -143,6 +150,10 @@ impl Action {
             "account.recovery_requested" => "Mot de passe oublié : lien ou code envoyé",
             "account.password_recovered" => "Mot de passe oublié : nouveau mot de passe",
             "account.identifier_reminded" => "Identifiant oublié : identifiant envoyé",
+            // Mon compte (#17).
+            "account.email_changed" => "Adresse électronique changée (Mon compte)",
+            "account.mobile_changed" => "Numéro de mobile changé (Mon compte)",
+            "account.consent_revoked" => "Accès d'un service révoqué (Mon compte)",
             _ => "Autre",
         }
     }

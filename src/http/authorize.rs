@@ -70,6 +70,7 @@ pub fn render_outcome(outcome: Outcome) -> Response {
             }
         },
         Outcome::Login(tx) => login_redirect(&tx),
+        Outcome::Account => Redirect::to("/compte").into_response(),
         Outcome::TooManyRequests => pages::error_page(StatusCode::TOO_MANY_REQUESTS, TOO_MANY),
         Outcome::Consent(tx, client) => pages::render(
             StatusCode::OK,
@@ -79,8 +80,8 @@ pub fn render_outcome(outcome: Outcome) -> Response {
                 csrf: &tx.csrf,
                 scopes: tx
                     .request
-                    .scopes
                     .iter()
+                    .flat_map(|request| request.scopes.iter())
                     .filter_map(crate::oidc::scope::label)
                     .collect(),
             },
@@ -98,7 +99,7 @@ pub(super) fn uncached(mut response: Response) -> Response {
     response
 }
 
-fn login_redirect(tx: &Transaction) -> Response {
+pub(super) fn login_redirect(tx: &Transaction) -> Response {
     let mut url = url::Url::parse("http://localhost/login").expect("static URL");
     url.query_pairs_mut().append_pair("tx", &tx.id);
     let target = format!("/login?{}", url.query().unwrap_or_default());
@@ -112,7 +113,9 @@ pub struct TxQuery {
 
 pub(super) const EXPIRED: &str =
     "Cette page de connexion a expiré. Retournez sur l'application pour vous connecter à nouveau.";
-const TOO_MANY: &str =
+/// Where a sign-in without a relying party leads (the login page's "pour accéder à …").
+const MON_COMPTE: &str = "Mon compte";
+pub(super) const TOO_MANY: &str =
     "Trop de demandes de connexion depuis votre réseau. Réessayez dans une minute.";
 
 pub async fn login_page(
@@ -132,7 +135,10 @@ pub async fn login_page(
     render_login(
         &app,
         &tx,
-        tx.request.login_hint.as_deref().unwrap_or_default(),
+        tx.request
+            .as_ref()
+            .and_then(|request| request.login_hint.as_deref())
+            .unwrap_or_default(),
         None,
         StatusCode::OK,
     )
@@ -146,10 +152,14 @@ async fn render_login(
     message: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let client_name = match app.client(&tx.request.client_id).await {
-        Ok(Some(client)) => client.name,
-        Ok(None) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
-        Err(e) => return internal_page(e),
+    let client_name = match &tx.request {
+        // A sign-in of its own: the page says it leads to Mon compte.
+        None => MON_COMPTE.to_owned(),
+        Some(request) => match app.client(&request.client_id).await {
+            Ok(Some(client)) => client.name,
+            Ok(None) => return pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+            Err(e) => return internal_page(e),
+        },
     };
     uncached(pages::render(
         status,

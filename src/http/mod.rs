@@ -121,6 +121,12 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             "/identifiant-oublie",
             get(recovery::identifier_start).post(recovery::identifier_submit),
         )
+        .route("/compte/connexion", get(account::sign_in))
+        .route("/compte/deconnexion", post(account::sign_out))
+        .route("/compte/courriel", post(account::email))
+        .route("/compte/mobile", post(account::mobile))
+        .route("/compte/mot-de-passe", post(account::change_password))
+        .route("/compte/services/revoquer", post(account::revoke_service))
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             origin::same_origin_forms,

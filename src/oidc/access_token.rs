@@ -72,3 +72,11 @@ pub async fn revoke_grant(app: &App, grant_id: &str) -> anyhow::Result<()> {
 pub async fn grant_revoked(app: &App, grant_id: &str) -> anyhow::Result<bool> {
     app.ephemeral.exists(&revoked_grant_key(grant_id)).await
 }
+
+/// How Mon compte's connected services stop a revoked grant's access tokens.
+#[async_trait::async_trait]
+impl crate::selfservice::connected::AccessTokens for App {
+    async fn revoke_grant(&self, grant_id: &str) -> anyhow::Result<()> {
+        revoke_grant(self, grant_id).await
+    }
+}

@@ -25,27 +25,31 @@ pub async fn answer(
     else {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     };
+    // A sign-in to Mon compte has no relying party to consent to.
+    let Some(request) = tx.request.clone() else {
+        return Ok(Outcome::ErrorPage(EXPIRED.into()));
+    };
     if !tx.answered_by(browser, csrf) || !transaction::finish(app, &tx.id).await? {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     }
     if !approve {
         let error = OAuthError::new(crate::error::ErrorCode::AccessDenied, "the person refused");
         return Ok(Outcome::Reply(AuthorizationResponse::error(
-            &tx.request.reply_to(),
+            &request.reply_to(),
             app.issuer(),
             &error,
         )));
     }
-    let Some(client) = app.client(&tx.request.client_id).await? else {
+    let Some(client) = app.client(&request.client_id).await? else {
         return Ok(Outcome::ErrorPage(EXPIRED.into()));
     };
     app.durable
         .put_consent(
             &session.account_id,
             &client.id,
-            tx.request.scopes.as_vec(),
+            request.scopes.as_vec(),
             app.now_ms(),
         )
         .await?;
-    authorize::continue_authenticated(app, tx.request, client, &session, true, browser).await
+    authorize::continue_authenticated(app, request, client, &session, true, browser).await
 }

@@ -154,6 +154,14 @@ pub trait GrantStore: Send + Sync {
     /// Revokes the grants bound to an SSO session that did not ask for `offline_access`;
     /// returns their ids.
     async fn revoke_session_grants(&self, sid: &str, now_ms: i64) -> anyhow::Result<Vec<String>>;
+    /// Revokes every active grant the account gave `client_id` (offline ones included) and
+    /// their refresh tokens; returns their ids. Other clients' grants are untouched.
+    async fn revoke_client_grants(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<String>>;
 }
 
 /// Signing keys, shared by every replica.
@@ -181,6 +189,25 @@ pub trait ConsentStore: Send + Sync {
         scopes: &[String],
         now_ms: i64,
     ) -> anyhow::Result<()>;
+    /// Forgets the account's consent to `client_id` (the consent page is shown again next
+    /// time); true if there was one.
+    async fn delete_consent(&self, account_id: &str, client_id: &str) -> anyhow::Result<bool>;
+    /// The clients the account consented to or holds an active (unrevoked, unexpired) grant
+    /// for at `now_ms`, one entry per client ordered by client id: the consented scopes (else
+    /// those of its grants), and since when (the earliest consent or grant).
+    async fn connected_clients(
+        &self,
+        account_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<ConnectedClient>>;
+}
+
+/// A client the account gave access to (`ConsentStore::connected_clients`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectedClient {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub since_ms: i64,
 }
 
 /// One establishment's Siècle import: a single transaction, which other imports wait for (so

@@ -6,6 +6,7 @@
 mod common;
 
 mod account;
+mod account_signin;
 mod activation;
 mod admin;
 mod admin_limits;
@@ -13,6 +14,7 @@ mod assistance;
 mod audit;
 mod authorize;
 mod claims;
+mod contacts;
 mod csrf;
 mod demo;
 mod establishments;
@@ -35,6 +37,7 @@ mod outbox_sms;
 mod recovery;
 mod recovery_enumeration;
 mod replicas;
+mod services;
 mod temporary_passwords;
 mod throttle;
 mod token;

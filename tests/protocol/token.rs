@@ -95,7 +95,7 @@ async fn userinfo_answers_get_and_post_with_header_or_body(backend: Backend) {
     );
 }
 
-async fn code_of(f: &Fixture) -> (String, crate::fixture::Pending) {
+pub(crate) async fn code_of(f: &Fixture) -> (String, crate::fixture::Pending) {
     let pending = f.request(&["offline_access"], &[]);
     let mut step = f.browser.get(f.issuer(), pending.url.as_str()).await;
     if let crate::common::browser::Step::Page { ref body, .. } = step {

@@ -30,6 +30,8 @@ pub enum Outcome {
     /// A code or an error, to the RP's redirect URI.
     Reply(AuthorizationResponse),
     Login(Transaction),
+    /// A sign-in to Mon compte completed: on to the account's pages.
+    Account,
     Consent(Transaction, Client),
     /// The browser's address started too many transactions (review #13.5).
     TooManyRequests,
@@ -203,7 +205,7 @@ async fn decide(
             )));
         }
         return Ok(
-            match transaction::start(app, request, None, browser).await? {
+            match transaction::start(app, Some(request), None, browser).await? {
                 Some(tx) => Outcome::Login(tx),
                 None => Outcome::TooManyRequests,
             },
@@ -233,7 +235,7 @@ pub async fn continue_authenticated(
         }
         let account = Some(session.account_id.clone());
         return Ok(
-            match transaction::start(app, request, account, browser).await? {
+            match transaction::start(app, Some(request), account, browser).await? {
                 Some(tx) => Outcome::Consent(tx, client),
                 None => Outcome::TooManyRequests,
             },

@@ -7,6 +7,10 @@
 //! it starts, to the browser that started it (the digest of a random cookie), and an answer from
 //! any other browser is refused.
 //!
+//! A transaction without a request is a sign-in to Mon compte (`/compte/connexion`): the same
+//! login page, throttles, activation and trusted devices, ending on `/compte` instead of at a
+//! relying party.
+//!
 //! Review #13.5: new transactions are limited per client address, since each one parks a request
 //! in the ephemeral store until it expires.
 
@@ -22,7 +26,11 @@ use crate::store::ephemeral::{get_json, put_json};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
     pub id: String,
-    pub request: AuthorizationRequest,
+    /// The relying party's parked request; `None` for a sign-in to Mon compte, which has no
+    /// relying party and ends on the account's own pages (older parked transactions, which all
+    /// had one, still read).
+    #[serde(default)]
+    pub request: Option<AuthorizationRequest>,
     pub csrf: String,
     /// Set once the person is authenticated and only consent is awaited.
     pub account_id: Option<String>,
@@ -58,7 +66,7 @@ impl Transaction {
 /// the last minute.
 pub async fn start(
     app: &App,
-    request: AuthorizationRequest,
+    request: Option<AuthorizationRequest>,
     account_id: Option<String>,
     browser: &Browser,
 ) -> anyhow::Result<Option<Transaction>> {

@@ -68,10 +68,14 @@ async fn resume(
     session: &Session,
     browser: &Browser,
 ) -> anyhow::Result<Outcome> {
-    let Some(client) = app.client(&tx.request.client_id).await? else {
+    // A sign-in to Mon compte has no relying party to go back to.
+    let Some(request) = tx.request else {
+        return Ok(Outcome::Account);
+    };
+    let Some(client) = app.client(&request.client_id).await? else {
         return Ok(Outcome::ErrorPage(
             "Cette application n'est plus enregistrée.".into(),
         ));
     };
-    authorize::continue_authenticated(app, tx.request, client, session, false, browser).await
+    authorize::continue_authenticated(app, request, client, session, false, browser).await
 }

@@ -311,6 +311,26 @@ impl GrantStore for SqlStore {
             .await?;
         self.revoke_each(rows, now_ms).await
     }
+
+    async fn revoke_client_grants(
+        &self,
+        account_id: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Vec<String>> {
+        let rows = self
+            .retry(|| {
+                sqlx::query(
+                    "SELECT id FROM grants WHERE account_id = $1 AND client_id = $2 \
+                     AND revoked_at IS NULL",
+                )
+                .bind(account_id)
+                .bind(client_id)
+                .fetch_all(&self.pool)
+            })
+            .await?;
+        self.revoke_each(rows, now_ms).await
+    }
 }
 
 impl SqlStore {
