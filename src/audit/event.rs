@@ -49,6 +49,8 @@ pub enum Action {
     AccountRead,
     /// A staff member changed their own password.
     StaffPasswordChanged,
+    /// A guardian registered by SMS and their children's birth dates (issue #17).
+    AccountSelfRegistered,
 }
 
 impl Action {
@@ -89,6 +91,7 @@ impl Action {
             Action::StaffRead => "staff.read",
             Action::AccountRead => "account.read",
             Action::StaffPasswordChanged => "staff.password_changed",
+            Action::AccountSelfRegistered => "account.self_registered",
         }
     }
 
@@ -98,6 +101,7 @@ impl Action {
             "account.sign_in" => "Connexion du compte",
             "account.password_changed" => "Mot de passe changé",
             "account.activated" => "Compte activé",
+            "account.self_registered" => "Inscription par SMS",
             "account.notified" => "Notification (mot de passe provisoire)",
             "account.disabled" => "Compte désactivé",
             "account.enabled" => "Compte réactivé",

@@ -13,6 +13,7 @@ mod logout;
 pub mod ops;
 mod origin;
 mod pages;
+mod registration;
 mod session_cookie;
 mod token;
 mod userinfo;
@@ -102,6 +103,11 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             "/activation",
             get(activation::page).post(activation::submit),
         )
+        .route(
+            "/inscription",
+            get(registration::page).post(registration::start),
+        )
+        .route("/inscription/etape", post(registration::step))
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))

@@ -15,3 +15,4 @@
 
 pub mod floor;
 pub mod flow;
+pub mod registration;
