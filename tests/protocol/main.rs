@@ -32,6 +32,8 @@ mod notify_admin;
 mod notify_email;
 mod outbox;
 mod outbox_sms;
+mod registration;
+mod registration_enumeration;
 mod replicas;
 mod temporary_passwords;
 mod throttle;
