@@ -19,6 +19,7 @@ on_both_backends!(
     a_disabled_account_is_treated_as_an_unknown_number,
     another_browser_cannot_answer_the_flow,
     a_replayed_password_step_shows_the_done_page_without_changing_the_password,
+    a_number_past_its_sms_cap_gets_the_same_page_and_no_sms,
 );
 
 pub const NUMBER: &str = "06 39 98 01 03";
@@ -421,4 +422,26 @@ async fn a_replayed_password_step_shows_the_done_page_without_changing_the_passw
         .unwrap()
         .password_hash;
     assert_eq!(hash, after, "a replay changes nothing");
+}
+
+async fn a_number_past_its_sms_cap_gets_the_same_page_and_no_sms(backend: Backend) {
+    let operator = SmsOperator::start().await;
+    let op = TestOp::start_with(backend, |c| {
+        operator.configure(c);
+        c.selfservice.response_floor_ms = 50;
+        c.sms.per_number_per_day = 1;
+    })
+    .await;
+    op.import_siecle(&demo_siecle()).await;
+    let mut first = Person::new();
+    let (_, sent) = first.start(&op, NUMBER).await;
+    let mut second = Person::new();
+    let (status, capped) = second.start(&op, NUMBER).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        without_tokens(&sent, &first),
+        without_tokens(&capped, &second)
+    );
+    deliver_once(&op.app).await.unwrap();
+    assert_eq!(operator.received().len(), 1, "the cap held");
 }
