@@ -20,6 +20,8 @@ mod delegations;
 mod gestion;
 #[path = "browser/gestion_accounts.rs"]
 mod gestion_accounts;
+#[path = "browser/registration.rs"]
+mod registration;
 #[path = "browser/walkthrough.rs"]
 mod walkthrough;
 
