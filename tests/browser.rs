@@ -22,6 +22,8 @@ mod gestion;
 mod gestion_accounts;
 #[path = "browser/recovery.rs"]
 mod recovery;
+#[path = "browser/registration.rs"]
+mod registration;
 #[path = "browser/walkthrough.rs"]
 mod walkthrough;
 

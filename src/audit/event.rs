@@ -60,6 +60,8 @@ pub enum Action {
     AccountEmailChanged,
     AccountMobileChanged,
     AccountConsentRevoked,
+    /// A guardian registered by SMS and their children's birth dates (issue #17).
+    AccountSelfRegistered,
 }
 
 impl Action {
@@ -106,6 +108,7 @@ impl Action {
             Action::AccountRecoveryRequested => "account.recovery_requested",
             Action::AccountPasswordRecovered => "account.password_recovered",
             Action::AccountIdentifierReminded => "account.identifier_reminded",
+            Action::AccountSelfRegistered => "account.self_registered",
         }
     }
 
@@ -115,6 +118,7 @@ impl Action {
             "account.sign_in" => "Connexion du compte",
             "account.password_changed" => "Mot de passe changé",
             "account.activated" => "Compte activé",
+            "account.self_registered" => "Inscription par SMS",
             "account.notified" => "Notification (mot de passe provisoire)",
             "account.disabled" => "Compte désactivé",
             "account.enabled" => "Compte réactivé",

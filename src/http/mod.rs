@@ -14,6 +14,7 @@ pub mod ops;
 mod origin;
 mod pages;
 mod recovery;
+mod registration;
 mod session_cookie;
 mod token;
 mod userinfo;
@@ -103,6 +104,11 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             "/activation",
             get(activation::page).post(activation::submit),
         )
+        .route(
+            "/inscription",
+            get(registration::page).post(registration::start),
+        )
+        .route("/inscription/etape", post(registration::step))
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))

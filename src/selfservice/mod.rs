@@ -23,4 +23,5 @@ pub mod flow;
 pub mod identifiers;
 pub mod password;
 pub mod recovery;
+pub mod registration;
 pub mod services;

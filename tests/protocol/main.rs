@@ -36,6 +36,8 @@ mod outbox;
 mod outbox_sms;
 mod recovery;
 mod recovery_enumeration;
+mod registration;
+mod registration_enumeration;
 mod replicas;
 mod services;
 mod temporary_passwords;
