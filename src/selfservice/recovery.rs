@@ -268,6 +268,7 @@ async fn send_link(
         one_time::link_token,
         &link_subject(&account.id),
         &proof,
+        s.now_ms(),
     )
     .await?
     else {
@@ -296,7 +297,8 @@ async fn send_code(
     let to = account.and_then(|a| sendable(a, Channel::Sms).map(|to| (a, to)));
     let proves = to.map(|(a, _)| a.id.clone()).unwrap_or_default();
     let subject = code_subject(&flow.id);
-    let issued = one_time::issue(s.ephemeral, &s.config.codes, &subject, &proves).await?;
+    let issued =
+        one_time::issue(s.ephemeral, &s.config.codes, &subject, &proves, s.now_ms()).await?;
     let (Some(issued), Some((account, to))) = (issued, to) else {
         return Ok(());
     };
@@ -356,6 +358,7 @@ pub async fn enter_code(
         &code_subject(&flow.id),
         code,
         &browser.address,
+        s.now_ms(),
     )
     .await?;
     let error = match tried {
@@ -499,7 +502,15 @@ async fn peek_link(
         return Ok(None);
     };
     let subject = link_subject(account_id);
-    let proof = one_time::peek(s.ephemeral, &s.config.throttle, &subject, secret, address).await?;
+    let proof = one_time::peek(
+        s.ephemeral,
+        &s.config.throttle,
+        &subject,
+        secret,
+        address,
+        s.now_ms(),
+    )
+    .await?;
     let Some(proof) = proof.and_then(|p| serde_json::from_str::<LinkProof>(&p).ok()) else {
         return Ok(None);
     };
@@ -573,6 +584,7 @@ pub async fn set_from_link(
         &link_subject(&account.id),
         secret,
         &browser.address,
+        s.now_ms(),
     )
     .await?;
     if !matches!(tried, Tried::Valid(_)) {

@@ -9,7 +9,8 @@
 //! 3. `choose`: when several accounts share the number, which one (by name).
 //! 4. `dates`: the birth date of every child linked to the guardian, all of them right; few
 //!    tries per flow, and throttled per account (`accounts::throttle`).
-//! 5. `password`: the one password policy, then `lifecycle::activate_with_password`.
+//! 5. `password`: the one password policy, then `lifecycle::activate_with_password`; the
+//!    number the code proved becomes the account's confirmed mobile.
 //! 6. the done page offers to confirm an e-mail address (the activation's code by e-mail).
 //!
 //! An active account is not registered again (its identifier is shown, with the login and
@@ -162,8 +163,14 @@ async fn candidates(app: &App, mobile: &str) -> anyhow::Result<Vec<Account>> {
 /// Issues a code for `mobile`, and sends it only when the number is a guardian's. `false` when
 /// too many codes were issued for the number this hour (the same for every number).
 async fn send_code(app: &App, mobile: &str, address: &str) -> anyhow::Result<bool> {
-    let Some(issued) =
-        one_time::issue(&*app.ephemeral, &app.config.codes, &subject(mobile), mobile).await?
+    let Some(issued) = one_time::issue(
+        &*app.ephemeral,
+        &app.config.codes,
+        &subject(mobile),
+        mobile,
+        app.now_ms(),
+    )
+    .await?
     else {
         return Ok(false);
     };
@@ -329,6 +336,7 @@ async fn code_step(
         &subject(&flow.state.mobile),
         typed,
         &browser.address,
+        app.now_ms(),
     )
     .await?;
     Ok(match tried {
@@ -476,6 +484,11 @@ async fn password_step(
         }
         Err(lifecycle::StateChangeError::Store(e)) => return Err(e),
     }
+    // The SMS code proved the number reaches this person: it is the account's confirmed
+    // mobile now (recovery by SMS works at once), kept apart from Siècle's copy.
+    app.durable
+        .set_verified_phone(&account.id, &flow.state.mobile, now)
+        .await?;
     let event = Event::new(&actor, Action::AccountSelfRegistered, Outcome::Ok, now)
         .on_account(&account.id)
         .from_address(Some(&browser.address));
@@ -551,6 +564,7 @@ async fn email_code_step(
         &activation::code_subject(&account),
         typed,
         &browser.address,
+        app.now_ms(),
     )
     .await?;
     Ok(match tried {

@@ -325,6 +325,7 @@ pub async fn answer(
                     &code_subject(&account),
                     &code,
                     &browser.address,
+                    app.now_ms(),
                 )
                 .await?;
                 match tried {
@@ -453,6 +454,7 @@ pub(crate) async fn send_code(app: &App, account: &Account, address: &str) -> an
         &app.config.codes,
         &code_subject(account),
         address,
+        app.now_ms(),
     )
     .await?
     else {
