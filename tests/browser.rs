@@ -20,6 +20,10 @@ mod delegations;
 mod gestion;
 #[path = "browser/gestion_accounts.rs"]
 mod gestion_accounts;
+#[path = "browser/recovery.rs"]
+mod recovery;
+#[path = "browser/registration.rs"]
+mod registration;
 #[path = "browser/walkthrough.rs"]
 mod walkthrough;
 

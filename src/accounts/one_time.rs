@@ -1,5 +1,6 @@
 //! Single-use codes sent to a person (DESIGN.md: "one mechanism for single-use secrets"): the
-//! six-digit code that confirms an e-mail address today, SMS codes and recovery steps next. A
+//! six-digit code that confirms an e-mail address, a recovery's SMS code, and a recovery link's
+//! token (`issue_with` a longer lifetime and `link_token`; `peek` shows it unspent). A
 //! code is kept only as a digest, in the ephemeral store, with a TTL; what it proves (the address
 //! it was sent to) is stored with it, so a code only ever confirms what it was sent for.
 //!
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::throttle;
 use crate::config::{CodeConfig, ThrottleConfig};
-use crate::secrets::{constant_time_eq, digest, Secret};
+use crate::secrets::{constant_time_eq, digest, random_b64, Secret};
 use crate::store::EphemeralStore;
 
 /// What a code is for, and whose: one code per purpose and subject at a time (a new one
@@ -59,6 +60,16 @@ struct Stored {
     digest: String,
     /// What the code proves once typed (the address it was sent to).
     proves: String,
+    /// Until when it may be used, by the service's (injected) clock: the store's TTL drops it
+    /// about then, this decides exactly (and lets tests move time instead of sleeping).
+    #[serde(default)]
+    expires_at_ms: i64,
+}
+
+impl Stored {
+    fn expired(&self, now_ms: i64) -> bool {
+        self.expires_at_ms != 0 && now_ms >= self.expires_at_ms
+    }
 }
 
 /// A code just issued: six digits, for the message only.
@@ -66,13 +77,39 @@ pub struct Issued {
     pub code: Secret,
 }
 
-/// Issues a new code for `subject`, proving `proves`; the previous one stops working. `None`
-/// when the subject was sent too many codes in the last hour (nothing issued).
+/// Issues a new code for `subject`, proving `proves`, at `now_ms`; the previous one stops
+/// working. `None` when the subject was sent too many codes in the last hour (nothing issued).
 pub async fn issue(
     store: &dyn EphemeralStore,
     config: &CodeConfig,
     subject: &Subject,
     proves: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<Issued>> {
+    let ttl = Duration::from_secs(config.ttl_seconds);
+    issue_with(store, config, ttl, six_digits, subject, proves, now_ms).await
+}
+
+/// Six digits: what a person types from an e-mail or an SMS.
+pub fn six_digits() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// 32 random bytes, URL-safe: a secret carried in a link (a recovery link), never typed.
+pub fn link_token() -> String {
+    random_b64(32)
+}
+
+/// `issue`, with its own lifetime and secret (`link_token` for a link): the same digest, the
+/// same tries, the same cap on sending, the same atomic taking.
+pub async fn issue_with(
+    store: &dyn EphemeralStore,
+    config: &CodeConfig,
+    ttl: Duration,
+    secret: fn() -> String,
+    subject: &Subject,
+    proves: &str,
+    now_ms: i64,
 ) -> anyhow::Result<Option<Issued>> {
     let sent = store
         .incr(&subject.sends_key(), Duration::from_secs(3600))
@@ -81,12 +118,12 @@ pub async fn issue(
         store.decr(&subject.sends_key()).await?;
         return Ok(None);
     }
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+    let code = secret();
     let stored = Stored {
         digest: digest(code.as_bytes()),
         proves: proves.to_owned(),
+        expires_at_ms: now_ms.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
     };
-    let ttl = Duration::from_secs(config.ttl_seconds);
     store.delete(&subject.tries_key()).await?;
     store
         .put(&subject.code_key(), &serde_json::to_vec(&stored)?, ttl)
@@ -96,17 +133,51 @@ pub async fn issue(
     }))
 }
 
+/// Whether `typed` is `subject`'s current secret, without spending it or one of its tries:
+/// what a page opened from a link shows before the person answers (mail scanners open links;
+/// only the answer, through `try_code`, spends it). Throttled like a try; a wrong secret counts
+/// as a failure on the subject's and the address's counters.
+pub async fn peek(
+    store: &dyn EphemeralStore,
+    throttle_config: &ThrottleConfig,
+    subject: &Subject,
+    typed: &str,
+    address: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
+    let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
+        return Ok(None);
+    };
+    let Some(raw) = store.get(&subject.code_key()).await? else {
+        attempt.failed();
+        return Ok(None);
+    };
+    let stored: Stored = serde_json::from_slice(&raw)?;
+    if stored.expired(now_ms) {
+        attempt.passed(store).await?;
+        return Ok(None);
+    }
+    if !constant_time_eq(&stored.digest, &digest(typed.as_bytes())) {
+        attempt.failed();
+        return Ok(None);
+    }
+    attempt.passed(store).await?;
+    Ok(Some(stored.proves))
+}
+
 /// What the subject's live code would prove (the address or number it was sent to), if one
 /// is waiting: so a page can say where the code went without keeping that anywhere else.
 pub async fn pending(
     store: &dyn EphemeralStore,
     subject: &Subject,
+    now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
     let Some(raw) = store.get(&subject.code_key()).await? else {
         return Ok(None);
     };
     let stored: Stored = serde_json::from_slice(&raw)?;
-    Ok(Some(stored.proves))
+    Ok((!stored.expired(now_ms)).then_some(stored.proves))
 }
 
 /// Withdraws the subject's live code, if any (it could not be sent, or the person gave up).
@@ -128,7 +199,7 @@ pub enum Tried {
     Throttled,
 }
 
-/// Tries `typed` (spaces ignored) as `subject`'s code, from `address`.
+/// Tries `typed` (spaces ignored) as `subject`'s code, from `address`, at `now_ms`.
 pub async fn try_code(
     store: &dyn EphemeralStore,
     config: &CodeConfig,
@@ -136,6 +207,7 @@ pub async fn try_code(
     subject: &Subject,
     typed: &str,
     address: &str,
+    now_ms: i64,
 ) -> anyhow::Result<Tried> {
     let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
     let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
@@ -154,6 +226,12 @@ pub async fn try_code(
         return Ok(Tried::Spent);
     };
     let stored: Stored = serde_json::from_slice(&raw)?;
+    if stored.expired(now_ms) {
+        // Past its lifetime: gone, whatever was typed (a new code must be asked for).
+        store.delete(&subject.code_key()).await?;
+        attempt.passed(store).await?;
+        return Ok(Tried::Spent);
+    }
     let typed: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     if !constant_time_eq(&stored.digest, &digest(typed.as_bytes())) {
         attempt.failed();
@@ -183,6 +261,8 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    const NOW: i64 = 1_000;
     use crate::store::ephemeral::MemoryStore;
 
     fn configs() -> (CodeConfig, ThrottleConfig) {
@@ -208,7 +288,7 @@ mod tests {
     async fn a_code_proves_what_it_was_sent_for_once() {
         let store = MemoryStore::new();
         let (codes, throttle) = configs();
-        let issued = issue(&store, &codes, &subject(), "lea@example.org")
+        let issued = issue(&store, &codes, &subject(), "lea@example.org", NOW)
             .await
             .unwrap()
             .unwrap();
@@ -216,9 +296,9 @@ mod tests {
         assert_eq!(code.len(), 6);
         assert!(code.chars().all(|c| c.is_ascii_digit()));
         let spaced = format!("{} {}", &code[..3], &code[3..]);
-        let tried = try_code(&store, &codes, &throttle, &subject(), &spaced, "a").await;
+        let tried = try_code(&store, &codes, &throttle, &subject(), &spaced, "a", NOW).await;
         assert_eq!(tried.unwrap(), Tried::Valid("lea@example.org".into()));
-        let again = try_code(&store, &codes, &throttle, &subject(), &code, "a").await;
+        let again = try_code(&store, &codes, &throttle, &subject(), &code, "a", NOW).await;
         assert_eq!(again.unwrap(), Tried::Spent);
     }
 
@@ -226,7 +306,7 @@ mod tests {
     async fn a_code_allows_few_tries_then_is_gone() {
         let store = MemoryStore::new();
         let (codes, throttle) = configs();
-        let issued = issue(&store, &codes, &subject(), "x")
+        let issued = issue(&store, &codes, &subject(), "x", NOW)
             .await
             .unwrap()
             .unwrap();
@@ -236,14 +316,14 @@ mod tests {
             "000000"
         };
         for left in (1..codes.attempts_per_code).rev() {
-            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a", NOW).await;
             assert_eq!(tried.unwrap(), Tried::Wrong { left });
         }
-        let last = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+        let last = try_code(&store, &codes, &throttle, &subject(), wrong, "a", NOW).await;
         assert_eq!(last.unwrap(), Tried::Spent);
         // Even the right code is too late now.
         let right = issued.code.expose();
-        let after = try_code(&store, &codes, &throttle, &subject(), right, "a").await;
+        let after = try_code(&store, &codes, &throttle, &subject(), right, "a", NOW).await;
         assert_eq!(after.unwrap(), Tried::Spent);
     }
 
@@ -251,38 +331,75 @@ mod tests {
     async fn a_new_code_replaces_the_previous_one_and_sending_is_capped() {
         let store = MemoryStore::new();
         let (codes, throttle) = configs();
-        let first = issue(&store, &codes, &subject(), "x")
+        let first = issue(&store, &codes, &subject(), "x", NOW)
             .await
             .unwrap()
             .unwrap();
-        let second = issue(&store, &codes, &subject(), "y")
+        let second = issue(&store, &codes, &subject(), "y", NOW)
             .await
             .unwrap()
             .unwrap();
         let s = subject();
         if first.code.expose() != second.code.expose() {
-            let old = try_code(&store, &codes, &throttle, &s, first.code.expose(), "a").await;
+            let old = try_code(&store, &codes, &throttle, &s, first.code.expose(), "a", NOW).await;
             assert!(matches!(old.unwrap(), Tried::Wrong { .. }));
         }
-        let new = try_code(&store, &codes, &throttle, &s, second.code.expose(), "a").await;
+        let new = try_code(
+            &store,
+            &codes,
+            &throttle,
+            &s,
+            second.code.expose(),
+            "a",
+            NOW,
+        )
+        .await;
         assert_eq!(new.unwrap(), Tried::Valid("y".into()));
         for _ in 2..codes.sends_per_hour {
-            assert!(issue(&store, &codes, &subject(), "z")
+            assert!(issue(&store, &codes, &subject(), "z", NOW)
                 .await
                 .unwrap()
                 .is_some());
         }
-        assert!(issue(&store, &codes, &subject(), "z")
+        assert!(issue(&store, &codes, &subject(), "z", NOW)
             .await
             .unwrap()
             .is_none());
     }
 
     #[tokio::test]
+    async fn a_link_secret_is_seen_without_being_spent_then_taken_once() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let ttl = Duration::from_secs(1800);
+        let s = subject();
+        let issued = issue_with(&store, &codes, ttl, link_token, &s, "account-1", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let token = issued.code.expose().to_owned();
+        assert!(token.len() >= 43);
+        for _ in 0..(codes.attempts_per_code + 2) {
+            let seen = peek(&store, &throttle, &s, &token, "a", NOW).await.unwrap();
+            assert_eq!(seen.as_deref(), Some("account-1", NOW));
+        }
+        assert_eq!(
+            peek(&store, &throttle, &s, "x", "a", NOW).await.unwrap(),
+            None
+        );
+        let tried = try_code(&store, &codes, &throttle, &s, &token, "a", NOW).await;
+        assert_eq!(tried.unwrap(), Tried::Valid("account-1".into()));
+        assert_eq!(
+            peek(&store, &throttle, &s, &token, "a", NOW).await.unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
     async fn of_parallel_right_answers_one_wins() {
         let store = Arc::new(MemoryStore::new());
         let (codes, throttle) = configs();
-        let issued = issue(&*store, &codes, &subject(), "x")
+        let issued = issue(&*store, &codes, &subject(), "x", NOW)
             .await
             .unwrap()
             .unwrap();
@@ -291,7 +408,7 @@ mod tests {
             let (store, codes, throttle, code) =
                 (store.clone(), codes.clone(), throttle.clone(), code.clone());
             tokio::spawn(async move {
-                try_code(&*store, &codes, &throttle, &subject(), &code, "a")
+                try_code(&*store, &codes, &throttle, &subject(), &code, "a", NOW)
                     .await
                     .unwrap()
             })
@@ -311,7 +428,7 @@ mod tests {
         let (codes, mut throttle) = configs();
         throttle.failures_per_account = 3;
         for _ in 0..3 {
-            let issued = issue(&store, &codes, &subject(), "x")
+            let issued = issue(&store, &codes, &subject(), "x", NOW)
                 .await
                 .unwrap()
                 .unwrap();
@@ -320,15 +437,33 @@ mod tests {
             } else {
                 "000000"
             };
-            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a").await;
+            let tried = try_code(&store, &codes, &throttle, &subject(), wrong, "a", NOW).await;
             assert!(matches!(tried.unwrap(), Tried::Wrong { .. }));
         }
-        let issued = issue(&store, &codes, &subject(), "x")
+        let issued = issue(&store, &codes, &subject(), "x", NOW)
             .await
             .unwrap()
             .unwrap();
         let right = issued.code.expose();
-        let tried = try_code(&store, &codes, &throttle, &subject(), right, "a").await;
+        let tried = try_code(&store, &codes, &throttle, &subject(), right, "a", NOW).await;
         assert_eq!(tried.unwrap(), Tried::Throttled);
+    }
+
+    #[tokio::test]
+    async fn a_code_past_its_lifetime_by_the_service_clock_is_spent() {
+        let store = MemoryStore::new();
+        let (codes, throttle) = configs();
+        let issued = issue(&store, &codes, &subject(), "x", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        let code = issued.code.expose().to_owned();
+        let later = NOW + codes.ttl_seconds as i64 * 1000;
+        assert_eq!(pending(&store, &subject(), later).await.unwrap(), None);
+        let tried = try_code(&store, &codes, &throttle, &subject(), &code, "a", later).await;
+        assert_eq!(tried.unwrap(), Tried::Spent);
+        // Gone for good: even at an earlier time it does not come back.
+        let again = try_code(&store, &codes, &throttle, &subject(), &code, "a", NOW).await;
+        assert_eq!(again.unwrap(), Tried::Spent);
     }
 }

@@ -49,10 +49,19 @@ pub enum Action {
     AccountRead,
     /// A staff member changed their own password.
     StaffPasswordChanged,
+    // Families' self-service (#17).
+    /// A forgotten password's link or code was sent to the account's confirmed contact.
+    AccountRecoveryRequested,
+    /// A forgotten password replaced through a link or a code.
+    AccountPasswordRecovered,
+    /// The account's identifier was sent to its confirmed contact.
+    AccountIdentifierReminded,
     // Mon compte (#17): the person's own changes.
     AccountEmailChanged,
     AccountMobileChanged,
     AccountConsentRevoked,
+    /// A guardian registered by SMS and their children's birth dates (issue #17).
+    AccountSelfRegistered,
 }
 
 impl Action {
@@ -96,6 +105,10 @@ impl Action {
             Action::AccountMobileChanged => "account.mobile_changed",
             Action::AccountConsentRevoked => "account.consent_revoked",
             Action::StaffPasswordChanged => "staff.password_changed",
+            Action::AccountRecoveryRequested => "account.recovery_requested",
+            Action::AccountPasswordRecovered => "account.password_recovered",
+            Action::AccountIdentifierReminded => "account.identifier_reminded",
+            Action::AccountSelfRegistered => "account.self_registered",
         }
     }
 
@@ -105,6 +118,7 @@ impl Action {
             "account.sign_in" => "Connexion du compte",
             "account.password_changed" => "Mot de passe changé",
             "account.activated" => "Compte activé",
+            "account.self_registered" => "Inscription par SMS",
             "account.notified" => "Notification (mot de passe provisoire)",
             "account.disabled" => "Compte désactivé",
             "account.enabled" => "Compte réactivé",
@@ -137,6 +151,9 @@ impl Action {
             "account.read" => "Consultation d'un compte",
             "staff.password_changed" => "Mot de passe de gestion changé",
             "staff.read" => "Consultation des personnels",
+            "account.recovery_requested" => "Mot de passe oublié : lien ou code envoyé",
+            "account.password_recovered" => "Mot de passe oublié : nouveau mot de passe",
+            "account.identifier_reminded" => "Identifiant oublié : identifiant envoyé",
             // Mon compte (#17).
             "account.email_changed" => "Adresse électronique changée (Mon compte)",
             "account.mobile_changed" => "Numéro de mobile changé (Mon compte)",

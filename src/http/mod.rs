@@ -13,6 +13,8 @@ mod logout;
 pub mod ops;
 mod origin;
 mod pages;
+mod recovery;
+mod registration;
 mod session_cookie;
 mod token;
 mod userinfo;
@@ -102,11 +104,29 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             "/activation",
             get(activation::page).post(activation::submit),
         )
+        .route(
+            "/inscription",
+            get(registration::page).post(registration::start),
+        )
+        .route("/inscription/etape", post(registration::step))
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))
         .route("/compte/rattacher", post(account::attach))
         .route("/compte/rapprochement", post(account::candidate))
+        // Issue #17: a forgotten password or identifier.
+        .route(
+            "/mot-de-passe-oublie",
+            get(recovery::password_start).post(recovery::password_submit),
+        )
+        .route(
+            "/mot-de-passe-oublie/lien",
+            get(recovery::link_page).post(recovery::link_submit),
+        )
+        .route(
+            "/identifiant-oublie",
+            get(recovery::identifier_start).post(recovery::identifier_submit),
+        )
         .route("/compte/connexion", get(account::sign_in))
         .route("/compte/deconnexion", post(account::sign_out))
         .route("/compte/courriel", post(account::email))

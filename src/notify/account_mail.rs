@@ -1,6 +1,7 @@
 //! E-mails about an account's security, in French, as plain text and HTML (askama templates
-//! under `templates/email/`, the HTML escaped): the code that confirms an address, and the
-//! notice that the password changed. Composed here, queued by the caller (`crate::outbox`).
+//! under `templates/email/`, the HTML escaped): the code that confirms an address, the notice
+//! that the password changed, a forgotten password's link, a forgotten identifier. Composed
+//! here, queued by the caller (`crate::outbox`).
 
 use askama::Template;
 
@@ -105,6 +106,80 @@ pub fn password_changed(to: &str, account: &Account, at_ms: i64) -> anyhow::Resu
             when,
         }
         .render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery_link.txt")]
+struct LinkText<'a> {
+    given_name: &'a str,
+    family_name: &'a str,
+    login: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "email/recovery_link.html")]
+struct LinkHtml<'a> {
+    given_name: &'a str,
+    family_name: &'a str,
+    login: &'a str,
+    link: &'a str,
+    minutes: u64,
+}
+
+/// The single-use link that lets `account` choose a new password, valid `minutes`.
+pub fn recovery_link(
+    to: &str,
+    account: &Account,
+    link: &Secret,
+    minutes: u64,
+) -> anyhow::Result<Email> {
+    let (given_name, family_name, login) =
+        (&*account.given_name, &*account.family_name, &*account.login);
+    let link = link.expose();
+    Ok(Email {
+        to: to.to_owned(),
+        subject: "Réinitialisation de votre mot de passe EduConnect".into(),
+        text: LinkText {
+            given_name,
+            family_name,
+            login,
+            link,
+            minutes,
+        }
+        .render()?,
+        html: LinkHtml {
+            given_name,
+            family_name,
+            login,
+            link,
+            minutes,
+        }
+        .render()?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "email/identifiers.txt")]
+struct IdentifiersText<'a> {
+    logins: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "email/identifiers.html")]
+struct IdentifiersHtml<'a> {
+    logins: &'a [String],
+}
+
+/// The identifiers of the accounts whose confirmed address is `to`.
+pub fn identifiers(to: &str, logins: &[String]) -> anyhow::Result<Email> {
+    Ok(Email {
+        to: to.to_owned(),
+        subject: "Votre identifiant EduConnect".into(),
+        text: IdentifiersText { logins }.render()?,
+        html: IdentifiersHtml { logins }.render()?,
     })
 }
 

@@ -75,7 +75,7 @@ pub async fn grant_revoked(app: &App, grant_id: &str) -> anyhow::Result<bool> {
 
 /// How Mon compte's connected services stop a revoked grant's access tokens.
 #[async_trait::async_trait]
-impl crate::selfservice::services::AccessTokens for App {
+impl crate::selfservice::connected::AccessTokens for App {
     async fn revoke_grant(&self, grant_id: &str) -> anyhow::Result<()> {
         revoke_grant(self, grant_id).await
     }

@@ -137,7 +137,14 @@ pub async fn ask_email(
         return Ok(Err(Refusal::Unchanged));
     }
     let subject = Channel::Email.subject(account);
-    let issued = one_time::issue(c.codes, c.code_config, &subject, email.as_str()).await?;
+    let issued = one_time::issue(
+        c.codes,
+        c.code_config,
+        &subject,
+        email.as_str(),
+        c.clock.now_ms(),
+    )
+    .await?;
     let Some(issued) = issued else {
         return Ok(Err(Refusal::TooManyCodes));
     };
@@ -172,7 +179,14 @@ pub async fn ask_mobile(
         return Ok(Err(Refusal::Unchanged));
     }
     let subject = Channel::Mobile.subject(account);
-    let issued = one_time::issue(c.codes, c.code_config, &subject, mobile.as_str()).await?;
+    let issued = one_time::issue(
+        c.codes,
+        c.code_config,
+        &subject,
+        mobile.as_str(),
+        c.clock.now_ms(),
+    )
+    .await?;
     let Some(issued) = issued else {
         return Ok(Err(Refusal::TooManyCodes));
     };
@@ -196,7 +210,7 @@ pub async fn pending(
     account: &Account,
     channel: Channel,
 ) -> anyhow::Result<Option<String>> {
-    one_time::pending(c.codes, &channel.subject(account)).await
+    one_time::pending(c.codes, &channel.subject(account), c.clock.now_ms()).await
 }
 
 /// The person gives up the change: the waiting code stops working.
@@ -217,8 +231,16 @@ pub async fn confirm(
     address: &str,
 ) -> anyhow::Result<Result<String, Refusal>> {
     let subject = channel.subject(account);
-    let tried =
-        one_time::try_code(c.codes, c.code_config, c.throttle, &subject, code, address).await?;
+    let tried = one_time::try_code(
+        c.codes,
+        c.code_config,
+        c.throttle,
+        &subject,
+        code,
+        address,
+        c.clock.now_ms(),
+    )
+    .await?;
     let proven = match tried {
         Tried::Valid(proven) => proven,
         Tried::Wrong { left } => return Ok(Err(Refusal::WrongCode { left })),

@@ -1,7 +1,8 @@
 //! A floor under the response time of the answers that must not tell an existing account, number
 //! or address from an unknown one (issue #17, no enumeration). The page is the same bytes in
 //! both cases; the work is not (a message queued, a code issued), so the answer waits until the
-//! floor has passed since the request arrived. Measured in `tests/protocol/enumeration.rs`.
+//! floor has passed since the request arrived. Measured in
+//! `tests/protocol/recovery_enumeration.rs`.
 //!
 //! Real time, not the injected clock: this is about what a stopwatch on the other side sees.
 

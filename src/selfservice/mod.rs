@@ -1,7 +1,8 @@
 //! Families' self-service (issue #17): what a pupil or a guardian does without the
 //! establishment — a guardian's self-registration by SMS (`registration`), a forgotten password
 //! or identifier (`recovery`), Mon compte's contact changes (`contacts`), password change
-//! (`password`) and connected services (`services`). Mon compte's own sign-in is a login
+//! (`password`) and connected services (`connected`); `services` bundles what the procedures use of
+//! the provider. Mon compte's own sign-in is a login
 //! transaction without a relying party (`oidc::authorize::transaction`).
 //!
 //! Shared by all of them:
@@ -15,8 +16,12 @@
 //! every SMS through `notify::sms` (its caps) and the outbox, every new password through
 //! `accounts::lifecycle` (the one password policy, which ends sessions and grants).
 
+pub mod connected;
 pub mod contacts;
 pub mod floor;
 pub mod flow;
+pub mod identifiers;
 pub mod password;
+pub mod recovery;
+pub mod registration;
 pub mod services;

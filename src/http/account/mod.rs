@@ -39,8 +39,8 @@ use crate::accounts::{Account, Profile};
 use crate::app::{App, AppState};
 use crate::oidc::session::Session;
 use crate::secrets::{constant_time_eq, Secret};
+use crate::selfservice::connected;
 use crate::selfservice::contacts::{self as contact_changes, Channel};
-use crate::selfservice::services as connected;
 
 const EXPIRED: &str = "Le formulaire a expiré. Rechargez la page et recommencez.";
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{services_of, submitted, Refused};
 use crate::app::AppState;
 use crate::http::authorize::client_address;
-use crate::selfservice::services;
+use crate::selfservice::connected as services;
 
 #[derive(Deserialize)]
 pub struct RevokeForm {

@@ -98,6 +98,12 @@ pub async fn load(app: &App, id: &str) -> anyhow::Result<Option<Transaction>> {
     get_json(&*app.ephemeral, &key(id)).await
 }
 
+/// Whether the login transaction `id` is still under way (where a self-service procedure
+/// that began at its login page can send the person back).
+pub async fn is_live(store: &dyn crate::store::EphemeralStore, id: &str) -> anyhow::Result<bool> {
+    store.exists(&key(id)).await
+}
+
 /// Ends the transaction; true if this call ended it (a double submit finds it gone).
 pub async fn finish(app: &App, id: &str) -> anyhow::Result<bool> {
     Ok(app.ephemeral.take(&key(id)).await?.is_some())

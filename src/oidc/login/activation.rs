@@ -325,6 +325,7 @@ pub async fn answer(
                     &code_subject(&account),
                     &code,
                     &browser.address,
+                    app.now_ms(),
                 )
                 .await?;
                 match tried {
@@ -388,7 +389,7 @@ fn ready_for_children(activation: &Activation, account: &Account) -> bool {
     is_guardian(account) && activation.password_chosen && activation.confirmed_email.is_some()
 }
 
-fn code_subject(account: &Account) -> Subject {
+pub(crate) fn code_subject(account: &Account) -> Subject {
     Subject {
         purpose: EMAIL_CONFIRMATION,
         id: account.id.clone(),
@@ -447,12 +448,13 @@ fn by_the_person<'a>(app: &'a App, actor: &'a str, address: &'a str) -> lifecycl
 }
 
 /// Sends a code confirming `address` (through the outbox); false when too many were sent.
-async fn send_code(app: &App, account: &Account, address: &str) -> anyhow::Result<bool> {
+pub(crate) async fn send_code(app: &App, account: &Account, address: &str) -> anyhow::Result<bool> {
     let Some(issued) = one_time::issue(
         &*app.ephemeral,
         &app.config.codes,
         &code_subject(account),
         address,
+        app.now_ms(),
     )
     .await?
     else {
