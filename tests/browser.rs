@@ -3,6 +3,8 @@
 //! browser stores it, single sign-on across navigations, keyboard use, and axe-core's WCAG 2.1
 //! A/AA rules on every page a person can see. Every wait is bounded.
 
+#[path = "browser/account_self.rs"]
+mod account_self;
 #[path = "browser/activation.rs"]
 mod activation;
 #[path = "browser/assistance.rs"]

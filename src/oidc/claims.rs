@@ -54,7 +54,12 @@ pub fn for_scopes(
         }
     }
     if scopes.contains("phone") {
-        if let Some(phone) = &account.phone {
+        // As for `email`: the account's own number, confirmed by an SMS code (Mon compte),
+        // before the one Siècle gives, which nobody confirmed.
+        if let Some(phone) = &account.verified_phone {
+            claims.insert("phone_number".into(), json!(phone));
+            claims.insert("phone_number_verified".into(), json!(true));
+        } else if let Some(phone) = &account.phone {
             claims.insert("phone_number".into(), json!(phone));
             claims.insert("phone_number_verified".into(), json!(false));
         }
