@@ -123,8 +123,8 @@ pub(super) async fn view(
     info: Option<String>,
 ) -> anyhow::Result<View> {
     let tx = match &flow.tx {
-        Some(id) => transaction::load(app, id).await?.map(|t| t.id),
-        None => None,
+        Some(id) if transaction::is_live(&*app.ephemeral, id).await? => Some(id.clone()),
+        _ => None,
     };
     Ok(View {
         flow_id: flow.id.clone(),
