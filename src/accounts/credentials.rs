@@ -66,7 +66,8 @@ pub async fn check(
         Some(token) => throttle::trusted_device(config, &devices::counter_of(token)),
         None => throttle::login(config, throttle_key, address),
     };
-    let Some(attempt) = throttle::begin(store, config, counters).await? else {
+    let Some(attempt) = throttle::begin(store, config, verifier.clock.now_ms(), counters).await?
+    else {
         return Ok(Checked::Throttled);
     };
     let account = match &login {
@@ -97,7 +98,7 @@ pub async fn check(
         return Ok(Checked::Wrong { account_id: known });
     };
     attempt.passed(store).await?;
-    throttle::clear_account(store, throttle_key).await?;
+    throttle::clear_account(store, config, verifier.clock.now_ms(), throttle_key).await?;
     if let Some(until) = temporary_until {
         // Not rehashed: activation replaces it.
         return Ok(if until <= verifier.clock.now_ms() {

@@ -46,8 +46,10 @@ impl Subject {
         format!("otc:{{{}:{}}}:tries", self.purpose, self.id)
     }
 
-    fn sends_key(&self) -> String {
-        format!("otc-sent:{}:{}", self.purpose, self.id)
+    /// The subject's sends in the hour of `now_ms`, by the service's clock.
+    fn sends_key(&self, now_ms: i64) -> String {
+        let hour = now_ms.div_euclid(3_600_000);
+        format!("otc-sent:{}:{}:{hour}", self.purpose, self.id)
     }
 
     fn throttle_subject(&self) -> String {
@@ -78,7 +80,8 @@ pub struct Issued {
 }
 
 /// Issues a new code for `subject`, proving `proves`, at `now_ms`; the previous one stops
-/// working. `None` when the subject was sent too many codes in the last hour (nothing issued).
+/// working. `None` when the subject was sent too many codes in this hour of the service's clock
+/// (nothing issued).
 pub async fn issue(
     store: &dyn EphemeralStore,
     config: &CodeConfig,
@@ -111,11 +114,10 @@ pub async fn issue_with(
     proves: &str,
     now_ms: i64,
 ) -> anyhow::Result<Option<Issued>> {
-    let sent = store
-        .incr(&subject.sends_key(), Duration::from_secs(3600))
-        .await?;
+    let sends_key = subject.sends_key(now_ms);
+    let sent = store.incr(&sends_key, Duration::from_secs(7200)).await?;
     if sent > config.sends_per_hour {
-        store.decr(&subject.sends_key()).await?;
+        store.decr(&sends_key).await?;
         return Ok(None);
     }
     let code = secret();
@@ -146,7 +148,7 @@ pub async fn peek(
     now_ms: i64,
 ) -> anyhow::Result<Option<String>> {
     let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
-    let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
+    let Some(attempt) = throttle::begin(store, throttle_config, now_ms, counters).await? else {
         return Ok(None);
     };
     let Some(raw) = store.get(&subject.code_key()).await? else {
@@ -210,7 +212,7 @@ pub async fn try_code(
     now_ms: i64,
 ) -> anyhow::Result<Tried> {
     let counters = throttle::subject(throttle_config, &subject.throttle_subject(), address);
-    let Some(attempt) = throttle::begin(store, throttle_config, counters).await? else {
+    let Some(attempt) = throttle::begin(store, throttle_config, now_ms, counters).await? else {
         return Ok(Tried::Throttled);
     };
     let ttl = Duration::from_secs(config.ttl_seconds);
@@ -365,6 +367,31 @@ mod tests {
             .await
             .unwrap()
             .is_none());
+    }
+
+    #[tokio::test]
+    async fn the_cap_on_sending_lets_go_when_the_clock_enters_the_next_hour() {
+        let store = MemoryStore::new();
+        let (codes, _) = configs();
+        let hour = 3_600_000;
+        let start = 10 * hour + 1_000;
+        for _ in 0..codes.sends_per_hour {
+            assert!(issue(&store, &codes, &subject(), "z", start)
+                .await
+                .unwrap()
+                .is_some());
+        }
+        // Later in the same hour of the service's clock: still capped.
+        let same_hour = 11 * hour - 1;
+        assert!(issue(&store, &codes, &subject(), "z", same_hour)
+            .await
+            .unwrap()
+            .is_none());
+        // The next hour: sending starts again, without any time passing for the store.
+        assert!(issue(&store, &codes, &subject(), "z", 11 * hour)
+            .await
+            .unwrap()
+            .is_some());
     }
 
     #[tokio::test]

@@ -7,6 +7,11 @@
 //! parallel attempts, at most the limit are ever checked in a window (reading the counters and
 //! increasing them after the check let 99 parallel guesses all be checked). An attempt whose
 //! check passed is given back, so successes never count as failures.
+//!
+//! Windows follow the service's injected clock, not the store's: a counter's key names its
+//! window (`now / window`), so a window ends when the clock passes it, and tests move time
+//! instead of sleeping. The store's TTL (two windows) only bounds growth. Fixed windows let at
+//! most twice a limit through across one boundary, which the limits are set for.
 
 use std::time::Duration;
 
@@ -18,6 +23,29 @@ use crate::store::EphemeralStore;
 pub struct Counter {
     key: String,
     limit: u64,
+}
+
+/// The window `now_ms` falls in, by the injected clock.
+#[derive(Clone, Copy)]
+struct Window {
+    index: i64,
+    length: Duration,
+}
+
+impl Window {
+    fn at(config: &ThrottleConfig, now_ms: i64) -> Window {
+        let length_ms = i64::try_from(config.window_seconds.max(1))
+            .unwrap_or(i64::MAX / 1000)
+            .saturating_mul(1000);
+        Window {
+            index: now_ms.div_euclid(length_ms),
+            length: Duration::from_secs(config.window_seconds.max(1)),
+        }
+    }
+
+    fn key(&self, counter: &Counter) -> String {
+        format!("{}:w{}", counter.key, self.index)
+    }
 }
 
 fn account_key(login: &str) -> String {
@@ -73,9 +101,15 @@ fn by_address(config: &ThrottleConfig, address: &str) -> Counter {
 
 /// True when one of `counters` has no attempt left in this window. A reading only (for tests
 /// and operators): a check goes through `begin`, which counts and decides in one step.
-pub async fn exhausted(store: &dyn EphemeralStore, counters: &[Counter]) -> anyhow::Result<bool> {
+pub async fn exhausted(
+    store: &dyn EphemeralStore,
+    config: &ThrottleConfig,
+    now_ms: i64,
+    counters: &[Counter],
+) -> anyhow::Result<bool> {
+    let window = Window::at(config, now_ms);
     for counter in counters {
-        if store.counter(&counter.key).await? >= counter.limit {
+        if store.counter(&window.key(counter)).await? >= counter.limit {
             return Ok(true);
         }
     }
@@ -85,28 +119,31 @@ pub async fn exhausted(store: &dyn EphemeralStore, counters: &[Counter]) -> anyh
 /// An attempt counted on its counters, whose check may run.
 #[must_use = "an attempt is either failed or given back"]
 pub struct Attempt {
-    counters: Vec<Counter>,
+    keys: Vec<String>,
 }
 
-/// Counts an attempt on every counter; `None` (and nothing left counted) when one of them is
-/// past its limit: the check must not run, so no argon2 cost is paid either.
+/// Counts an attempt on every counter, in the window of `now_ms`; `None` (and nothing left
+/// counted) when one of them is past its limit: the check must not run, so no argon2 cost is
+/// paid either.
 pub async fn begin(
     store: &dyn EphemeralStore,
     config: &ThrottleConfig,
+    now_ms: i64,
     counters: Vec<Counter>,
 ) -> anyhow::Result<Option<Attempt>> {
-    let window = Duration::from_secs(config.window_seconds);
+    let window = Window::at(config, now_ms);
+    let keys: Vec<String> = counters.iter().map(|c| window.key(c)).collect();
     for (i, counter) in counters.iter().enumerate() {
-        if store.incr(&counter.key, window).await? > counter.limit {
+        if store.incr(&keys[i], window.length * 2).await? > counter.limit {
             // Refused attempts are given back: they were never checked, and counting them
             // would let one throttled account use up its address's allowance too.
-            for counted in &counters[..=i] {
-                store.decr(&counted.key).await?;
+            for counted in &keys[..=i] {
+                store.decr(counted).await?;
             }
             return Ok(None);
         }
     }
-    Ok(Some(Attempt { counters }))
+    Ok(Some(Attempt { keys }))
 }
 
 impl Attempt {
@@ -115,15 +152,94 @@ impl Attempt {
 
     /// The check passed: the attempt is given back.
     pub async fn passed(self, store: &dyn EphemeralStore) -> anyhow::Result<()> {
-        for counter in &self.counters {
-            store.decr(&counter.key).await?;
+        for key in &self.keys {
+            store.decr(key).await?;
         }
         Ok(())
     }
 }
 
-/// A successful login clears the account's counter (not the address's: one good password must
-/// not reset a guessing campaign from that address).
-pub async fn clear_account(store: &dyn EphemeralStore, login: &str) -> anyhow::Result<()> {
-    store.delete(&account_key(login)).await
+/// A successful login clears the account's counter in the current window (not the address's:
+/// one good password must not reset a guessing campaign from that address).
+pub async fn clear_account(
+    store: &dyn EphemeralStore,
+    config: &ThrottleConfig,
+    now_ms: i64,
+    login: &str,
+) -> anyhow::Result<()> {
+    let window = Window::at(config, now_ms);
+    let counter = Counter {
+        key: account_key(login),
+        limit: 0,
+    };
+    store.delete(&window.key(&counter)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ephemeral::MemoryStore;
+
+    fn config() -> ThrottleConfig {
+        ThrottleConfig {
+            window_seconds: 900,
+            failures_per_account: 3,
+            failures_per_address: 100,
+            trusted_device_days: 0,
+        }
+    }
+
+    async fn fail(store: &MemoryStore, config: &ThrottleConfig, now_ms: i64) -> bool {
+        match begin(store, config, now_ms, login(config, "a.b01", "10.0.0.1"))
+            .await
+            .unwrap()
+        {
+            Some(attempt) => {
+                attempt.failed();
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_window_holds_until_the_service_clock_passes_it() {
+        let store = MemoryStore::new();
+        let config = config();
+        let window_ms = 900_000;
+        let start = 40 * window_ms + 5;
+        for _ in 0..config.failures_per_account {
+            assert!(fail(&store, &config, start).await, "within the limit");
+        }
+        let counters = login(&config, "a.b01", "10.0.0.1");
+        assert!(!fail(&store, &config, start).await, "past the limit");
+        assert!(
+            !fail(&store, &config, 41 * window_ms - 1).await,
+            "same window"
+        );
+        assert!(exhausted(&store, &config, 41 * window_ms - 1, &counters)
+            .await
+            .unwrap());
+        // The clock enters the next window: the account may be tried again.
+        assert!(!exhausted(&store, &config, 41 * window_ms, &counters)
+            .await
+            .unwrap());
+        assert!(fail(&store, &config, 41 * window_ms).await, "next window");
+    }
+
+    #[tokio::test]
+    async fn clearing_the_account_frees_the_current_window_only_for_the_account() {
+        let store = MemoryStore::new();
+        let mut config = config();
+        config.failures_per_address = 4;
+        let now = 7 * 900_000;
+        for _ in 0..config.failures_per_account {
+            assert!(fail(&store, &config, now).await);
+        }
+        assert!(!fail(&store, &config, now).await);
+        clear_account(&store, &config, now, "a.b01").await.unwrap();
+        // The account's counter is free, the address's still counts: one more, then refused.
+        assert!(fail(&store, &config, now).await);
+        assert!(!fail(&store, &config, now).await);
+    }
 }

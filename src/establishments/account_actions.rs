@@ -12,6 +12,7 @@ use crate::accounts::lifecycle;
 use crate::accounts::sessions::Sessions;
 use crate::accounts::{throttle, Account, AccountState, Profile};
 use crate::audit::Action;
+use crate::config::ThrottleConfig;
 use crate::siecle::{Ine, Uai};
 use crate::store::{
     AccountStore, AuditStore, BackofficeQueries, DirectoryStore, EphemeralStore, LinkingStore,
@@ -27,8 +28,9 @@ pub struct Desk<'a> {
     pub audit: &'a dyn AuditStore,
     /// A disabled account's sessions and grants end.
     pub sessions: &'a dyn Sessions,
-    /// The throttle counters.
+    /// The throttle counters, and their windows.
     pub ephemeral: &'a dyn EphemeralStore,
+    pub throttle: &'a ThrottleConfig,
 }
 
 /// Disabled, or enabled again.
@@ -245,7 +247,7 @@ pub async fn unblock(
 ) -> Result<(), OperationError> {
     let action = Action::AccountUnblocked;
     let account = checked(actor, desk, uai, account_id, Right::over, action, now_ms).await?;
-    throttle::clear_account(desk.ephemeral, &account.login).await?;
+    throttle::clear_account(desk.ephemeral, desk.throttle, now_ms, &account.login).await?;
     tracing::info!(actor = %actor, %uai, account = %account.id, "login unblocked");
     let subject = account_subject(&account.id);
     audited::done(desk.audit, actor, uai, Some(&subject), action, None, now_ms).await;

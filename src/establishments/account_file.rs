@@ -75,9 +75,10 @@ pub async fn throttled(
     ephemeral: &dyn EphemeralStore,
     config: &ThrottleConfig,
     login: &str,
+    now_ms: i64,
 ) -> anyhow::Result<bool> {
     let counters = throttle::login(config, login, "");
-    throttle::exhausted(ephemeral, &counters[..1]).await
+    throttle::exhausted(ephemeral, config, now_ms, &counters[..1]).await
 }
 
 pub async fn account_file(
@@ -114,7 +115,7 @@ pub async fn account_file(
         .audit
         .last_event(&subject, Action::AccountSignIn.as_str())
         .await?;
-    let throttled = throttled(files.ephemeral, files.throttle, &account.login).await?;
+    let throttled = throttled(files.ephemeral, files.throttle, &account.login, now_ms).await?;
     let notifications = files
         .directory
         .notifications(uai.as_str())

@@ -4,15 +4,13 @@
 //! a pupil found (a new temporary password, unblocking, an attachment code) goes through the
 //! account page's actions (`account_actions`).
 
-use super::account_file::throttled;
+use super::account_file::{throttled, Files};
 use super::account_list::{folded, rows, AccountRow};
 use super::model::CarrierKind;
 use super::records::known;
 use super::{Actor, OperationError, Right};
 use crate::accounts::Profile;
-use crate::config::ThrottleConfig;
 use crate::siecle::Uai;
-use crate::store::{BackofficeQueries, DirectoryStore, EphemeralStore};
 
 /// The most pupils a search shows (a class holds fewer).
 pub const FOUND: usize = 60;
@@ -37,13 +35,12 @@ pub struct Found {
 /// is `search`; by class then name.
 pub async fn find_pupils(
     actor: &Actor,
-    directory: &dyn DirectoryStore,
-    roster: &dyn BackofficeQueries,
-    ephemeral: &dyn EphemeralStore,
-    throttle: &ThrottleConfig,
+    files: &Files<'_>,
     uai: &Uai,
     search: &str,
+    now_ms: i64,
 ) -> Result<Found, OperationError> {
+    let (directory, roster) = (files.directory, files.roster);
     actor.require(uai, Right::Pupils)?;
     known(uai, directory.establishment(uai.as_str()).await?)?;
     let words = folded(search);
@@ -88,7 +85,8 @@ pub async fn find_pupils(
             .map(|n| n.created_at)
             .max();
         pupils.push(PupilFound {
-            throttled: throttled(ephemeral, throttle, &row.account.login).await?,
+            throttled: throttled(files.ephemeral, files.throttle, &row.account.login, now_ms)
+                .await?,
             last_letter,
             row,
         });

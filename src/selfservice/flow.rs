@@ -45,18 +45,21 @@ impl<S: Serialize + DeserializeOwned + Sync> Flow<S> {
         constant_time_eq(&self.browser, &browser.binding)
     }
 
-    /// Parks a new procedure for `browser`; `None` when its address started too many in the
-    /// last minute.
+    /// Parks a new procedure for `browser`; `None` when its address started too many in this
+    /// minute of the service's clock (`now_ms`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         store: &dyn EphemeralStore,
         config: &SelfServiceConfig,
         kind: &str,
         browser: &Browser,
+        now_ms: i64,
         tx: Option<String>,
         state: S,
     ) -> anyhow::Result<Option<Flow<S>>> {
-        let rate_key = format!("selfservice-rate:{}", browser.address);
-        let started = store.incr(&rate_key, Duration::from_secs(60)).await?;
+        let minute = now_ms.div_euclid(60_000);
+        let rate_key = format!("selfservice-rate:{}:{minute}", browser.address);
+        let started = store.incr(&rate_key, Duration::from_secs(120)).await?;
         if started > config.starts_per_address_per_minute {
             return Ok(None);
         }

@@ -74,8 +74,9 @@ pub async fn start(
 ) -> anyhow::Result<Page> {
     let tx = tx.filter(|tx| !tx.is_empty() && tx.len() <= 64);
     let config = &s.config.selfservice;
+    let now_ms = s.clock.now_ms();
     Ok(
-        match Flow::start(s.ephemeral, config, KIND, browser, tx, ()).await? {
+        match Flow::start(s.ephemeral, config, KIND, browser, now_ms, tx, ()).await? {
             Some(flow) => Page::Form {
                 ids: (&flow).into(),
                 error: None,

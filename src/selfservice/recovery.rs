@@ -138,9 +138,10 @@ pub async fn start(
     tx: Option<String>,
 ) -> anyhow::Result<Page> {
     let config = &s.config.selfservice;
+    let now_ms = s.clock.now_ms();
     let tx = live_tx(s, tx).await?;
     Ok(
-        match Flow::start(s.ephemeral, config, KIND, browser, tx, State::Asked).await? {
+        match Flow::start(s.ephemeral, config, KIND, browser, now_ms, tx, State::Asked).await? {
             Some(flow) => Page::Form {
                 ids: (&flow).into(),
                 error: None,
@@ -531,9 +532,10 @@ pub async fn open_link(s: &Services<'_>, browser: &Browser, token: &str) -> anyh
         account_id: account.id,
     };
     let config = &s.config.selfservice;
+    let now_ms = s.clock.now_ms();
     let tx = proof.tx;
     Ok(
-        match Flow::start(s.ephemeral, config, LINK_KIND, browser, tx, state).await? {
+        match Flow::start(s.ephemeral, config, LINK_KIND, browser, now_ms, tx, state).await? {
             Some(flow) => Page::NewPassword {
                 ids: (&flow).into(),
                 token: Some(token.to_owned()),

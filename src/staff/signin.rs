@@ -50,7 +50,7 @@ pub async fn sign_in(
     let key = throttle_key(&login);
     let config = &app.config.throttle;
     let counters = throttle::login(config, &key, address);
-    let attempt = throttle::begin(&*app.ephemeral, config, counters).await?;
+    let attempt = throttle::begin(&*app.ephemeral, config, app.now_ms(), counters).await?;
     let credentials = if login.is_empty() || login.len() > 100 {
         None
     } else {
@@ -75,7 +75,7 @@ pub async fn sign_in(
         return Ok(Err(SignInError::Wrong));
     };
     attempt.passed(&*app.ephemeral).await?;
-    throttle::clear_account(&*app.ephemeral, &key).await?;
+    throttle::clear_account(&*app.ephemeral, config, app.now_ms(), &key).await?;
     if verification.needs_rehash {
         let hash = app.passwords.hash(password).await?;
         app.durable
@@ -155,7 +155,8 @@ pub async fn present_code(
 ) -> anyhow::Result<Result<(StaffSession, Secret), SignInError>> {
     let config = &app.config.throttle;
     let counters = throttle::subject(config, &format!("staff-totp:{}", staff.id), address);
-    let Some(attempt) = throttle::begin(&*app.ephemeral, config, counters).await? else {
+    let Some(attempt) = throttle::begin(&*app.ephemeral, config, app.now_ms(), counters).await?
+    else {
         code_event(
             app,
             staff,
@@ -267,7 +268,8 @@ pub async fn change_password(
     let key = throttle_key(&staff.login);
     let config = &app.config.throttle;
     let counters = throttle::login(config, &key, address);
-    let Some(attempt) = throttle::begin(&*app.ephemeral, config, counters).await? else {
+    let Some(attempt) = throttle::begin(&*app.ephemeral, config, app.now_ms(), counters).await?
+    else {
         return Ok(Err(PasswordChangeError::Throttled));
     };
     let stored = app.durable.staff_credentials(&staff.login).await?;

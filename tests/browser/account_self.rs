@@ -1,7 +1,8 @@
 //! Mon compte in Chromium: a guardian signs in at `/compte`, changes the mobile (by SMS code,
 //! a wrong code first) and the e-mail (by a code through a real SMTP server), both kept apart
-//! from Siècle's, revokes the demo ENT among the connected services, and reaches the mobile
-//! field with the keyboard; every page state passes axe-core.
+//! from Siècle's, revokes the demo ENT among the connected services, sees a later Siècle import
+//! update the establishment's contacts and keep the account's own, and reaches the mobile field
+//! with the keyboard; every page state passes axe-core.
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
@@ -20,6 +21,15 @@ const GUARDIAN: (&str, &str) = ("c.martin02", "Parent-Demo-2026");
 /// As typed, as stored (the national form, like Siècle's), as the SMS is addressed (E.164).
 const NEW_MOBILE: (&str, &str, &str) = ("07 98 76 54 32", "0798765432", "+33798765432");
 const NEW_EMAIL: &str = "camille.martin@educonnect.test";
+/// The demo guardian's contacts in the collège's Siècle export, and those of its next export
+/// (the demo's exports hold no other copy of either).
+const SIECLE_CONTACTS: [(&str, &str); 2] = [
+    ("06 39 98 01 02", "06 11 22 33 44"),
+    (
+        "claire.martin@demo.educonnect.invalid",
+        "claire.m@secretariat.educonnect.invalid",
+    ),
+];
 
 crate::on_both_backends!(
     a_guardian_signs_in_to_mon_compte_changes_contacts_by_code_and_revokes_a_service
@@ -166,6 +176,25 @@ async fn a_guardian_signs_in_to_mon_compte_changes_contacts_by_code_and_revokes_
         .await
         .is_err());
     axe::assert_no_violations(&browser, "mon compte: a service revoked").await;
+
+    // The establishment's next export gives other contacts: Siècle's are updated, the
+    // account's own stay.
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/siecle");
+    let next = super::common::siecle_changed(
+        &[demo.join("0699990J"), demo.join("0699991K")],
+        &SIECLE_CONTACTS,
+    );
+    op.import_siecle(next.path()).await;
+    browser.goto(&op.url("/compte")).await.unwrap();
+    let shown = |css: &'static str| {
+        let browser = &browser;
+        async move { wait_for(browser, css).await.text().await.unwrap() }
+    };
+    assert_eq!(shown("#courriel-siecle").await, SIECLE_CONTACTS[1].1);
+    assert_eq!(shown("#mobile-siecle").await, SIECLE_CONTACTS[0].1);
+    assert_eq!(shown("#courriel-confirme").await, NEW_EMAIL);
+    assert_eq!(shown("#mobile-confirme").await, NEW_MOBILE.0);
+    axe::assert_no_violations(&browser, "mon compte: after a re-import").await;
 
     // Keyboard: Tab reaches the mobile field, which has a visible label.
     browser.goto(&op.url("/compte")).await.unwrap();

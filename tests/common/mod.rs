@@ -381,6 +381,45 @@ pub fn siecle_sample_dirs() -> Vec<std::path::PathBuf> {
     dirs
 }
 
+/// A copy of the establishments' export folders `dirs` in which each `(from, to)` is replaced:
+/// the establishment's next export, after the secretariat changed these values. The files are
+/// ISO-8859-15; the replacements must be ASCII.
+pub fn siecle_changed(
+    dirs: &[std::path::PathBuf],
+    replacements: &[(&str, &str)],
+) -> tempfile::TempDir {
+    let next = tempfile::tempdir().unwrap();
+    for dir in dirs {
+        let to = next.path().join(dir.file_name().unwrap());
+        std::fs::create_dir_all(&to).unwrap();
+        for file in std::fs::read_dir(dir).unwrap() {
+            let file = file.unwrap().path();
+            let mut bytes = std::fs::read(&file).unwrap();
+            for (from, into) in replacements {
+                assert!(from.is_ascii() && into.is_ascii());
+                bytes = replaced(&bytes, from.as_bytes(), into.as_bytes());
+            }
+            std::fs::write(to.join(file.file_name().unwrap()), bytes).unwrap();
+        }
+    }
+    next
+}
+
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.starts_with(from) {
+            out.extend_from_slice(to);
+            rest = &rest[from.len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out
+}
+
 /// Exports written by the shared generator into a temporary folder.
 pub fn siecle_generated(schools: u32, pupils: u32, seed: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

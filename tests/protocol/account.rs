@@ -224,6 +224,8 @@ async fn a_guardian_declines_a_candidate_and_cannot_confirm_an_account_never_pro
     assert_eq!(unrelated_now.state, AccountState::Active);
     assert!(!throttle::exhausted(
         &*f.op.app.ephemeral,
+        &f.op.app.config.throttle,
+        f.op.app.now_ms(),
         &throttle::login(&f.op.app.config.throttle, &unrelated.login, "127.0.0.1")
     )
     .await
@@ -333,6 +335,8 @@ async fn codes_expire_are_throttled_and_serve_one_guardian_only(backend: Backend
     assert_eq!(status, 429, "{body}");
     assert!(throttle::exhausted(
         &*f.op.app.ephemeral,
+        &f.op.app.config.throttle,
+        f.op.app.now_ms(),
         &throttle::subject(
             &f.op.app.config.throttle,
             &format!("code:{}", f.guardian.id),

@@ -142,6 +142,8 @@ async fn the_api_answers_only_configured_tokens(backend: Backend) {
     let throttle = &op.app.config.throttle;
     assert!(!educonnect::accounts::throttle::exhausted(
         &*op.app.ephemeral,
+        throttle,
+        op.app.now_ms(),
         &educonnect::accounts::throttle::login(throttle, "j.dupont01", "127.0.0.1")
     )
     .await

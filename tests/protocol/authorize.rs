@@ -597,6 +597,14 @@ async fn form_post_response_mode_posts_the_code(backend: Backend) {
 
 async fn failed_logins_are_throttled_without_revealing_the_login(backend: Backend) {
     let f = Fixture::with(backend, |c| c.throttle.failures_per_account = 3).await;
+    // The failures start a second into a window of the service's clock, so that the whole test
+    // runs inside it.
+    let window_ms = f.op.app.config.throttle.window_seconds as i64 * 1000;
+    let now = f.op.app.now_ms();
+    let next_window = (now.div_euclid(window_ms) + 1) * window_ms;
+    f.op.clock.advance(std::time::Duration::from_millis(
+        (next_window - now + 1000) as u64,
+    ));
     for login in [LOGIN, "nobody.here"] {
         let step = f
             .browser
@@ -643,6 +651,30 @@ async fn failed_logins_are_throttled_without_revealing_the_login(backend: Backen
         .authorize(f.issuer(), pending.url.as_str(), "k.bernard03", PASSWORD)
         .await;
     assert!(param(&back, "code").is_some());
+    // The window ends by the service's clock (not the store's): a second short of its end it
+    // still holds, at its end the right password is checked again.
+    let now = f.op.app.now_ms();
+    let to_end = (now.div_euclid(window_ms) + 1) * window_ms - now;
+    let f = &f;
+    let throttled_login = |browser: Browser| async move {
+        let pending = f.request(&[], &[]);
+        let step = browser.get(f.issuer(), pending.url.as_str()).await;
+        browser
+            .submit_login(f.issuer(), step, LOGIN, PASSWORD)
+            .await
+    };
+    f.op.clock
+        .advance(std::time::Duration::from_millis(to_end as u64 - 1000));
+    let Step::Page { status, .. } = throttled_login(Browser::new()).await else {
+        panic!("still throttled")
+    };
+    assert_eq!(status, 429);
+    f.op.clock.advance(std::time::Duration::from_secs(1));
+    let step = throttled_login(Browser::new()).await;
+    assert!(
+        matches!(step, Step::Left(ref back) if param(back, "code").is_some()),
+        "the window passed"
+    );
 }
 
 async fn session_id_is_renewed_at_login(backend: Backend) {

@@ -359,21 +359,13 @@ async fn a_reimport_keeps_the_accounts_own_contacts_and_updates_siecles(backend:
         .unwrap();
 
     // The establishment's next export gives this guardian another address and number.
-    let next = tempfile::tempdir().unwrap();
-    for dir in crate::common::siecle_sample_dirs() {
-        let to = next.path().join(dir.file_name().unwrap());
-        std::fs::create_dir_all(&to).unwrap();
-        for file in std::fs::read_dir(&dir).unwrap() {
-            let file = file.unwrap().path();
-            let bytes = std::fs::read(&file).unwrap();
-            let changed = replace(
-                &replace(&bytes, SIECLE_EMAIL, "i.girard@exemple.net"),
-                SIECLE_MOBILE,
-                "0655443322",
-            );
-            std::fs::write(to.join(file.file_name().unwrap()), changed).unwrap();
-        }
-    }
+    let next = crate::common::siecle_changed(
+        &crate::common::siecle_sample_dirs(),
+        &[
+            (SIECLE_EMAIL, "i.girard@exemple.net"),
+            (SIECLE_MOBILE, "0655443322"),
+        ],
+    );
     op.import_siecle(next.path()).await;
     let now = account(&op, &guardian.id).await;
     assert_eq!(
@@ -396,21 +388,4 @@ async fn a_reimport_keeps_the_accounts_own_contacts_and_updates_siecles(backend:
         Some("0711223344"),
         "the account's own, kept"
     );
-}
-
-/// `bytes` with every `from` replaced by `to` (the exports are ISO-8859-15; these are ASCII).
-fn replace(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
-    let (from, to) = (from.as_bytes(), to.as_bytes());
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
 }

@@ -974,9 +974,14 @@ async fn unblocking_clears_the_throttle_of_the_login(backend: Backend) {
         checked(&op, &clement.login, "Mauvais-Mot-1").await;
     }
     let counters = throttle::login(&op.app.config.throttle, &clement.login, "");
-    assert!(throttle::exhausted(&*op.app.ephemeral, &counters[..1])
-        .await
-        .unwrap());
+    assert!(throttle::exhausted(
+        &*op.app.ephemeral,
+        &op.app.config.throttle,
+        op.app.now_ms(),
+        &counters[..1]
+    )
+    .await
+    .unwrap());
     let (status, _) = api(
         &op,
         &token,
@@ -989,9 +994,14 @@ async fn unblocking_clears_the_throttle_of_the_login(backend: Backend) {
     )
     .await;
     assert_eq!(status, 204);
-    assert!(!throttle::exhausted(&*op.app.ephemeral, &counters[..1])
-        .await
-        .unwrap());
+    assert!(!throttle::exhausted(
+        &*op.app.ephemeral,
+        &op.app.config.throttle,
+        op.app.now_ms(),
+        &counters[..1]
+    )
+    .await
+    .unwrap());
 }
 
 async fn troubleshooting_finds_a_pupil_and_issues_a_letter_and_an_attachment_code(

@@ -159,9 +159,14 @@ async fn exhaust(op: &TestOp, login: &str) {
 
 async fn is_throttled(op: &TestOp, login: &str) -> bool {
     let counters = throttle::login(&op.app.config.throttle, login, "");
-    throttle::exhausted(&*op.app.ephemeral, &counters[..1])
-        .await
-        .unwrap()
+    throttle::exhausted(
+        &*op.app.ephemeral,
+        &op.app.config.throttle,
+        op.app.now_ms(),
+        &counters[..1],
+    )
+    .await
+    .unwrap()
 }
 
 async fn refusals_by(op: &TestOp, account_id: &str, actor: &str) -> usize {
@@ -308,6 +313,7 @@ async fn the_domain_functions_behind_the_api_apply_the_same_rules(backend: Backe
         audit: &*op.app.durable,
         sessions: &op.app,
         ephemeral: &*op.app.ephemeral,
+        throttle: &op.app.config.throttle,
     };
     let now = op.app.now_ms();
     let outcome = |result: Result<(), OperationError>| match result {

@@ -29,6 +29,7 @@ on_both_backends!(
     identifiers_are_reminded_to_confirmed_contacts_by_sms_only_for_guardians,
     requests_are_capped_per_identifier_and_per_contact_by_the_hour,
     sms_codes_are_capped_per_number_per_day,
+    procedures_started_per_address_are_capped_by_the_minute_of_the_clock,
     a_weak_new_password_is_refused_with_the_policys_rule_and_keeps_the_link,
     a_recovery_form_is_refused_from_another_browser_or_without_its_csrf,
 );
@@ -582,6 +583,42 @@ async fn sms_codes_are_capped_per_number_per_day(backend: Backend) {
     op.clock.advance(Duration::from_secs(86_400));
     ask(&op, &browser, "c.martin02", "sms").await;
     assert_eq!(codes(&outbox(&op).await), 3);
+}
+
+async fn procedures_started_per_address_are_capped_by_the_minute_of_the_clock(backend: Backend) {
+    let op = TestOp::start_with(backend, |c| {
+        fast(c);
+        c.selfservice.starts_per_address_per_minute = 2;
+    })
+    .await;
+    // The starts begin a second into a minute of the service's clock.
+    let now = op.app.now_ms();
+    op.clock.advance(Duration::from_millis(
+        (61_000 - now.rem_euclid(60_000)) as u64,
+    ));
+    let browser = Browser::new();
+    let open = || async {
+        status(
+            &browser
+                .get(&op.issuer, &op.url("/mot-de-passe-oublie"))
+                .await,
+        )
+    };
+    assert_eq!(open().await, 200);
+    assert_eq!(open().await, 200);
+    // Any procedure counts: the identifier reminder is refused from this address too.
+    let reminder = browser
+        .get(&op.issuer, &op.url("/identifiant-oublie"))
+        .await;
+    assert_eq!(status(&reminder), 429);
+    assert!(
+        text(&reminder).contains("Trop de demandes"),
+        "{}",
+        body(&reminder)
+    );
+    // The next minute of the service's clock, starts are allowed again.
+    op.clock.advance(Duration::from_secs(59));
+    assert_eq!(open().await, 200);
 }
 
 async fn a_weak_new_password_is_refused_with_the_policys_rule_and_keeps_the_link(backend: Backend) {

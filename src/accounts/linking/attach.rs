@@ -63,7 +63,8 @@ async fn by_code(
     let config = linker.verifier.throttle;
     let counters_store = linker.verifier.counters;
     let counters = throttle::subject(config, &format!("code:{}", guardian.id), address);
-    let Some(attempt) = throttle::begin(counters_store, config, counters).await? else {
+    let Some(attempt) = throttle::begin(counters_store, config, linker.now_ms(), counters).await?
+    else {
         return Ok(Err(Refusal::Throttled));
     };
     let outcome = linker

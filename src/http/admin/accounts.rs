@@ -28,6 +28,7 @@ fn desk(app: &AppState) -> Desk<'_> {
         audit: &*app.durable,
         sessions: app,
         ephemeral: &*app.ephemeral,
+        throttle: &app.config.throttle,
     }
 }
 

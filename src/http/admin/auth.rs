@@ -72,7 +72,8 @@ async fn authenticate(app: &App, headers: &HeaderMap, address: &str) -> Result<A
     // step (review #13.1); a right token always passes and counts nothing.
     let throttle = &app.config.throttle;
     let counters = throttle::single(throttle, &format!("admin:{address}"));
-    let Some(attempt) = throttle::begin(&*app.ephemeral, throttle, counters).await? else {
+    let Some(attempt) = throttle::begin(&*app.ephemeral, throttle, app.now_ms(), counters).await?
+    else {
         return Err(AdminError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",

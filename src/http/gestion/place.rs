@@ -59,6 +59,7 @@ pub fn desk(app: &crate::app::AppState) -> Desk<'_> {
         audit: &*app.durable,
         sessions: app,
         ephemeral: &*app.ephemeral,
+        throttle: &app.config.throttle,
     }
 }
 

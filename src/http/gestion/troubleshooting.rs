@@ -69,15 +69,12 @@ pub async fn page(
     };
     let here = format!("{}/depannage", base(&uai));
     let result = async {
-        let store = &*app.durable;
         let found = establishments::find_pupils(
             &signed.actor,
-            store,
-            store,
-            &*app.ephemeral,
-            &app.config.throttle,
+            &place::files(&app),
             &uai,
             &search.q,
+            app.now_ms(),
         )
         .await?;
         let chrome = place::chrome(&app, &signed, &uai, Section::Troubleshooting).await?;

@@ -173,6 +173,7 @@ pub async fn start(
             &app.config.selfservice,
             KIND,
             browser,
+            app.now_ms(),
             tx,
             state,
         )

@@ -100,7 +100,13 @@ pub(super) async fn dates_step(
         &format!("registration-dates:{account_id}"),
         &browser.address,
     );
-    let Some(attempt) = throttle::begin(&*app.ephemeral, &app.config.throttle, counters).await?
+    let Some(attempt) = throttle::begin(
+        &*app.ephemeral,
+        &app.config.throttle,
+        app.now_ms(),
+        counters,
+    )
+    .await?
     else {
         return Ok(Err(Refusal::Throttled(THROTTLED.into())));
     };
