@@ -10,16 +10,20 @@ use std::time::Duration;
 
 use common::{isolated_config, registration, Backend};
 use educonnect::accounts::{Account, AccountState, LoginId, Profile};
+use educonnect::assistance::{
+    AssistanceEvent, AssistanceRequest, Category, Concerned, OnBehalf, Status as RequestStatus,
+};
 use educonnect::audit::{Action, Event, Outcome};
 use educonnect::clients::Client;
 use educonnect::oidc::grants::{Grant, RefreshToken};
+use educonnect::outbox::{Channel, Outgoing, Purpose, Status as MessageStatus};
 use educonnect::secrets::random_b64;
 use educonnect::siecle::Uai;
 use educonnect::staff::{Role, RoleKind, RoleScope, Staff, StaffState};
 use educonnect::store::ephemeral::{MemoryStore, RedisStore};
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{
-    AuditQuery, ConnectedClient, DurableStore, EphemeralStore, InsertAccountError,
+    AssistanceQuery, AuditQuery, ConnectedClient, DurableStore, EphemeralStore, InsertAccountError,
     InsertStaffError, Rotation, Taken,
 };
 use educonnect::tokens::keys::StoredKey;
@@ -145,6 +149,16 @@ on_both_backends!(
     audit_events_are_read_by_establishment_or_subject_newest_first_in_pages,
     the_last_event_is_the_latest_success_of_its_action,
     purging_audit_events_deletes_only_older_ones_in_batches,
+    an_assistance_request_reads_back_whole_with_its_accounts_and_its_emails_queued,
+    a_second_assistance_request_with_the_same_id_is_refused_and_writes_nothing,
+    an_assistance_request_is_not_filed_when_its_emails_cannot_be_queued,
+    assistance_events_are_read_oldest_first_and_only_for_their_request,
+    assistance_requests_are_listed_newest_first_each_filter_applying_up_to_the_limit,
+    an_assistance_status_change_from_the_current_status_is_recorded_with_its_emails,
+    an_assistance_status_change_from_a_stale_status_is_refused_and_writes_nothing,
+    an_assistance_event_on_an_unknown_request_is_refused_and_writes_nothing,
+    an_assistance_event_is_not_recorded_when_its_emails_cannot_be_queued,
+    one_of_concurrent_assistance_status_changes_from_the_same_status_wins,
 );
 
 async fn migrations_apply_twice_without_change(backend: Backend) {
@@ -1395,4 +1409,534 @@ async fn purging_audit_events_deletes_only_older_ones_in_batches(backend: Backen
     kept.sort();
     assert_eq!(left, kept);
     assert_eq!(d.purge_events(NOW + 5, 2).await.unwrap(), 0);
+}
+
+fn concerned(login: &str, given_name: &str, family_name: &str, profile: Profile) -> Concerned {
+    Concerned {
+        account_id: random_b64(12),
+        login: login.into(),
+        given_name: given_name.into(),
+        family_name: family_name.into(),
+        profile,
+    }
+}
+
+/// An open request filed at `created_at` by an administration token, about `accounts`.
+fn assistance_request(
+    uai: &str,
+    academy: &str,
+    created_at: i64,
+    accounts: Vec<Concerned>,
+) -> AssistanceRequest {
+    AssistanceRequest {
+        id: format!("DA-{}", random_b64(9)),
+        uai: uai.into(),
+        academy: academy.into(),
+        category: Category::CannotLink,
+        description: "L'enfant n'apparaît pas sur le compte de sa mère.".into(),
+        status: RequestStatus::Open,
+        accounts,
+        filed_by: None,
+        filed_by_label: "admin-token:ab12".into(),
+        on_behalf: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// An e-mail as the store queues it: the store keeps its sealed body as given.
+fn assistance_email(to: &str, purpose: Purpose, at: i64) -> Outgoing {
+    Outgoing {
+        id: random_b64(12),
+        channel: Channel::Email,
+        recipient: to.into(),
+        subject: "Demande d'assistance".into(),
+        purpose,
+        account_id: None,
+        sealed_body: random_b64(48),
+        created_at: at,
+    }
+}
+
+/// An event at `at` by the académie's assistance: `body`, and the change of status `change`.
+fn assistance_event(
+    request: &AssistanceRequest,
+    at: i64,
+    change: Option<(RequestStatus, RequestStatus)>,
+    body: Option<&str>,
+) -> AssistanceEvent {
+    AssistanceEvent {
+        id: random_b64(12),
+        request_id: request.id.clone(),
+        at,
+        author: "staff:a.roux".into(),
+        author_name: "Agnès Roux".into(),
+        by_assistance: true,
+        body: body.map(str::to_owned),
+        previous_status: change.map(|(from, _)| from),
+        status: change.map(|(_, to)| to),
+    }
+}
+
+/// The ids of every queued message, sorted.
+async fn queued_ids(d: &Arc<dyn DurableStore>) -> Vec<String> {
+    let mut ids: Vec<String> = d
+        .recent_messages(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|q| q.message.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn an_assistance_request_reads_back_whole_with_its_accounts_and_its_emails_queued(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let filer = staff_member("a.roux", "Roux");
+    d.insert_staff(&filer, "$argon2id$x").await.unwrap();
+    // Every field given, every profile concerned (in the order the store reads them: by name).
+    let mut request = assistance_request(
+        "0699990J",
+        "Lyon",
+        NOW,
+        vec![
+            concerned("lea.bernard", "Léa", "Bernard", Profile::Pupil),
+            concerned("chloe.ndiaye", "Chloé", "N'Diaye", Profile::Guardian),
+            concerned("marc.petit", "Marc", "Petit", Profile::PersonInCharge),
+        ],
+    );
+    request.category = Category::AccountMissing;
+    request.filed_by = Some(filer.id.clone());
+    request.filed_by_label = "staff:a.roux".into();
+    request.on_behalf = Some(OnBehalf {
+        name: "Mme N'Diaye".into(),
+        contact: "06 12 34 56 78".into(),
+    });
+    request.updated_at = NOW + 5;
+    let emails = [
+        assistance_email("agent.un@ac-lyon.fr", Purpose::AssistanceFiled, NOW),
+        assistance_email("agent.deux@ac-lyon.fr", Purpose::AssistanceFiled, NOW),
+    ];
+    assert!(d.insert_assistance(&request, &emails).await.unwrap());
+    assert_eq!(
+        d.assistance(&request.id).await.unwrap(),
+        Some(request.clone())
+    );
+    for email in &emails {
+        let queued = d.message(&email.id).await.unwrap().expect("queued with it");
+        assert_eq!(queued.message, *email);
+        assert_eq!(queued.status, MessageStatus::Pending);
+    }
+    assert!(d.assistance_events(&request.id).await.unwrap().is_empty());
+    // The fewest fields: no staff member, nobody on whose behalf, no account, no e-mail.
+    for (i, category) in Category::ALL.into_iter().enumerate() {
+        let mut bare = assistance_request("0699990J", "Lyon", NOW + 1 + i as i64, Vec::new());
+        bare.category = category;
+        assert!(d.insert_assistance(&bare, &[]).await.unwrap());
+        assert_eq!(d.assistance(&bare.id).await.unwrap(), Some(bare));
+    }
+    let mut sent: Vec<String> = emails.iter().map(|e| e.id.clone()).collect();
+    sent.sort();
+    assert_eq!(queued_ids(d).await, sent);
+    assert_eq!(d.assistance("DA-INCONNU").await.unwrap(), None);
+}
+
+async fn a_second_assistance_request_with_the_same_id_is_refused_and_writes_nothing(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let pupil = concerned("lea.bernard", "Léa", "Bernard", Profile::Pupil);
+    let first = assistance_request("0699990J", "Lyon", NOW, vec![pupil]);
+    let told_first = assistance_email("agent@ac-lyon.fr", Purpose::AssistanceFiled, NOW);
+    assert!(d
+        .insert_assistance(&first, std::slice::from_ref(&told_first))
+        .await
+        .unwrap());
+    let guardian = concerned("chloe.ndiaye", "Chloé", "N'Diaye", Profile::Guardian);
+    let mut second = assistance_request("0750001U", "Paris", NOW + 1, vec![guardian]);
+    second.id = first.id.clone();
+    second.description = "Une autre demande, le même numéro tiré.".into();
+    let told_second = assistance_email("agent@ac-paris.fr", Purpose::AssistanceFiled, NOW + 1);
+    assert!(!d
+        .insert_assistance(&second, std::slice::from_ref(&told_second))
+        .await
+        .unwrap());
+    assert_eq!(
+        d.assistance(&first.id).await.unwrap(),
+        Some(first.clone()),
+        "the first one untouched, its accounts alone"
+    );
+    assert_eq!(d.message(&told_second.id).await.unwrap(), None);
+    assert_eq!(queued_ids(d).await, vec![told_first.id.clone()]);
+    // The caller draws another number: nothing of the refused attempt is in its way.
+    second.id = format!("{}-2", first.id);
+    assert!(d
+        .insert_assistance(&second, std::slice::from_ref(&told_second))
+        .await
+        .unwrap());
+    assert_eq!(d.assistance(&second.id).await.unwrap(), Some(second));
+    assert!(d.message(&told_second.id).await.unwrap().is_some());
+}
+
+async fn an_assistance_request_is_not_filed_when_its_emails_cannot_be_queued(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let taken = assistance_email("agent@ac-lyon.fr", Purpose::AssistanceFiled, NOW);
+    d.enqueue(&taken).await.unwrap();
+    let pupil = concerned("lea.bernard", "Léa", "Bernard", Profile::Pupil);
+    let request = assistance_request("0699990J", "Lyon", NOW, vec![pupil]);
+    let fresh = assistance_email("autre.agent@ac-lyon.fr", Purpose::AssistanceFiled, NOW);
+    // The second e-mail's id is already queued: it fails after the request and the first
+    // e-mail were written, and takes them with it.
+    assert!(d
+        .insert_assistance(&request, &[fresh.clone(), taken.clone()])
+        .await
+        .is_err());
+    assert_eq!(d.assistance(&request.id).await.unwrap(), None);
+    assert_eq!(d.message(&fresh.id).await.unwrap(), None);
+    assert_eq!(queued_ids(d).await, vec![taken.id.clone()]);
+    // Nothing half-written (no account concerned left behind) stands in the way of filing it.
+    assert!(d
+        .insert_assistance(&request, std::slice::from_ref(&fresh))
+        .await
+        .unwrap());
+    assert_eq!(d.assistance(&request.id).await.unwrap(), Some(request));
+}
+
+async fn assistance_events_are_read_oldest_first_and_only_for_their_request(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let request = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    let other = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    for r in [&request, &other] {
+        assert!(d.insert_assistance(r, &[]).await.unwrap());
+    }
+    use RequestStatus::{Closed, InProgress, Open};
+    let mut comment = assistance_event(&request, NOW + 10, None, Some("Nous cherchons."));
+    comment.author = "staff:b.blanc".into();
+    comment.author_name = "Bruno Blanc".into();
+    comment.by_assistance = false;
+    let mut taken = assistance_event(&request, NOW + 20, Some((Open, InProgress)), None);
+    let mut closed = assistance_event(
+        &request,
+        NOW + 30,
+        Some((InProgress, Closed)),
+        Some("Rattachement fait."),
+    );
+    // Neither the order of writing (taken, closed, comment) nor that of the ids (closed,
+    // comment, taken) is the order of time (comment, taken, closed).
+    closed.id = "ev-a".into();
+    comment.id = "ev-b".into();
+    taken.id = "ev-c".into();
+    for e in [&taken, &closed, &comment] {
+        assert!(d.add_assistance_event(e, &[]).await.unwrap());
+    }
+    let elsewhere = assistance_event(&other, NOW + 15, None, Some("Autre demande."));
+    assert!(d.add_assistance_event(&elsewhere, &[]).await.unwrap());
+    assert_eq!(
+        d.assistance_events(&request.id).await.unwrap(),
+        [comment, taken, closed],
+        "oldest first, every field kept"
+    );
+    assert_eq!(d.assistance_events(&other.id).await.unwrap(), [elsewhere]);
+    assert!(d.assistance_events("DA-INCONNU").await.unwrap().is_empty());
+}
+
+fn assistance_query(
+    uai: Option<&str>,
+    academy: Option<&str>,
+    status: Option<RequestStatus>,
+    limit: i64,
+) -> AssistanceQuery {
+    AssistanceQuery {
+        uai: uai.map(str::to_owned),
+        academy: academy.map(str::to_owned),
+        status,
+        limit,
+    }
+}
+
+async fn assistance_requests_are_listed_newest_first_each_filter_applying_up_to_the_limit(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let filed = |id: &str, uai: &str, academy: &str, created_at: i64, login: &str| {
+        let account = concerned(login, "Léa", login, Profile::Pupil);
+        let mut r = assistance_request(uai, academy, created_at, vec![account]);
+        r.id = id.into();
+        r
+    };
+    // Neither the ids' order nor the order of writing is that of filing.
+    let r0 = filed("DA-B", "0699990J", "Lyon", NOW, "r0");
+    let mut r1 = filed("DA-D", "0699990J", "Lyon", NOW + 1, "r1");
+    let r2 = filed("DA-A", "0699991K", "Lyon", NOW + 2, "r2");
+    let r3 = filed("DA-C", "0750001U", "Paris", NOW + 3, "r3");
+    for r in [&r1, &r3, &r0, &r2] {
+        assert!(d.insert_assistance(r, &[]).await.unwrap());
+    }
+    let taken = assistance_event(
+        &r1,
+        NOW + 10,
+        Some((RequestStatus::Open, RequestStatus::InProgress)),
+        None,
+    );
+    assert!(d.add_assistance_event(&taken, &[]).await.unwrap());
+    r1.status = RequestStatus::InProgress;
+    r1.updated_at = NOW + 10;
+    assert_eq!(
+        d.assistance_requests(&assistance_query(None, None, None, 100))
+            .await
+            .unwrap(),
+        [r3.clone(), r2.clone(), r1.clone(), r0.clone()],
+        "newest first, each with its own accounts and its current status"
+    );
+    let listed = |query: AssistanceQuery| async move {
+        d.assistance_requests(&query)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
+    use RequestStatus::{Closed, InProgress, Open};
+    let cases: [(AssistanceQuery, &[&AssistanceRequest]); 11] = [
+        (
+            assistance_query(Some("0699990J"), None, None, 100),
+            &[&r1, &r0],
+        ),
+        (
+            assistance_query(None, Some("Lyon"), None, 100),
+            &[&r2, &r1, &r0],
+        ),
+        (
+            assistance_query(None, None, Some(Open), 100),
+            &[&r3, &r2, &r0],
+        ),
+        (assistance_query(None, None, Some(InProgress), 100), &[&r1]),
+        (assistance_query(None, None, Some(Closed), 100), &[]),
+        (
+            assistance_query(None, Some("Lyon"), Some(Open), 100),
+            &[&r2, &r0],
+        ),
+        (
+            assistance_query(Some("0699990J"), None, Some(Open), 100),
+            &[&r0],
+        ),
+        (
+            assistance_query(Some("0699990J"), Some("Paris"), None, 100),
+            &[],
+        ),
+        (assistance_query(None, Some("Créteil"), None, 100), &[]),
+        (assistance_query(None, None, None, 2), &[&r3, &r2]),
+        (assistance_query(None, Some("Lyon"), None, 1), &[&r2]),
+    ];
+    for (query, expected) in cases {
+        let expected: Vec<String> = expected.iter().map(|r| r.id.clone()).collect();
+        let described = format!("{query:?}");
+        assert_eq!(listed(query).await, expected, "{described}");
+    }
+}
+
+async fn an_assistance_status_change_from_the_current_status_is_recorded_with_its_emails(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    use RequestStatus::{Closed, InProgress, Open};
+    let pupil = concerned("lea.bernard", "Léa", "Bernard", Profile::Pupil);
+    let mut expected = assistance_request("0699990J", "Lyon", NOW, vec![pupil]);
+    assert!(d.insert_assistance(&expected, &[]).await.unwrap());
+    let taken = assistance_event(
+        &expected,
+        NOW + HOUR,
+        Some((Open, InProgress)),
+        Some("Pris en charge."),
+    );
+    let told = assistance_email(
+        "direction@0699990j.fr",
+        Purpose::AssistanceUpdate,
+        NOW + HOUR,
+    );
+    assert!(d
+        .add_assistance_event(&taken, std::slice::from_ref(&told))
+        .await
+        .unwrap());
+    expected.status = InProgress;
+    expected.updated_at = NOW + HOUR;
+    assert_eq!(
+        d.assistance(&expected.id).await.unwrap(),
+        Some(expected.clone()),
+        "its status and updated_at changed, nothing else"
+    );
+    assert_eq!(
+        d.message(&told.id).await.unwrap().map(|q| q.message),
+        Some(told)
+    );
+    // A comment alone needs no status to compare with: it leaves the status, moves updated_at.
+    let mut comment = assistance_event(&expected, NOW + 2 * HOUR, None, Some("Merci."));
+    comment.by_assistance = false;
+    assert!(d.add_assistance_event(&comment, &[]).await.unwrap());
+    expected.updated_at = NOW + 2 * HOUR;
+    assert_eq!(
+        d.assistance(&expected.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    // Closed, then reopened: each from the status it leaves.
+    let closed = assistance_event(&expected, NOW + 3 * HOUR, Some((InProgress, Closed)), None);
+    let reopened = assistance_event(&expected, NOW + 4 * HOUR, Some((Closed, Open)), None);
+    for e in [&closed, &reopened] {
+        assert!(d.add_assistance_event(e, &[]).await.unwrap());
+    }
+    expected.status = Open;
+    expected.updated_at = NOW + 4 * HOUR;
+    assert_eq!(
+        d.assistance(&expected.id).await.unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        d.assistance_events(&expected.id).await.unwrap(),
+        [taken, comment, closed, reopened]
+    );
+}
+
+async fn an_assistance_status_change_from_a_stale_status_is_refused_and_writes_nothing(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    use RequestStatus::{Closed, InProgress, Open};
+    let mut expected = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    assert!(d.insert_assistance(&expected, &[]).await.unwrap());
+    let taken = assistance_event(&expected, NOW + HOUR, Some((Open, InProgress)), None);
+    assert!(d.add_assistance_event(&taken, &[]).await.unwrap());
+    expected.status = InProgress;
+    expected.updated_at = NOW + HOUR;
+    // Another agent, who read the request while it was open, closes it.
+    let stale = assistance_event(
+        &expected,
+        NOW + 2 * HOUR,
+        Some((Open, Closed)),
+        Some("Réglé."),
+    );
+    let told = assistance_email("direction@0699990j.fr", Purpose::AssistanceUpdate, NOW);
+    assert!(!d
+        .add_assistance_event(&stale, std::slice::from_ref(&told))
+        .await
+        .unwrap());
+    assert_eq!(
+        d.assistance(&expected.id).await.unwrap(),
+        Some(expected.clone()),
+        "neither its status nor its updated_at changed"
+    );
+    assert_eq!(d.assistance_events(&expected.id).await.unwrap(), [taken]);
+    assert_eq!(d.message(&told.id).await.unwrap(), None);
+    assert!(queued_ids(d).await.is_empty());
+}
+
+async fn an_assistance_event_on_an_unknown_request_is_refused_and_writes_nothing(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let never_filed = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    let told = assistance_email("direction@0699990j.fr", Purpose::AssistanceUpdate, NOW);
+    let change = Some((RequestStatus::Open, RequestStatus::InProgress));
+    for event in [
+        assistance_event(&never_filed, NOW, None, Some("Bonjour.")),
+        assistance_event(&never_filed, NOW, change, None),
+    ] {
+        // Refused as a stale change is, not failed (no foreign key error surfacing).
+        assert!(
+            !d.add_assistance_event(&event, std::slice::from_ref(&told))
+                .await
+                .unwrap(),
+            "{event:?}"
+        );
+    }
+    assert_eq!(d.assistance(&never_filed.id).await.unwrap(), None);
+    assert!(d
+        .assistance_events(&never_filed.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(queued_ids(d).await.is_empty());
+}
+
+async fn an_assistance_event_is_not_recorded_when_its_emails_cannot_be_queued(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let request = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    assert!(d.insert_assistance(&request, &[]).await.unwrap());
+    let taken = assistance_email("direction@0699990j.fr", Purpose::AssistanceUpdate, NOW);
+    d.enqueue(&taken).await.unwrap();
+    let event = assistance_event(
+        &request,
+        NOW + HOUR,
+        Some((RequestStatus::Open, RequestStatus::InProgress)),
+        Some("Pris en charge."),
+    );
+    let fresh = assistance_email("a.roux@ac-lyon.fr", Purpose::AssistanceUpdate, NOW + HOUR);
+    // The second e-mail's id is already queued: it fails after the status, the event and the
+    // first e-mail were written, and takes them with it.
+    assert!(d
+        .add_assistance_event(&event, &[fresh.clone(), taken.clone()])
+        .await
+        .is_err());
+    assert_eq!(
+        d.assistance(&request.id).await.unwrap(),
+        Some(request.clone()),
+        "still open, updated_at unchanged"
+    );
+    assert!(d.assistance_events(&request.id).await.unwrap().is_empty());
+    assert_eq!(d.message(&fresh.id).await.unwrap(), None);
+    // Nothing half-written stands in the way of the same change.
+    assert!(d
+        .add_assistance_event(&event, std::slice::from_ref(&fresh))
+        .await
+        .unwrap());
+    let read = d.assistance(&request.id).await.unwrap().unwrap();
+    assert_eq!(read.status, RequestStatus::InProgress);
+}
+
+async fn one_of_concurrent_assistance_status_changes_from_the_same_status_wins(backend: Backend) {
+    let s = stores(backend).await;
+    let request = assistance_request("0699990J", "Lyon", NOW, Vec::new());
+    assert!(s.durable.insert_assistance(&request, &[]).await.unwrap());
+    // Agents who all read the request open: half take it in hand, half close it.
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let d = s.durable.clone();
+        let to = if i % 2 == 0 {
+            RequestStatus::InProgress
+        } else {
+            RequestStatus::Closed
+        };
+        let event = assistance_event(&request, NOW + 1 + i, Some((RequestStatus::Open, to)), None);
+        let told = assistance_email("direction@0699990j.fr", Purpose::AssistanceUpdate, NOW);
+        tasks.spawn(async move {
+            let won = d
+                .add_assistance_event(&event, std::slice::from_ref(&told))
+                .await
+                .expect("no store error under contention");
+            (won, event, told)
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let winners: Vec<_> = outcomes.iter().filter(|(won, _, _)| *won).collect();
+    assert_eq!(winners.len(), 1, "{} changes recorded", winners.len());
+    let (_, event, told) = winners[0];
+    let read = s.durable.assistance(&request.id).await.unwrap().unwrap();
+    assert_eq!(
+        (Some(read.status), read.updated_at),
+        (event.status, event.at)
+    );
+    assert_eq!(
+        s.durable.assistance_events(&request.id).await.unwrap(),
+        vec![event.clone()]
+    );
+    assert_eq!(queued_ids(&s.durable).await, vec![told.id.clone()]);
 }
