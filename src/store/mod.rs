@@ -533,7 +533,8 @@ pub trait AssistanceStore: Send + Sync {
     ) -> anyhow::Result<Vec<AssistanceRequest>>;
     /// Records `event` and queues `messages` in one transaction; when the event changes the
     /// status, only if the request still has the event's `previous_status` (false otherwise,
-    /// nothing written). The request's `updated_at` becomes the event's time.
+    /// nothing written). The request's `updated_at` becomes the event's time. An event on a
+    /// request never filed is false too, nothing written (tests/store_contract.rs).
     async fn add_assistance_event(
         &self,
         event: &AssistanceEvent,
