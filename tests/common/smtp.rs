@@ -10,7 +10,10 @@
 //!
 //! `SmtpServer::refusing("550 5.1.1 ...")` answers every recipient with that reply;
 //! `SmtpServer::start_on(port)` listens on a given port (bring a server up where the provider
-//! was already pointed, with `free_port()`). The process is killed when the value is dropped.
+//! was already pointed, with `free_port()`); `SmtpDown::hold()` keeps a port whose server is
+//! down (every connection closed before the greeting) so that no other test's server can take
+//! it meanwhile, and `up()` starts the server there. The process is killed when the value is
+//! dropped.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,6 +47,38 @@ pub struct SmtpServer {
     port: u16,
     dir: tempfile::TempDir,
     _child: tokio::process::Child,
+}
+
+/// A port where the SMTP server is down: each connection is closed before the server's
+/// greeting. Holding the port (rather than leaving it free) keeps the tests that run beside
+/// from binding it meanwhile.
+pub struct SmtpDown {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpDown {
+    pub async fn hold() -> SmtpDown {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            while let Ok((connection, _)) = listener.accept().await {
+                drop(connection);
+            }
+        });
+        SmtpDown { port, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The server comes up on the same port.
+    pub async fn up(self) -> SmtpServer {
+        self.task.abort();
+        let _ = self.task.await;
+        SmtpServer::start_on(self.port).await
+    }
 }
 
 /// A loopback port nobody listens on (at the time of asking).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::common::smtp::{free_port, SmtpServer};
+use crate::common::smtp::{SmtpDown, SmtpServer};
 use crate::common::{Backend, TestOp};
 use crate::on_both_backends;
 use educonnect::app::AppState;
@@ -123,9 +123,9 @@ async fn a_queued_email_is_delivered_with_its_text_html_and_accents(backend: Bac
 }
 
 async fn a_message_queued_while_the_server_is_down_waits_then_goes(backend: Backend) {
-    let port = free_port();
+    let down = SmtpDown::hold().await;
     let op = TestOp::start_with(backend, |c| {
-        with_smtp(c, format!("smtp://127.0.0.1:{port}"));
+        with_smtp(c, down.url());
         c.outbox.backoff_base_seconds = 30;
     })
     .await;
@@ -133,7 +133,7 @@ async fn a_message_queued_while_the_server_is_down_waits_then_goes(backend: Back
 
     let before = op.app.now_ms();
     let done = pass(&op.app).await;
-    assert_eq!((done.sent, done.retried), (0, 1));
+    assert_eq!((done.sent, done.retried), (0, 1), "{done:?}");
     let waiting = status(&op.app, &id).await;
     assert_eq!(waiting.status, Status::Pending);
     assert_eq!(waiting.attempts, 1);
@@ -146,7 +146,7 @@ async fn a_message_queued_while_the_server_is_down_waits_then_goes(backend: Back
     );
 
     // The server comes up; the message is not due yet.
-    let smtp = SmtpServer::start_on(port).await;
+    let smtp = down.up().await;
     assert_eq!(pass(&op.app).await, Pass::default());
     assert!(smtp.received().is_empty());
 
