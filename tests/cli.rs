@@ -604,3 +604,17 @@ async fn the_operator_grants_lists_disables_enables_and_resets_the_second_factor
         ]
     );
 }
+
+#[test]
+fn the_fake_franceconnect_refuses_a_production_database() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused before anything listens or connects.
+    let (code, _, stderr) = run(educonnect(dir.path())
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .args(["fake-franceconnect", "--listen", "127.0.0.1:0"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("fake FranceConnect") && stderr.contains("PostgreSQL"),
+        "{stderr}"
+    );
+}

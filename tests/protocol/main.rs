@@ -18,6 +18,7 @@ mod contacts;
 mod csrf;
 mod demo;
 mod establishments;
+mod federation;
 mod fixture;
 mod gestion_accounts;
 mod gestion_accounts_rights;
