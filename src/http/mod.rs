@@ -8,6 +8,7 @@ mod authorize;
 mod browser_cookies;
 mod demo;
 mod error;
+mod franceconnect;
 mod gestion;
 mod logout;
 pub mod ops;
@@ -51,6 +52,11 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/logout",
             get(logout::end_session).post(logout::end_session),
+        )
+        .route("/franceconnect/connexion", get(franceconnect::start))
+        .route(
+            crate::federation::CALLBACK_PATH,
+            get(franceconnect::callback),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

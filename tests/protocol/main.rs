@@ -20,6 +20,7 @@ mod demo;
 mod establishments;
 mod federation;
 mod fixture;
+mod franceconnect_login;
 mod gestion_accounts;
 mod gestion_accounts_rights;
 mod gestion_delegations;

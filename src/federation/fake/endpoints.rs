@@ -266,17 +266,20 @@ pub(super) async fn choose(
         },
     };
     let code = random_b64(32);
-    shared.state().codes.insert(
+    let mut state_of_fake = shared.state();
+    let auth_time = now_secs() - state_of_fake.auth_age.as_secs() as i64;
+    state_of_fake.codes.insert(
         code.clone(),
         Issued {
             identity,
             redirect_uri: redirect_uri.clone(),
             nonce,
             scopes,
-            auth_time: now_secs(),
+            auth_time,
             expires: Instant::now() + CODE_LIFETIME,
         },
     );
+    drop(state_of_fake);
     redirect_with(&redirect_uri, &[("code", &code), ("state", &state)])
 }
 

@@ -86,6 +86,8 @@ struct State {
     tokens: HashMap<String, endpoints::Granted>,
     failures: HashMap<Endpoint, usize>,
     delay: Duration,
+    /// How long before the choice the person is said to have logged in (`auth_time`).
+    auth_age: Duration,
     ended: Vec<EndedSession>,
 }
 
@@ -184,6 +186,12 @@ impl FakeFranceConnect {
     /// Every answer waits this long first (an upstream that is slow).
     pub fn set_delay(&self, delay: Duration) {
         self.shared.state().delay = delay;
+    }
+
+    /// The upstream logins happen this long before the identity is chosen (their `auth_time`
+    /// is in the past: an SSO session of FranceConnect reused).
+    pub fn set_auth_age(&self, age: Duration) {
+        self.shared.state().auth_age = age;
     }
 
     /// The sessions ended through `/api/v2/session/end`, in order.
