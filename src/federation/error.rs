@@ -36,8 +36,6 @@ pub enum Refusal {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FederationError {
-    #[error("the upstream login is not enabled")]
-    Disabled,
     /// No parked login for this `state`: unknown, expired, already used, or another browser's.
     #[error("unknown, expired or replayed state")]
     UnknownState,

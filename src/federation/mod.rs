@@ -8,6 +8,7 @@
 //!   (code exchange, checks, userinfo);
 //! - `verify.rs`: the checks of the ID token and of the signed userinfo, pure functions;
 //! - `pivot.rs`: what comes out, the *identité pivot* and the upstream `iss`/`sub`;
+//! - `names.rs`: whether the pivot identity's names agree with an account's record;
 //! - `error.rs`: why it failed, typed;
 //! - `fake/`: a faithful fake FranceConnect for the demo and the tests (never in production).
 //!
@@ -17,6 +18,7 @@
 pub mod error;
 pub mod fake;
 pub mod flow;
+pub mod names;
 pub mod pivot;
 pub mod upstream;
 pub mod verify;

@@ -163,7 +163,9 @@ pub fn userinfo(
     let mut validation = jsonwebtoken::Validation::new(alg);
     // Expiry is checked below against the injected clock.
     validation.validate_exp = false;
-    validation.required_spec_claims.clear();
+    // OpenID Connect Core §5.3.2: a signed userinfo carries iss and aud; absent, they would
+    // not be checked at all.
+    validation.set_required_spec_claims(&["iss", "aud", "sub"]);
     validation.set_issuer(&[expected.issuer.as_str()]);
     validation.set_audience(&[expected.client_id.as_str()]);
     let claims = jsonwebtoken::decode::<UserInfoClaims>(raw, &key, &validation)

@@ -312,3 +312,31 @@ fn a_userinfo_for_another_client_issuer_person_or_time_is_refused() {
         assert_eq!(upstream.check_userinfo(&token), Err(refusal), "{claim}");
     }
 }
+
+#[test]
+fn a_userinfo_without_issuer_or_audience_is_refused() {
+    let upstream = Upstream::new();
+    for (claim, refusal) in [("iss", Refusal::Issuer), ("aud", Refusal::Audience)] {
+        let mut claims = userinfo_claims();
+        claims.as_object_mut().unwrap().remove(claim);
+        let token = signed(&upstream.es256, &claims);
+        assert_eq!(upstream.check_userinfo(&token), Err(refusal), "{claim}");
+    }
+}
+
+#[test]
+fn an_id_token_without_issuer_audience_nonce_or_expiry_is_refused() {
+    let upstream = Upstream::new();
+    for (claim, refusal) in [
+        ("iss", Refusal::Malformed),
+        ("aud", Refusal::Audience),
+        ("exp", Refusal::Malformed),
+        ("nonce", Refusal::Nonce),
+        ("acr", Refusal::Acr),
+    ] {
+        let mut claims = id_claims();
+        claims.as_object_mut().unwrap().remove(claim);
+        let token = signed(&upstream.es256, &claims);
+        assert_eq!(upstream.check_id_token(&token), Err(refusal), "{claim}");
+    }
+}

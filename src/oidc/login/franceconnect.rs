@@ -179,7 +179,7 @@ fn usable(account: &Account) -> bool {
 
 fn failure(failed: federation::Failed) -> anyhow::Result<Returned> {
     let failure = match failed.error {
-        FederationError::UnknownState | FederationError::Disabled => return Ok(Returned::Expired),
+        FederationError::UnknownState => return Ok(Returned::Expired),
         FederationError::Internal(e) => return Err(e),
         FederationError::Cancelled => Failure::Cancelled,
         FederationError::Unavailable(reason) => {
