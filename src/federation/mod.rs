@@ -8,6 +8,7 @@
 //!   (code exchange, checks, userinfo);
 //! - `verify.rs`: the checks of the ID token and of the signed userinfo, pure functions;
 //! - `pivot.rs`: what comes out, the *identité pivot* and the upstream `iss`/`sub`;
+//! - `logout.rs`: the upstream end-session URL (the upstream session ends with ours);
 //! - `names.rs`: whether the pivot identity's names agree with an account's record;
 //! - `error.rs`: why it failed, typed;
 //! - `fake/`: a faithful fake FranceConnect for the demo and the tests (never in production).
@@ -18,6 +19,7 @@
 pub mod error;
 pub mod fake;
 pub mod flow;
+pub mod logout;
 pub mod names;
 pub mod pivot;
 pub mod upstream;
@@ -25,5 +27,6 @@ pub mod verify;
 
 pub use error::{FederationError, Refusal};
 pub use flow::{callback, start, CallbackParams, Failed, Returned};
+pub use logout::end_session_url;
 pub use pivot::{PivotIdentity, UpstreamIdentity};
 pub use upstream::{Upstream, CALLBACK_PATH};

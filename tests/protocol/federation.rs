@@ -454,7 +454,20 @@ async fn the_fake_ends_a_session_only_back_to_a_registered_uri() {
     let forged = end("not.a.token", &registered).await.unwrap();
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     assert!(fake.ended_sessions().is_empty());
-    let ended = end(&hint, &registered).await.unwrap();
+    // What the provider builds for its browser: the same request.
+    let upstream = op.app.franceconnect.as_ref().unwrap();
+    let built =
+        federation::end_session_url(upstream, &hint, "logout-state-0123456789abcdefghijklmnop")
+            .await
+            .unwrap();
+    assert!(built
+        .as_str()
+        .starts_with(&format!("{}/session/end", fake.issuer)));
+    assert_eq!(
+        param(&built, "post_logout_redirect_uri").as_deref(),
+        Some(registered.as_str())
+    );
+    let ended = http.get(built).send().await.unwrap();
     let back = location(&ended);
     assert!(back.as_str().starts_with(&registered), "{back}");
     assert_eq!(
