@@ -262,6 +262,12 @@ async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_
         dir.path().join("keys/kek").exists(),
         "key-encryption key under keys/"
     );
+    // The simulated FranceConnect, on the next port.
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{}/api/v2", port + 1))
+            && printed.contains("Claire Martin"),
+        "{printed}"
+    );
     let demo = demo.expect("the demo page answers");
     assert_eq!(demo.status(), 200);
     assert!(demo
