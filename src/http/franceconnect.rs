@@ -1,5 +1,6 @@
-//! FranceConnect's routes: `/franceconnect/connexion?tx=` sends the login transaction's browser
-//! to FranceConnect (`oidc::login::franceconnect::start`); `/franceconnect/retour` is the
+//! FranceConnect's routes: `/franceconnect/connexion` (the login page's button, a form posting
+//! `tx` and `csrf`) sends the login transaction's browser to FranceConnect
+//! (`oidc::login::franceconnect::start`); `/franceconnect/retour` is the
 //! callback (`finish`). A failure shows the transaction's login page again with the reason, so
 //! the person logs in with a password instead and the relying party's request survives.
 
@@ -8,9 +9,11 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
 
-use super::authorize::{browser_of, login_page_with, render_outcome, uncached, TxQuery, EXPIRED};
+use super::authorize::{browser_of, login_page_with, render_outcome, uncached, EXPIRED};
 use super::error::internal_page;
 use super::{pages, session_cookie};
 use crate::app::AppState;
@@ -22,16 +25,22 @@ use crate::oidc::login::Completed;
 const UNTIED: &str = "Votre identité FranceConnect n'est encore liée à aucun compte EduConnect. \
                       Connectez-vous avec votre identifiant et votre mot de passe.";
 
+#[derive(Deserialize)]
+pub struct StartForm {
+    tx: String,
+    csrf: String,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn start(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     jar: CookieJar,
-    Query(query): Query<TxQuery>,
+    Form(form): Form<StartForm>,
 ) -> Response {
     let browser = browser_of(&app, peer, &headers, &jar);
-    match franceconnect::start(&app, &query.tx, &browser).await {
+    match franceconnect::start(&app, &form.tx, &form.csrf, &browser).await {
         Ok(Started::Upstream(url)) => uncached(Redirect::to(url.as_str()).into_response()),
         Ok(Started::Expired) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
         Ok(Started::Disabled) => StatusCode::NOT_FOUND.into_response(),

@@ -53,7 +53,6 @@ pub fn router(app: AppState) -> Router {
             "/logout",
             get(logout::end_session).post(logout::end_session),
         )
-        .route("/franceconnect/connexion", get(franceconnect::start))
         .route(
             crate::federation::CALLBACK_PATH,
             get(franceconnect::callback),
@@ -115,6 +114,8 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             get(registration::page).post(registration::start),
         )
         .route("/inscription/etape", post(registration::step))
+        // Issue #18: the login page's FranceConnect button.
+        .route("/franceconnect/connexion", post(franceconnect::start))
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))

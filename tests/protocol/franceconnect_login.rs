@@ -69,10 +69,7 @@ async fn through_franceconnect(
     login: &Url,
     choice: &str,
 ) -> reqwest::Response {
-    let tx = param(login, "tx").unwrap();
-    let mut start = Url::parse(&op.url("/franceconnect/connexion")).unwrap();
-    start.query_pairs_mut().append_pair("tx", &tx);
-    let to_upstream = http.get(start).send().await.unwrap();
+    let to_upstream = press_the_button(http, op, login).await;
     assert!(
         to_upstream.status().is_redirection(),
         "{}",
@@ -100,6 +97,26 @@ async fn through_franceconnect(
         .as_str()
         .starts_with(&op.url("/franceconnect/retour")));
     http.get(callback).send().await.unwrap()
+}
+
+/// The login page's FranceConnect button: its form posts the transaction and the page's CSRF
+/// token.
+async fn press_the_button(http: &reqwest::Client, op: &TestOp, login: &Url) -> reqwest::Response {
+    let page = http
+        .get(login.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tx = hidden(&page, "tx").expect("the login page's transaction");
+    let csrf = hidden(&page, "csrf").expect("the login page's CSRF token");
+    http.post(op.url("/franceconnect/connexion"))
+        .form(&[("tx", tx.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// The claims of a JWS, unverified (the protocol tests verify ID tokens elsewhere).
@@ -252,11 +269,7 @@ async fn franceconnect_down_shows_the_password_login_with_a_clear_message() {
     fake.fail_next(Endpoint::Discovery, 1);
     let http = browser();
     let (login, _) = demo_authorize(&op, &http).await;
-    let mut start = Url::parse(&op.url("/franceconnect/connexion")).unwrap();
-    start
-        .query_pairs_mut()
-        .append_pair("tx", &param(&login, "tx").unwrap());
-    let answer = http.get(start).send().await.unwrap();
+    let answer = press_the_button(&http, &op, &login).await;
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     let page = answer.text().await.unwrap();
     assert!(
@@ -297,14 +310,43 @@ async fn a_pupil_cannot_log_in_through_franceconnect_even_if_tied() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_start_of_another_browsers_transaction_is_refused() {
+async fn the_start_needs_the_transactions_browser_and_page_token() {
     let (op, _fake) = seeded(Backend::Embedded).await;
-    let (login, _) = demo_authorize(&op, &browser()).await;
-    let mut start = Url::parse(&op.url("/franceconnect/connexion")).unwrap();
-    start
-        .query_pairs_mut()
-        .append_pair("tx", &param(&login, "tx").unwrap());
-    let answer = browser().get(start).send().await.unwrap();
-    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
-    assert!(answer.headers().get(LOCATION).is_none());
+    let owner = browser();
+    let (login, _) = demo_authorize(&op, &owner).await;
+    let page = owner
+        .get(login.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tx = hidden(&page, "tx").unwrap();
+    let csrf = hidden(&page, "csrf").unwrap();
+    let start = |http: &reqwest::Client, csrf: &str| {
+        http.post(op.url("/franceconnect/connexion"))
+            .form(&[("tx", tx.clone()), ("csrf", csrf.to_owned())])
+            .send()
+    };
+    // Another browser, with the right token; the right browser, with another token.
+    let stranger = browser();
+    for answer in [
+        start(&stranger, &csrf).await.unwrap(),
+        start(&owner, &"x".repeat(32)).await.unwrap(),
+    ] {
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert!(answer.headers().get(LOCATION).is_none());
+    }
+    // A form posted from another site is refused before anything (review #13.2).
+    let cross_site = owner
+        .post(op.url("/franceconnect/connexion"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("tx", tx.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let answer = start(&owner, &csrf).await.unwrap();
+    assert!(answer.status().is_redirection(), "{}", answer.status());
 }

@@ -32,16 +32,22 @@ pub enum Started {
     Unavailable { tx_id: String },
 }
 
-/// Starts the upstream login for the login transaction `tx_id`.
-pub async fn start(app: &App, tx_id: &str, browser: &Browser) -> anyhow::Result<Started> {
+/// Starts the upstream login for the login transaction `tx_id`, whose login page's CSRF token
+/// is `csrf` (the button is a form of that page).
+pub async fn start(
+    app: &App,
+    tx_id: &str,
+    csrf: &str,
+    browser: &Browser,
+) -> anyhow::Result<Started> {
     let Some(upstream) = app.franceconnect.as_deref() else {
         return Ok(Started::Disabled);
     };
     let Some(tx) = transaction::load(app, tx_id).await? else {
         return Ok(Started::Expired);
     };
-    // Review #13.2: only the browser that started the transaction may answer it.
-    if !tx.belongs_to(browser) || tx.account_id.is_some() {
+    // Review #13.2: only the browser that started the transaction may answer it, from its page.
+    if !tx.answered_by(browser, csrf) || tx.account_id.is_some() {
         return Ok(Started::Expired);
     }
     let ttl = Duration::from_secs(app.config.tokens.login_transaction_seconds);
