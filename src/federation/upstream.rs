@@ -3,8 +3,10 @@
 //! keys, fetched on first use and reused for `franceconnect.metadata_seconds`. A token signed by
 //! a key the cached set lacks fetches them again at once (FranceConnect: "en cas d'échec,
 //! re-tester au lieu d'envoyer une erreur"), at most every 10 s so that made-up `kid`s cannot
-//! make us hammer the upstream. Held by `App`; nothing global. The cache is per replica and only
-//! mirrors what the upstream publishes, so replicas cannot disagree for long.
+//! make us hammer the upstream; a failed fetch is not tried again for 10 s either (an outage is
+//! answered at once instead of queueing timeouts), and a stale copy serves meanwhile. Held by
+//! `App`; nothing global. The cache is per replica and only mirrors what the upstream
+//! publishes, so replicas cannot disagree for long.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +24,9 @@ use crate::config::FranceConnectConfig;
 /// The path of our callback under our issuer: the redirect URI registered upstream.
 pub const CALLBACK_PATH: &str = "/franceconnect/retour";
 
-/// A fresh fetch after an unknown key waits at least this long after the previous one.
-const FORCED_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+/// A fresh fetch after an unknown key waits at least this long after the previous one; a
+/// failed fetch is tried again no sooner than this.
+const RETRY_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The client `openidconnect` builds from the discovery document.
 pub(super) type Client = CoreClient<
@@ -54,6 +57,9 @@ pub struct Upstream {
 #[derive(Default)]
 struct Cache {
     metadata: Option<(Instant, Arc<Metadata>)>,
+    /// When the last fetch failed: the next is tried no sooner than `RETRY_INTERVAL` after, so
+    /// that logins during an outage do not queue one timeout after another.
+    failed_at: Option<Instant>,
 }
 
 impl Upstream {
@@ -93,7 +99,9 @@ impl Upstream {
         self.issuer.as_str()
     }
 
-    /// The discovery document (with the keys), from the cache while it is fresh.
+    /// The discovery document (with the keys), from the cache while it is fresh. Past
+    /// `metadata_seconds` it is fetched again; if that fails, the stale copy serves (the
+    /// upstream's keys rarely change) and the next fetch waits `RETRY_INTERVAL`.
     pub async fn metadata(&self) -> Result<Arc<Metadata>, FederationError> {
         let mut cache = self.cache.lock().await;
         if let Some((fetched, metadata)) = &cache.metadata {
@@ -101,9 +109,7 @@ impl Upstream {
                 return Ok(metadata.clone());
             }
         }
-        let metadata = Arc::new(self.discover().await?);
-        cache.metadata = Some((Instant::now(), metadata.clone()));
-        Ok(metadata)
+        self.fetch(&mut cache).await
     }
 
     /// Fetched again because a token named a key the cached set lacks; `None` when the
@@ -111,13 +117,44 @@ impl Upstream {
     pub async fn refreshed_metadata(&self) -> Result<Option<Arc<Metadata>>, FederationError> {
         let mut cache = self.cache.lock().await;
         if let Some((fetched, _)) = &cache.metadata {
-            if fetched.elapsed() < FORCED_REFRESH_INTERVAL {
+            if fetched.elapsed() < RETRY_INTERVAL {
                 return Ok(None);
             }
         }
-        let metadata = Arc::new(self.discover().await?);
-        cache.metadata = Some((Instant::now(), metadata.clone()));
-        Ok(Some(metadata))
+        self.fetch(&mut cache).await.map(Some)
+    }
+
+    async fn fetch(&self, cache: &mut Cache) -> Result<Arc<Metadata>, FederationError> {
+        let stale = cache
+            .metadata
+            .as_ref()
+            .map(|(_, metadata)| metadata.clone());
+        if cache
+            .failed_at
+            .is_some_and(|failed| failed.elapsed() < RETRY_INTERVAL)
+        {
+            return stale.ok_or_else(|| {
+                FederationError::Unavailable("discovery failed moments ago".into())
+            });
+        }
+        match self.discover().await {
+            Ok(metadata) => {
+                let metadata = Arc::new(metadata);
+                cache.metadata = Some((Instant::now(), metadata.clone()));
+                cache.failed_at = None;
+                Ok(metadata)
+            }
+            Err(error) => {
+                cache.failed_at = Some(Instant::now());
+                match stale {
+                    Some(stale) => {
+                        tracing::warn!(%error, "upstream discovery failed: its last document serves");
+                        Ok(stale)
+                    }
+                    None => Err(error),
+                }
+            }
+        }
     }
 
     async fn discover(&self) -> Result<Metadata, FederationError> {

@@ -274,6 +274,31 @@ async fn franceconnect_down_or_slow_is_unavailable_and_keeps_the_transaction() {
         matches!(refused, FederationError::Unavailable(_)),
         "{refused:?}"
     );
+    // A discovery that timed out is not tried again at once: the next login is answered
+    // without waiting for another timeout (the fake is still slower than the timeout).
+    let fresh = Upstream::new(&op.app.config.franceconnect, &op.issuer).unwrap();
+    let ttl = Duration::from_secs(60);
+    let before = std::time::Instant::now();
+    let first = federation::start(&fresh, &*op.app.ephemeral, TX, BROWSER, ttl).await;
+    assert!(
+        matches!(first, Err(FederationError::Unavailable(_))),
+        "{first:?}"
+    );
+    assert!(
+        before.elapsed() >= Duration::from_secs(1),
+        "it waited for the timeout"
+    );
+    let before = std::time::Instant::now();
+    let again = federation::start(&fresh, &*op.app.ephemeral, TX, BROWSER, ttl).await;
+    assert!(
+        matches!(again, Err(FederationError::Unavailable(_))),
+        "{again:?}"
+    );
+    assert!(
+        before.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        before.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,10 +22,13 @@ const MIN_STATE_LENGTH: usize = 32;
 /// The only level FranceConnect (not FranceConnect+) vouches for.
 const ACR: &str = "eidas1";
 const CODE_LIFETIME: Duration = Duration::from_secs(30);
+/// How long the identity-choice page waits for the person.
+const INTERACTION_LIFETIME: Duration = Duration::from_secs(600);
 const TOKEN_LIFETIME_SECONDS: i64 = 60;
 
 /// An authorization request waiting for the person's choice.
 pub(super) struct Interaction {
+    started: Instant,
     redirect_uri: String,
     state: String,
     nonce: String,
@@ -134,7 +137,16 @@ pub(super) async fn authorize(
     match check_authorization(&shared, &params) {
         Ok(interaction) => {
             let id = random_b64(18);
-            shared.state().interactions.insert(id.clone(), interaction);
+            let mut state = shared.state();
+            // A long-running demo forgets what was abandoned.
+            let now = Instant::now();
+            state
+                .interactions
+                .retain(|_, i| now.duration_since(i.started) < INTERACTION_LIFETIME);
+            state.codes.retain(|_, issued| issued.expires > now);
+            state.tokens.retain(|_, granted| granted.expires > now);
+            state.interactions.insert(id.clone(), interaction);
+            drop(state);
             page::choice(&id)
         }
         Err(Refused::Page(message)) => page::error(StatusCode::BAD_REQUEST, &message),
@@ -215,6 +227,7 @@ fn check_authorization(
         return Err(refuse("invalid_scope", "le scope openid est requis"));
     }
     Ok(Interaction {
+        started: Instant::now(),
         redirect_uri: redirect_uri.to_owned(),
         state: state.to_owned(),
         nonce: nonce.to_owned(),
@@ -227,13 +240,16 @@ pub(super) async fn choose(
     State(shared): State<Arc<Shared>>,
     Path((id, choice)): Path<(String, String)>,
 ) -> Response {
-    let Some(interaction) = shared.state().interactions.remove(&id) else {
+    let interaction = shared.state().interactions.remove(&id);
+    let live = interaction.filter(|i| i.started.elapsed() < INTERACTION_LIFETIME);
+    let Some(interaction) = live else {
         return page::error(
             StatusCode::BAD_REQUEST,
             "Cette demande a expiré ou a déjà servi.",
         );
     };
     let Interaction {
+        started: _,
         redirect_uri,
         state,
         nonce,
