@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::accounts::password::PasswordHasher;
 use crate::clock::Clock;
 use crate::config::{Config, Redacted};
+use crate::federation::Upstream;
 use crate::outbox::sms_http::HttpSmsGateway;
 use crate::outbox::smtp::SmtpMailer;
 use crate::outbox::worker::Worker;
@@ -34,6 +35,9 @@ pub struct App {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// Where the outbox worker sends SMS; `None` without `sms.url` (SMS stay queued).
     pub sms: Option<Arc<dyn SmsGateway>>,
+    /// The upstream provider guardians may log in through; `None` unless
+    /// `franceconnect.enabled`.
+    pub franceconnect: Option<Arc<Upstream>>,
 }
 
 pub type AppState = Arc<App>;
@@ -98,7 +102,16 @@ impl App {
         } else {
             None
         };
+        let franceconnect = if config.franceconnect.enabled {
+            Some(Arc::new(Upstream::new(
+                &config.franceconnect,
+                &config.issuer,
+            )?))
+        } else {
+            None
+        };
         Ok(Arc::new(App {
+            franceconnect,
             mailer,
             sms,
             uploads,

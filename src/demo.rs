@@ -9,6 +9,7 @@
 //! at once (the demo page shows the current code, `demo_totp_code`). Seeded only when the demo
 //! is on (`Config::demo_enabled`: the embedded default, or `demo = true`).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -17,6 +18,8 @@ use crate::accounts::lifecycle::{self, NewPassword};
 use crate::accounts::{AccountState, Profile};
 use crate::app::App;
 use crate::clients::{AuthMethod, Client, GrantType, Registration};
+use crate::config::Config;
+use crate::federation::fake::{FakeFranceConnect, FakeSettings};
 use crate::provisioning;
 use crate::secrets::Secret;
 use crate::siecle::{self, Limits, Uai};
@@ -183,6 +186,36 @@ const EXPORTS: [DemoExport; 2] = [
         guardians: include_bytes!("../demo/siecle/0699991K/ResponsablesAvecAdresses.xml"),
     },
 ];
+
+/// The embedded default's FranceConnect: the fake (`federation::fake`), on the port after the
+/// provider's, and `[franceconnect]` pointed at it, so that the FranceConnect login can be tried
+/// at once (issue #18). Only with the demo on the embedded default, listening on a loopback
+/// address, and no FranceConnect configured; a port already taken leaves the demo without it (a
+/// warning). The fake stops when the returned value is dropped.
+pub async fn start_franceconnect(config: &mut Config) -> Option<FakeFranceConnect> {
+    let wanted = config.is_embedded()
+        && config.demo_enabled()
+        && !config.franceconnect.enabled
+        && config.listen.ip().is_loopback();
+    if !wanted {
+        return None;
+    }
+    let address = SocketAddr::new(config.listen.ip(), config.listen.port().checked_add(1)?);
+    let started = async {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        FakeFranceConnect::start(listener, FakeSettings::for_provider(config)).await
+    };
+    match started.await {
+        Ok(fake) => {
+            fake.configure(&mut config.franceconnect);
+            Some(fake)
+        }
+        Err(error) => {
+            tracing::warn!(%address, %error, "the demo's fake FranceConnect did not start");
+            None
+        }
+    }
+}
 
 /// Everything of the demo: the directory (`seed_directory`) and the back-office's demo staff.
 pub async fn seed(app: &Arc<App>) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod establishments;
+pub mod federation;
 pub mod http;
 pub mod maintenance;
 pub mod notify;

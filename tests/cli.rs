@@ -262,6 +262,12 @@ async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_
         dir.path().join("keys/kek").exists(),
         "key-encryption key under keys/"
     );
+    // The simulated FranceConnect, on the next port.
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{}/api/v2", port + 1))
+            && printed.contains("Claire Martin"),
+        "{printed}"
+    );
     let demo = demo.expect("the demo page answers");
     assert_eq!(demo.status(), 200);
     assert!(demo
@@ -602,5 +608,19 @@ async fn the_operator_grants_lists_disables_enables_and_resets_the_second_factor
             "staff.role_granted",
             "staff.second_factor_reset",
         ]
+    );
+}
+
+#[test]
+fn the_fake_franceconnect_refuses_a_production_database() {
+    let dir = tempfile::tempdir().unwrap();
+    // Refused before anything listens or connects.
+    let (code, _, stderr) = run(educonnect(dir.path())
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
+        .args(["fake-franceconnect", "--listen", "127.0.0.1:0"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("fake FranceConnect") && stderr.contains("PostgreSQL"),
+        "{stderr}"
     );
 }

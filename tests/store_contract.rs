@@ -24,7 +24,7 @@ use educonnect::store::ephemeral::{MemoryStore, RedisStore};
 use educonnect::store::sql::SqlStore;
 use educonnect::store::{
     AssistanceQuery, AuditQuery, ConnectedClient, DurableStore, EphemeralStore, InsertAccountError,
-    InsertStaffError, Rotation, Taken,
+    InsertStaffError, Rotation, Taken, TieOutcome,
 };
 use educonnect::tokens::keys::StoredKey;
 use educonnect::tokens::SigningAlg;
@@ -159,6 +159,8 @@ on_both_backends!(
     an_assistance_event_on_an_unknown_request_is_refused_and_writes_nothing,
     an_assistance_event_is_not_recorded_when_its_emails_cannot_be_queued,
     one_of_concurrent_assistance_status_changes_from_the_same_status_wins,
+    an_upstream_identity_opens_one_account_and_an_account_holds_one_per_upstream,
+    an_untied_account_can_be_tied_again,
 );
 
 async fn migrations_apply_twice_without_change(backend: Backend) {
@@ -1939,4 +1941,101 @@ async fn one_of_concurrent_assistance_status_changes_from_the_same_status_wins(b
         vec![event.clone()]
     );
     assert_eq!(queued_ids(&s.durable).await, vec![told.id.clone()]);
+}
+
+const FC: &str = "https://oidc.franceconnect.example/api/v2";
+const OTHER_UPSTREAM: &str = "https://idp.example";
+
+async fn an_upstream_identity_opens_one_account_and_an_account_holds_one_per_upstream(
+    backend: Backend,
+) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let claire = account("c.martin02");
+    let julien = account("j.martin01");
+    d.insert_account(&claire).await.unwrap();
+    d.insert_account(&julien).await.unwrap();
+    assert_eq!(d.account_of_upstream(FC, "sub-claire").await.unwrap(), None);
+    let tied = d
+        .tie_upstream(FC, "sub-claire", &claire.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(tied, TieOutcome::Tied);
+    assert_eq!(
+        d.account_of_upstream(FC, "sub-claire").await.unwrap(),
+        Some(claire.id.clone())
+    );
+    // Tying twice changes nothing.
+    let again = d
+        .tie_upstream(FC, "sub-claire", &claire.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(again, TieOutcome::Tied);
+    // The identity cannot open a second account.
+    let elsewhere = d
+        .tie_upstream(FC, "sub-claire", &julien.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere,
+        TieOutcome::IdentityTiedElsewhere {
+            account_id: claire.id.clone()
+        }
+    );
+    // The account cannot hold a second identity of the same upstream...
+    let second = d
+        .tie_upstream(FC, "sub-other", &claire.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(second, TieOutcome::AccountTiedToAnother);
+    assert_eq!(d.account_of_upstream(FC, "sub-other").await.unwrap(), None);
+    // ...but one of another upstream, and the same subject string upstream elsewhere is
+    // another person.
+    let other = d
+        .tie_upstream(OTHER_UPSTREAM, "sub-claire", &julien.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(other, TieOutcome::Tied);
+    assert_eq!(
+        d.account_of_upstream(OTHER_UPSTREAM, "sub-claire")
+            .await
+            .unwrap(),
+        Some(julien.id.clone())
+    );
+    assert_eq!(
+        d.upstream_of_account(&claire.id, FC)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("sub-claire")
+    );
+    assert_eq!(d.upstream_of_account(&julien.id, FC).await.unwrap(), None);
+}
+
+async fn an_untied_account_can_be_tied_again(backend: Backend) {
+    let s = stores(backend).await;
+    let d = &s.durable;
+    let claire = account("c.martin02");
+    let julien = account("j.martin01");
+    d.insert_account(&claire).await.unwrap();
+    d.insert_account(&julien).await.unwrap();
+    d.tie_upstream(FC, "sub-claire", &claire.id, NOW)
+        .await
+        .unwrap();
+    assert!(
+        !d.untie_upstream(&julien.id, FC).await.unwrap(),
+        "nothing to undo"
+    );
+    assert!(d.untie_upstream(&claire.id, FC).await.unwrap());
+    assert_eq!(d.account_of_upstream(FC, "sub-claire").await.unwrap(), None);
+    assert!(
+        !d.untie_upstream(&claire.id, FC).await.unwrap(),
+        "already undone"
+    );
+    // The identity is free again, for the right account.
+    let tied = d
+        .tie_upstream(FC, "sub-claire", &julien.id, NOW)
+        .await
+        .unwrap();
+    assert_eq!(tied, TieOutcome::Tied);
 }

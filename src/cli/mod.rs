@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod clients;
+mod fake_franceconnect;
 mod identifiers;
 mod import;
 mod keys;
@@ -75,6 +76,8 @@ pub enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// A fake FranceConnect for the demo and the tests (refused on a production database).
+    FakeFranceconnect(fake_franceconnect::FakeFranceConnectArgs),
 }
 
 /// Runs one command; an error is printed by `main` and exits with status 1.
@@ -90,6 +93,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Identifiers(args) => identifiers::run(args, config).await,
         Command::Staff { command } => staff::run(command, config).await,
         Command::Admin { command } => admin::run(command),
+        Command::FakeFranceconnect(args) => fake_franceconnect::run(args, config).await,
     }
 }
 

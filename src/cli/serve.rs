@@ -9,6 +9,7 @@ use anyhow::Context;
 use educonnect::app::App;
 use educonnect::clock::SystemClock;
 use educonnect::config::Config;
+use educonnect::federation::fake::FakeFranceConnect;
 
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
     super::migrated_store(&config, 2).await?;
@@ -16,8 +17,10 @@ pub async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     config.validate_for_serving()?;
+    // Kept until the server stops.
+    let franceconnect = educonnect::demo::start_franceconnect(&mut config).await;
     let listen = config.listen;
     let app = App::build(config, Arc::new(SystemClock)).await?;
     if app.config.demo_enabled() {
@@ -27,7 +30,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(%listen, issuer = %app.config.issuer, embedded = app.config.is_embedded(), "educonnect is serving");
-    print_welcome(&app);
+    print_welcome(&app, franceconnect.as_ref());
     tokio::spawn(educonnect::maintenance::run(app.clone()));
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     let delivery = tokio::spawn(educonnect::maintenance::deliver_outbox(
@@ -69,7 +72,7 @@ async fn serve_metrics(address: std::net::SocketAddr) -> anyhow::Result<()> {
 }
 
 /// Where to click, for someone who just typed `cargo run`.
-fn print_welcome(app: &App) {
+fn print_welcome(app: &App, franceconnect: Option<&FakeFranceConnect>) {
     let issuer = &app.config.issuer;
     println!("\nEduConnect is running at {issuer}");
     println!("  discovery: {issuer}/.well-known/openid-configuration");
@@ -90,6 +93,15 @@ fn print_welcome(app: &App) {
         );
         for staff in &educonnect::demo::DEMO_STAFF {
             println!("    login {:<12} {}", staff.login, staff.role_words());
+        }
+    }
+    if let Some(fake) = franceconnect {
+        println!(
+            "  FranceConnect (simulated, {}): test identities",
+            fake.issuer
+        );
+        for identity in &educonnect::federation::fake::IDENTITIES {
+            println!("    {:<16} {}", identity.full_name(), identity.description);
         }
     }
     println!();

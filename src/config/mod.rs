@@ -11,11 +11,13 @@ use url::Url;
 
 mod accounts;
 mod backoffice;
+mod franceconnect;
 mod outbox;
 mod sms;
 mod tokens;
 pub use accounts::{CodeConfig, PasswordConfig, ThrottleConfig};
 pub use backoffice::BackofficeConfig;
+pub use franceconnect::FranceConnectConfig;
 pub use outbox::{OutboxConfig, SmtpConfig};
 pub use sms::{SelfServiceConfig, SmsConfig};
 pub use tokens::{SessionConfig, TokenConfig};
@@ -89,6 +91,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub selfservice: SelfServiceConfig,
     pub backoffice: BackofficeConfig,
+    pub franceconnect: FranceConnectConfig,
 }
 
 /// The administration API (`/admin/...`): Siècle imports, establishment notices.
@@ -136,6 +139,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             selfservice: SelfServiceConfig::default(),
             backoffice: BackofficeConfig::default(),
+            franceconnect: FranceConnectConfig::default(),
         }
     }
 }
@@ -313,6 +317,7 @@ impl Config {
         self.sms.validate()?;
         self.selfservice.validate()?;
         self.backoffice.validate()?;
+        self.franceconnect.validate()?;
         Ok(())
     }
 

@@ -145,6 +145,24 @@ pub async fn login_page(
     .await
 }
 
+/// The login page of the transaction `tx_id` again, with `message` (another method failed);
+/// the expired page when the transaction is gone or another browser's.
+pub(super) async fn login_page_with(
+    app: &App,
+    tx_id: &str,
+    browser: &Browser,
+    message: &str,
+    status: StatusCode,
+) -> Response {
+    match transaction::load(app, tx_id).await {
+        Ok(Some(tx)) if tx.account_id.is_none() && tx.belongs_to(browser) => {
+            render_login(app, &tx, "", Some(message), status).await
+        }
+        Ok(_) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+        Err(e) => internal_page(e),
+    }
+}
+
 async fn render_login(
     app: &App,
     tx: &Transaction,

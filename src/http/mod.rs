@@ -8,6 +8,7 @@ mod authorize;
 mod browser_cookies;
 mod demo;
 mod error;
+mod franceconnect;
 mod gestion;
 mod logout;
 pub mod ops;
@@ -51,6 +52,10 @@ pub fn router(app: AppState) -> Router {
         .route(
             "/logout",
             get(logout::end_session).post(logout::end_session),
+        )
+        .route(
+            crate::federation::CALLBACK_PATH,
+            get(franceconnect::callback),
         )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -109,6 +114,8 @@ fn browser_forms(app: AppState) -> Router<AppState> {
             get(registration::page).post(registration::start),
         )
         .route("/inscription/etape", post(registration::step))
+        // Issue #18: the login page's FranceConnect button.
+        .route("/franceconnect/connexion", post(franceconnect::start))
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))

@@ -97,8 +97,9 @@ impl LoadedKey {
         }
     }
 
-    /// A fresh key that lives in memory only, never stored nor published: for measuring the
-    /// signature cost (benchmarks), not for issuing tokens.
+    /// A fresh key that lives in memory only, never stored nor published by the key ring: for
+    /// measuring the signature cost (benchmarks), and the keys of the fake FranceConnect and of
+    /// tests' hostile tokens; never for the provider's own tokens.
     pub fn generate_unpublished(alg: SigningAlg) -> anyhow::Result<LoadedKey> {
         let (der, mut jwk) = generate_pair(alg)?;
         let kid = thumbprint(&jwk)?;

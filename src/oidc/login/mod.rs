@@ -1,11 +1,12 @@
 //! Logging in. A login method (`password.rs`; `activation.rs`, which follows a temporary
-//! password; FranceConnect next) proves who is at the browser and produces an [`Authenticated`]; then
+//! password; `franceconnect.rs`, an upstream identity tied to the account) proves who is at the browser and produces an [`Authenticated`]; then
 //! [`complete`] does what every method shares: the parked authorization request is taken, the
 //! browser's SSO session is replaced by one that records the method's `acr` and `amr`, and the
 //! authorization resumes where it stopped. A new method is a new file here that ends in
 //! `complete`: the authorization pipeline does not change.
 
 pub mod activation;
+pub mod franceconnect;
 pub mod password;
 
 use crate::accounts::Account;

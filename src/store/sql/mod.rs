@@ -10,6 +10,7 @@ mod batch;
 mod clients;
 mod consents;
 mod directory;
+mod federation;
 mod first_load;
 mod grants;
 mod identifiers;

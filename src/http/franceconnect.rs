@@ -1,0 +1,99 @@
+//! FranceConnect's routes: `/franceconnect/connexion` (the login page's button, a form posting
+//! `tx` and `csrf`) sends the login transaction's browser to FranceConnect
+//! (`oidc::login::franceconnect::start`); `/franceconnect/retour` is the
+//! callback (`finish`). A failure shows the transaction's login page again with the reason, so
+//! the person logs in with a password instead and the relying party's request survives.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::authorize::{browser_of, login_page_with, render_outcome, uncached, EXPIRED};
+use super::error::internal_page;
+use super::{pages, session_cookie};
+use crate::app::AppState;
+use crate::federation::CallbackParams;
+use crate::oidc::login::franceconnect::{self, Failure, Returned, Started};
+use crate::oidc::login::Completed;
+
+/// Shown until the tie pages exist: the identity is tied to no account yet.
+const UNTIED: &str = "Votre identité FranceConnect n'est encore liée à aucun compte EduConnect. \
+                      Connectez-vous avec votre identifiant et votre mot de passe.";
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    tx: String,
+    csrf: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn start(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let browser = browser_of(&app, peer, &headers, &jar);
+    match franceconnect::start(&app, &form.tx, &form.csrf, &browser).await {
+        Ok(Started::Upstream(url)) => uncached(Redirect::to(url.as_str()).into_response()),
+        Ok(Started::Expired) => pages::error_page(StatusCode::BAD_REQUEST, EXPIRED),
+        Ok(Started::Disabled) => StatusCode::NOT_FOUND.into_response(),
+        Ok(Started::Unavailable { tx_id }) => {
+            let message = Failure::Unavailable.message();
+            login_page_with(
+                &app,
+                &tx_id,
+                &browser,
+                message,
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await
+        }
+        Err(e) => internal_page(e),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn callback(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    let browser = browser_of(&app, peer, &headers, &jar);
+    let result = async {
+        let previous = session_cookie::current(&app, &jar).await?;
+        franceconnect::finish(&app, params, &browser, previous).await
+    };
+    match result.await {
+        Ok(Returned::Completed(Completed { cookie, outcome })) => {
+            let jar = session_cookie::set(&app, jar, &cookie);
+            (jar, render_outcome(outcome)).into_response()
+        }
+        Ok(Returned::Untied { tx_id, .. }) => {
+            login_page_with(&app, &tx_id, &browser, UNTIED, StatusCode::OK).await
+        }
+        Ok(Returned::Failed {
+            tx_id: Some(tx_id),
+            failure,
+        }) => {
+            let status = match failure {
+                Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Failure::Cancelled => StatusCode::OK,
+                Failure::Refused | Failure::AccountRefused => StatusCode::FORBIDDEN,
+            };
+            login_page_with(&app, &tx_id, &browser, failure.message(), status).await
+        }
+        Ok(Returned::Failed { tx_id: None, .. } | Returned::Expired) => {
+            pages::error_page(StatusCode::BAD_REQUEST, EXPIRED)
+        }
+        Err(e) => internal_page(e),
+    }
+}
