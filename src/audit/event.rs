@@ -62,6 +62,9 @@ pub enum Action {
     AccountConsentRevoked,
     /// A guardian registered by SMS and their children's birth dates (issue #17).
     AccountSelfRegistered,
+    // FranceConnect (#18): an upstream identity tied to the account, or the tie undone.
+    AccountFranceConnectTied,
+    AccountFranceConnectUntied,
 }
 
 impl Action {
@@ -109,6 +112,8 @@ impl Action {
             Action::AccountPasswordRecovered => "account.password_recovered",
             Action::AccountIdentifierReminded => "account.identifier_reminded",
             Action::AccountSelfRegistered => "account.self_registered",
+            Action::AccountFranceConnectTied => "account.franceconnect_tied",
+            Action::AccountFranceConnectUntied => "account.franceconnect_untied",
         }
     }
 
@@ -119,6 +124,8 @@ impl Action {
             "account.password_changed" => "Mot de passe changé",
             "account.activated" => "Compte activé",
             "account.self_registered" => "Inscription par SMS",
+            "account.franceconnect_tied" => "Identité FranceConnect rattachée",
+            "account.franceconnect_untied" => "Rattachement FranceConnect défait",
             "account.notified" => "Notification (mot de passe provisoire)",
             "account.disabled" => "Compte désactivé",
             "account.enabled" => "Compte réactivé",

@@ -187,6 +187,7 @@ async fn render_login(
             csrf: &tx.csrf,
             login,
             message,
+            franceconnect: app.franceconnect.is_some(),
         },
     ))
 }

@@ -21,10 +21,6 @@ use crate::federation::CallbackParams;
 use crate::oidc::login::franceconnect::{self, Failure, Returned, Started};
 use crate::oidc::login::Completed;
 
-/// Shown until the tie pages exist: the identity is tied to no account yet.
-const UNTIED: &str = "Votre identité FranceConnect n'est encore liée à aucun compte EduConnect. \
-                      Connectez-vous avec votre identifiant et votre mot de passe.";
-
 #[derive(Deserialize)]
 pub struct StartForm {
     tx: String,
@@ -77,8 +73,8 @@ pub async fn callback(
             let jar = session_cookie::set(&app, jar, &cookie);
             (jar, render_outcome(outcome)).into_response()
         }
-        Ok(Returned::Untied { tx_id, .. }) => {
-            login_page_with(&app, &tx_id, &browser, UNTIED, StatusCode::OK).await
+        Ok(Returned::Untied { tx_id, identity }) => {
+            super::franceconnect_tie::parked(&app, tx_id, identity, &browser).await
         }
         Ok(Returned::Failed {
             tx_id: Some(tx_id),

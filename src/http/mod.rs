@@ -9,6 +9,7 @@ mod browser_cookies;
 mod demo;
 mod error;
 mod franceconnect;
+mod franceconnect_tie;
 mod gestion;
 mod logout;
 pub mod ops;
@@ -116,6 +117,10 @@ fn browser_forms(app: AppState) -> Router<AppState> {
         .route("/inscription/etape", post(registration::step))
         // Issue #18: the login page's FranceConnect button.
         .route("/franceconnect/connexion", post(franceconnect::start))
+        .route(
+            "/franceconnect/rattachement",
+            get(franceconnect_tie::page).post(franceconnect_tie::submit),
+        )
         .route("/consent", post(authorize::consent_submit))
         .route("/logout/confirm", post(logout::confirm))
         .route("/compte", get(account::page))

@@ -12,6 +12,8 @@ pub struct LoginPage<'a> {
     pub csrf: &'a str,
     pub login: &'a str,
     pub message: Option<&'a str>,
+    /// FranceConnect is enabled: its button is offered (guardians).
+    pub franceconnect: bool,
 }
 
 #[derive(Template)]

@@ -45,6 +45,8 @@ struct RegistrationPage<'a> {
     tx: Option<&'a str>,
     error: Option<&'a str>,
     info: Option<&'a str>,
+    /// Started from a FranceConnect tie: its flow and CSRF token.
+    tie: Option<(&'a str, &'a str)>,
 }
 
 fn number_page(status: StatusCode, tx: &str, error: Option<&str>) -> Response {
@@ -58,6 +60,7 @@ fn number_page(status: StatusCode, tx: &str, error: Option<&str>) -> Response {
             tx: None,
             error,
             info: None,
+            tie: None,
         },
     ))
 }
@@ -78,11 +81,12 @@ fn render(view: &View) -> Response {
             tx: view.tx.as_deref(),
             error: view.error.as_deref(),
             info: view.info.as_deref(),
+            tie: view.tie.as_ref().map(|(f, c)| (f.as_str(), c.as_str())),
         },
     ))
 }
 
-fn answered(result: anyhow::Result<Next>, tx: &str) -> Response {
+pub(super) fn answered(result: anyhow::Result<Next>, tx: &str) -> Response {
     match result {
         Ok(Next::Show(view)) => render(&view),
         Ok(Next::BadNumber) => number_page(StatusCode::BAD_REQUEST, tx, Some(BAD_NUMBER)),

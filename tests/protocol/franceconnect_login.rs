@@ -21,11 +21,11 @@ use educonnect::federation::fake::{Endpoint, FakeFranceConnect, IDENTITIES};
 
 crate::on_both_backends!(
     a_tied_identity_logs_straight_in_to_the_demo_rp_with_the_franceconnect_amr,
-    an_identity_tied_to_no_account_goes_back_to_the_password_login,
+    an_identity_tied_to_no_account_is_asked_for_its_account,
 );
 
 /// A browser keeping cookies, following no redirect by itself.
-fn browser() -> reqwest::Client {
+pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -33,14 +33,14 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-fn location(response: &reqwest::Response) -> Url {
+pub fn location(response: &reqwest::Response) -> Url {
     let location = response.headers()[LOCATION].to_str().unwrap();
     response.url().join(location).unwrap()
 }
 
 /// The demo RP's authorization request (PKCE S256); returns the login page's URL and the
 /// verifier.
-async fn demo_authorize(op: &TestOp, http: &reqwest::Client) -> (Url, String) {
+pub async fn demo_authorize(op: &TestOp, http: &reqwest::Client) -> (Url, String) {
     let verifier = educonnect::secrets::random_b64(32);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let mut url = Url::parse(&op.url("/authorize")).unwrap();
@@ -62,7 +62,7 @@ async fn demo_authorize(op: &TestOp, http: &reqwest::Client) -> (Url, String) {
 
 /// From the login page's transaction to FranceConnect, `choice` made there, and back to our
 /// callback: the callback's answer.
-async fn through_franceconnect(
+pub async fn through_franceconnect(
     http: &reqwest::Client,
     op: &TestOp,
     fake: &FakeFranceConnect,
@@ -120,7 +120,7 @@ async fn press_the_button(http: &reqwest::Client, op: &TestOp, login: &Url) -> r
 }
 
 /// The claims of a JWS, unverified (the protocol tests verify ID tokens elsewhere).
-fn claims_of(jwt: &str) -> serde_json::Value {
+pub fn claims_of(jwt: &str) -> serde_json::Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
@@ -131,7 +131,7 @@ async fn seeded(backend: Backend) -> (TestOp, FakeFranceConnect) {
     (op, fake)
 }
 
-async fn account_id(op: &TestOp, login: &str) -> String {
+pub async fn account_id(op: &TestOp, login: &str) -> String {
     op.app
         .durable
         .account_by_login(login)
@@ -203,7 +203,7 @@ async fn a_tied_identity_logs_straight_in_to_the_demo_rp_with_the_franceconnect_
 }
 
 /// A second authorization request of the demo RP in the same browser: where it is sent.
-async fn demo_authorize_silently(op: &TestOp, http: &reqwest::Client) -> Url {
+pub async fn demo_authorize_silently(op: &TestOp, http: &reqwest::Client) -> Url {
     let mut url = Url::parse(&op.url("/authorize")).unwrap();
     let challenge =
         URL_SAFE_NO_PAD.encode(Sha256::digest(b"another-verifier-0123456789-abcdefghijkl"));
@@ -218,16 +218,25 @@ async fn demo_authorize_silently(op: &TestOp, http: &reqwest::Client) -> Url {
     location(&http.get(url).send().await.unwrap())
 }
 
-async fn an_identity_tied_to_no_account_goes_back_to_the_password_login(backend: Backend) {
+async fn an_identity_tied_to_no_account_is_asked_for_its_account(backend: Backend) {
     let (op, fake) = seeded(backend).await;
     let http = browser();
     let (login, _) = demo_authorize(&op, &http).await;
     let back = through_franceconnect(&http, &op, &fake, &login, "julien-martin").await;
-    assert_eq!(back.status(), StatusCode::OK);
-    let page = back.text().await.unwrap();
-    assert!(page.contains("liée à aucun compte EduConnect"), "{page}");
-    // The same transaction's login page: the password still leads to the relying party.
-    assert_eq!(hidden(&page, "tx"), param(&login, "tx"));
+    assert!(back.status().is_redirection(), "{}", back.status());
+    let tie = location(&back);
+    assert_eq!(tie.path(), "/franceconnect/rattachement");
+    let page = http.get(tie.clone()).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Première connexion avec FranceConnect"),
+        "{page}"
+    );
+    assert!(page.contains("Julien Paul Martin"), "{page}");
+    // Only this browser sees it.
+    let other = browser().get(tie).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

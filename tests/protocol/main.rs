@@ -21,6 +21,7 @@ mod establishments;
 mod federation;
 mod fixture;
 mod franceconnect_login;
+mod franceconnect_tie;
 mod gestion_accounts;
 mod gestion_accounts_rights;
 mod gestion_delegations;

@@ -164,17 +164,23 @@ pub async fn finish(
             failure: Failure::AccountRefused,
         });
     }
-    let who = Authenticated {
-        acr: identity.acr,
-        amr: vec![FRANCECONNECT_AMR.to_owned()],
-        // The upstream login's time; never in the future of our clock.
-        auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
-        account,
-    };
+    let who = authenticated(app, identity, account);
     Ok(match complete(app, tx, who, previous, browser).await? {
         Some(completed) => Returned::Completed(completed),
         None => Returned::Expired,
     })
+}
+
+/// What a FranceConnect login proved: the upstream's `acr`, the `amr` `fc`, and the upstream
+/// login's time as `auth_time` (never in the future of our clock).
+pub fn authenticated(app: &App, identity: UpstreamIdentity, account: Account) -> Authenticated {
+    let now = app.now_ms() / 1000;
+    Authenticated {
+        acr: identity.acr,
+        amr: vec![FRANCECONNECT_AMR.to_owned()],
+        auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
+        account,
+    }
 }
 
 /// Only a guardian or a person in charge, whose account may log in (design: « a guardian may

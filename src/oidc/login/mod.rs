@@ -8,6 +8,7 @@
 pub mod activation;
 pub mod franceconnect;
 pub mod password;
+pub mod tie;
 
 use crate::accounts::Account;
 use crate::app::App;

@@ -16,6 +16,12 @@
 //! An active account is not registered again (its identifier is shown, with the login and
 //! recovery pages); a pupil, a disabled account and an unknown number are treated alike.
 //!
+//! Started from a FranceConnect login whose identity is tied to no account yet
+//! (`start_tying`, issue #18), the same steps are the guardian's proof: after the birth dates
+//! the pivot identity's names must agree with the record (else the registration ends and
+//! nothing changed), and the password step ties the identity (`oidc::login::tie`); the done
+//! page then goes on to the relying party as a FranceConnect login.
+//!
 //! `steps.rs` holds the checks of each answer, `page.rs` the page a flow's state shows.
 
 mod page;
@@ -42,6 +48,7 @@ use crate::audit::{self, Action, Event, Outcome};
 use crate::notify::sms::{self, SmsSender};
 use crate::oidc::authorize::{transaction, Browser};
 use crate::oidc::login::activation;
+use crate::oidc::login::tie::{self, Tying};
 use crate::outbox::Purpose;
 use crate::secrets::Secret;
 
@@ -59,6 +66,17 @@ pub enum Stage {
     Dates,
     Password,
     Done,
+    /// A FranceConnect identity's names disagree with the record: over, nothing changed.
+    NamesDisagree,
+}
+
+/// The FranceConnect identity a registration proves an account for, and the tie flow
+/// (`oidc::login::tie`) to go back to at the end.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Federated {
+    tie_flow: String,
+    tie_csrf: String,
+    tying: Tying,
 }
 
 /// What a registration keeps between its pages.
@@ -71,8 +89,11 @@ pub struct Registration {
     wrong_dates: u32,
     pending_email: Option<String>,
     confirmed_email: Option<String>,
+    #[serde(default)]
+    federated: Option<Federated>,
 }
 
+#[allow(clippy::large_enum_variant)] // short-lived, one per request
 pub enum Next {
     /// The number is not a mobile number (nothing started).
     BadNumber,
@@ -154,6 +175,31 @@ pub async fn start(
     tx: Option<String>,
     browser: &Browser,
 ) -> anyhow::Result<Next> {
+    begin(app, typed, tx, browser, None).await
+}
+
+/// Step 1 of a FranceConnect tie's proof: the number typed on the tie page of `tie`.
+pub async fn start_tying(
+    app: &App,
+    typed: &str,
+    tie: &Flow<Tying>,
+    browser: &Browser,
+) -> anyhow::Result<Next> {
+    let federated = Federated {
+        tie_flow: tie.id.clone(),
+        tie_csrf: tie.csrf.clone(),
+        tying: tie.state.clone(),
+    };
+    begin(app, typed, tie.tx.clone(), browser, Some(federated)).await
+}
+
+async fn begin(
+    app: &App,
+    typed: &str,
+    tx: Option<String>,
+    browser: &Browser,
+    federated: Option<Federated>,
+) -> anyhow::Result<Next> {
     let Some(mobile) = Mobile::parse(typed) else {
         return Ok(Next::BadNumber);
     };
@@ -166,6 +212,7 @@ pub async fn start(
             wrong_dates: 0,
             pending_email: None,
             confirmed_email: None,
+            federated,
         };
         let tx = tx.filter(|t| !t.is_empty());
         let Some(flow) = Flow::start(
@@ -260,7 +307,7 @@ pub async fn answer(
         Err(Refusal::Throttled(message)) => (Some(message), true),
     };
     let page = page(app, &flow).await?;
-    if page == Page::Ended {
+    if matches!(page, Page::Ended | Page::NamesDisagree) {
         flow.finish(&*app.ephemeral, KIND).await?;
     }
     let mut view = view(app, &flow, page, error, info).await?;

@@ -27,7 +27,11 @@ pub enum Page {
     Done {
         login: String,
         email: EmailStage,
+        /// A FranceConnect identity is tied to the account now: the login goes on.
+        franceconnect: bool,
     },
+    /// The FranceConnect identity's names disagree with the record: nothing was changed.
+    NamesDisagree,
     /// The account is already active: its identifier, login and recovery pointed to.
     AlreadyActive {
         login: String,
@@ -56,6 +60,8 @@ pub struct View {
     pub error: Option<String>,
     pub info: Option<String>,
     pub throttled: bool,
+    /// Started from a FranceConnect tie: its flow and CSRF token (the done page goes on there).
+    pub tie: Option<(String, String)>,
 }
 
 /// The page a flow's state shows.
@@ -69,6 +75,7 @@ pub(super) async fn page(app: &App, flow: &Flow<Registration>) -> anyhow::Result
         None => None,
     };
     Ok(match (&state.stage, account) {
+        (Stage::NamesDisagree, _) => Page::NamesDisagree,
         (Stage::Code, _) => Page::Code {
             masked: Mobile::parse(&state.mobile)
                 .map(|m| m.masked())
@@ -84,6 +91,16 @@ pub(super) async fn page(app: &App, flow: &Flow<Registration>) -> anyhow::Result
         (_, None) => Page::NotRegistered,
         (_, Some(a)) if a.state == AccountState::Disabled => Page::NotRegistered,
         (Stage::Done, Some(a)) => Page::Done {
+            franceconnect: match &state.federated {
+                Some(f) => {
+                    app.durable
+                        .account_of_upstream(&f.tying.issuer, &f.tying.subject)
+                        .await?
+                        .as_deref()
+                        == Some(a.id.as_str())
+                }
+                None => false,
+            },
             login: a.login,
             email: match (&state.pending_email, &state.confirmed_email) {
                 (_, Some(address)) => EmailStage::Confirmed {
@@ -134,5 +151,10 @@ pub(super) async fn view(
         error,
         info,
         throttled: false,
+        tie: flow
+            .state
+            .federated
+            .as_ref()
+            .map(|f| (f.tie_flow.clone(), f.tie_csrf.clone())),
     })
 }

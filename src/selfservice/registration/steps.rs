@@ -119,6 +119,19 @@ pub(super) async fn dates_step(
     if all_right {
         attempt.passed(&*app.ephemeral).await?;
         flow.state.stage = Stage::Password;
+        if let Some(federated) = &flow.state.federated {
+            // Issue #18: the proof is complete; the identity must also be this record's.
+            let account = app.durable.account(&account_id).await?;
+            let agree = match &account {
+                Some(account) => {
+                    tie::names_agree(app, &federated.tying, account, &browser.address).await
+                }
+                None => false,
+            };
+            if !agree {
+                flow.state.stage = Stage::NamesDisagree;
+            }
+        }
         return Ok(Ok(()));
     }
     attempt.failed();
@@ -197,6 +210,16 @@ pub(super) async fn password_step(
     metrics::counter!("educonnect_self_registrations_total").increment(1);
     tracing::info!(account = %account.id, "guardian self-registered");
     flow.state.stage = Stage::Done;
+    if let Some(federated) = &flow.state.federated {
+        // The account is active now: the FranceConnect identity is tied to it (the names
+        // agreed at the birth dates; a refusal here is a race, told on the done page).
+        let Some(active) = app.durable.account(&account.id).await? else {
+            return Ok(Ok(()));
+        };
+        if let Err(refusal) = tie::tie(app, &federated.tying, &active, &browser.address).await? {
+            return Ok(Err(Refusal::Wrong(refusal.message().to_owned())));
+        }
+    }
     Ok(Ok(()))
 }
 
