@@ -14,6 +14,7 @@ use crate::audit::{self, Action, Event};
 use crate::federation::{self, CallbackParams, FederationError, UpstreamIdentity};
 use crate::oidc::authorize::{transaction, Browser};
 use crate::oidc::session::Session;
+use crate::oidc::upstream_logout;
 
 /// The `amr` of a login through FranceConnect (docs/claims.md). Not in the RFC 8176 registry,
 /// which has no value for a federated login; RFC 8176 §2 lets a provider use its own.
@@ -164,6 +165,7 @@ pub async fn finish(
             failure: Failure::AccountRefused,
         });
     }
+    let upstream_id_token = identity.id_token;
     let who = Authenticated {
         acr: identity.acr,
         amr: vec![FRANCECONNECT_AMR.to_owned()],
@@ -171,10 +173,12 @@ pub async fn finish(
         auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
         account,
     };
-    Ok(match complete(app, tx, who, previous, browser).await? {
-        Some(completed) => Returned::Completed(completed),
-        None => Returned::Expired,
-    })
+    let Some(completed) = complete(app, tx, who, previous, browser).await? else {
+        return Ok(Returned::Expired);
+    };
+    // For the upstream logout when this session ends (`upstream_logout`).
+    upstream_logout::remember(app, &completed.cookie, &upstream_id_token).await?;
+    Ok(Returned::Completed(completed))
 }
 
 /// Only a guardian or a person in charge, whose account may log in (design: « a guardian may
