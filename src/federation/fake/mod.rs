@@ -21,6 +21,7 @@
 //! Failures are injected per endpoint (`fail_next`: HTTP 500) and answers can be slowed
 //! (`set_delay`), to test an upstream that is down or slow.
 
+mod authorize;
 mod endpoints;
 pub mod identities;
 mod page;
@@ -79,7 +80,7 @@ struct Shared {
 #[derive(Default)]
 struct State {
     /// Authorization requests waiting for the person's choice, by interaction id.
-    interactions: HashMap<String, endpoints::Interaction>,
+    interactions: HashMap<String, authorize::Interaction>,
     /// Issued codes by value.
     codes: HashMap<String, endpoints::Issued>,
     /// Access tokens by value: who and which scopes.
@@ -212,8 +213,8 @@ fn router(shared: Arc<Shared>) -> Router {
             get(endpoints::discovery),
         )
         .route("/api/v2/jwks", get(endpoints::jwks))
-        .route("/api/v2/authorize", get(endpoints::authorize))
-        .route("/api/v2/interaction/{id}/{choice}", get(endpoints::choose))
+        .route("/api/v2/authorize", get(authorize::authorize))
+        .route("/api/v2/interaction/{id}/{choice}", get(authorize::choose))
         .route("/api/v2/token", axum::routing::post(endpoints::token))
         .route("/api/v2/userinfo", get(endpoints::userinfo))
         .route("/api/v2/session/end", get(endpoints::session_end))
