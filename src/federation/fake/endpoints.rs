@@ -95,7 +95,7 @@ pub(super) async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
     if let Some(failure) = injected(&shared, Some(Endpoint::Jwks)).await {
         return failure;
     }
-    let mut jwk = shared.key.jwk.clone();
+    let mut jwk = shared.key().jwk.clone();
     jwk["use"] = json!("sig");
     Json(json!({ "keys": [jwk] })).into_response()
 }
@@ -181,7 +181,7 @@ pub(super) async fn token(
         "amr": ["pwd"],
         "auth_time": issued.auth_time,
     });
-    let id_token = match crate::tokens::jwt::sign(&shared.key, "JWT", &claims) {
+    let id_token = match crate::tokens::jwt::sign(&shared.key(), "JWT", &claims) {
         Ok(token) => token,
         Err(_) => {
             return oauth_error(
@@ -249,7 +249,7 @@ pub(super) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
         claims.insert(name.into(), value);
     }
     // FranceConnect v2: the userinfo is a signed JWT, not JSON.
-    match crate::tokens::jwt::sign(&shared.key, "JWT", &Value::Object(claims)) {
+    match crate::tokens::jwt::sign(&shared.key(), "JWT", &Value::Object(claims)) {
         Ok(jwt) => (
             [(header::CONTENT_TYPE, "application/jwt; charset=utf-8")],
             jwt,
@@ -275,7 +275,7 @@ pub(super) async fn session_end(
     validation.set_issuer(&[shared.issuer.as_str()]);
     validation.set_audience(&[settings.client_id.as_str()]);
     let hint =
-        jsonwebtoken::decode::<Value>(get("id_token_hint"), &shared.key.decoding, &validation);
+        jsonwebtoken::decode::<Value>(get("id_token_hint"), &shared.key().decoding, &validation);
     let Ok(hint) = hint else {
         return page::error(StatusCode::BAD_REQUEST, "id_token_hint invalide ou absent");
     };

@@ -73,7 +73,8 @@ pub struct FakeFranceConnect {
 struct Shared {
     issuer: String,
     settings: std::sync::RwLock<FakeSettings>,
-    key: LoadedKey,
+    /// The signing key; `rotate_key` replaces it (the previous one leaves the JWKS).
+    key: std::sync::RwLock<Arc<LoadedKey>>,
     state: Mutex<State>,
 }
 
@@ -93,6 +94,13 @@ struct State {
 }
 
 impl Shared {
+    fn key(&self) -> Arc<LoadedKey> {
+        self.key
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     fn settings(&self) -> FakeSettings {
         self.settings
             .read()
@@ -138,7 +146,7 @@ impl FakeFranceConnect {
         let shared = Arc::new(Shared {
             issuer: issuer.clone(),
             settings: std::sync::RwLock::new(settings),
-            key,
+            key: std::sync::RwLock::new(Arc::new(key)),
             state: Mutex::new(State::default()),
         });
         let router = router(shared.clone());
@@ -193,6 +201,19 @@ impl FakeFranceConnect {
     /// is in the past: an SSO session of FranceConnect reused).
     pub fn set_auth_age(&self, age: Duration) {
         self.shared.state().auth_age = age;
+    }
+
+    /// Signs with a new key from now on, the only one published (a rotation upstream).
+    pub async fn rotate_key(&self) -> anyhow::Result<()> {
+        let key =
+            tokio::task::spawn_blocking(|| LoadedKey::generate_unpublished(SigningAlg::ES256))
+                .await??;
+        *self
+            .shared
+            .key
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(key);
+        Ok(())
     }
 
     /// The sessions ended through `/api/v2/session/end`, in order.
