@@ -106,6 +106,7 @@ impl App {
             Some(Arc::new(Upstream::new(
                 &config.franceconnect,
                 &config.issuer,
+                clock.clone(),
             )?))
         } else {
             None

@@ -73,7 +73,7 @@ pub async fn run(args: FakeFranceConnectArgs, config: Config) -> anyhow::Result<
     );
     println!("  test identities:");
     for identity in &IDENTITIES {
-        println!("    {:<16} {}", identity.full_name(), identity.description);
+        println!("    {:<20} {}", identity.full_name(), identity.description);
     }
     tokio::signal::ctrl_c().await?;
     Ok(())

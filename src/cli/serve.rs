@@ -101,7 +101,7 @@ fn print_welcome(app: &App, franceconnect: Option<&FakeFranceConnect>) {
             fake.issuer
         );
         for identity in &educonnect::federation::fake::IDENTITIES {
-            println!("    {:<16} {}", identity.full_name(), identity.description);
+            println!("    {:<20} {}", identity.full_name(), identity.description);
         }
     }
     println!();

@@ -9,7 +9,7 @@
 //! publishes, so replicas cannot disagree for long.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use openidconnect::core::{CoreClient, CoreJsonWebKeySet};
@@ -19,6 +19,7 @@ use openidconnect::{
 };
 
 use super::error::FederationError;
+use crate::clock::Clock;
 use crate::config::FranceConnectConfig;
 
 /// The path of our callback under our issuer: the redirect URI registered upstream.
@@ -51,20 +52,26 @@ pub struct Upstream {
     pub(super) acr_values: Vec<String>,
     metadata_ttl: Duration,
     pub(super) http: reqwest::Client,
+    clock: Arc<dyn Clock>,
     cache: tokio::sync::Mutex<Cache>,
 }
 
 #[derive(Default)]
 struct Cache {
-    metadata: Option<(Instant, Arc<Metadata>)>,
+    /// The document and when it was fetched (the injected clock, milliseconds).
+    metadata: Option<(i64, Arc<Metadata>)>,
     /// When the last fetch failed: the next is tried no sooner than `RETRY_INTERVAL` after, so
     /// that logins during an outage do not queue one timeout after another.
-    failed_at: Option<Instant>,
+    failed_at: Option<i64>,
 }
 
 impl Upstream {
     /// The upstream of a validated `[franceconnect]` section, for the provider at `our_issuer`.
-    pub fn new(config: &FranceConnectConfig, our_issuer: &str) -> anyhow::Result<Upstream> {
+    pub fn new(
+        config: &FranceConnectConfig,
+        our_issuer: &str,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Upstream> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.timeout_seconds))
             .connect_timeout(Duration::from_secs(config.timeout_seconds))
@@ -91,6 +98,7 @@ impl Upstream {
                 .collect(),
             metadata_ttl: Duration::from_secs(config.metadata_seconds),
             http,
+            clock,
             cache: tokio::sync::Mutex::new(Cache::default()),
         })
     }
@@ -105,7 +113,7 @@ impl Upstream {
     pub async fn metadata(&self) -> Result<Arc<Metadata>, FederationError> {
         let mut cache = self.cache.lock().await;
         if let Some((fetched, metadata)) = &cache.metadata {
-            if fetched.elapsed() < self.metadata_ttl {
+            if self.since(*fetched) < self.metadata_ttl {
                 return Ok(metadata.clone());
             }
         }
@@ -117,7 +125,7 @@ impl Upstream {
     pub async fn refreshed_metadata(&self) -> Result<Option<Arc<Metadata>>, FederationError> {
         let mut cache = self.cache.lock().await;
         if let Some((fetched, _)) = &cache.metadata {
-            if fetched.elapsed() < RETRY_INTERVAL {
+            if self.since(*fetched) < RETRY_INTERVAL {
                 return Ok(None);
             }
         }
@@ -131,7 +139,7 @@ impl Upstream {
             .map(|(_, metadata)| metadata.clone());
         if cache
             .failed_at
-            .is_some_and(|failed| failed.elapsed() < RETRY_INTERVAL)
+            .is_some_and(|failed| self.since(failed) < RETRY_INTERVAL)
         {
             return stale.ok_or_else(|| {
                 FederationError::Unavailable("discovery failed moments ago".into())
@@ -140,12 +148,12 @@ impl Upstream {
         match self.discover().await {
             Ok(metadata) => {
                 let metadata = Arc::new(metadata);
-                cache.metadata = Some((Instant::now(), metadata.clone()));
+                cache.metadata = Some((self.clock.now_ms(), metadata.clone()));
                 cache.failed_at = None;
                 Ok(metadata)
             }
             Err(error) => {
-                cache.failed_at = Some(Instant::now());
+                cache.failed_at = Some(self.clock.now_ms());
                 match stale {
                     Some(stale) => {
                         tracing::warn!(%error, "upstream discovery failed: its last document serves");
@@ -155,6 +163,11 @@ impl Upstream {
                 }
             }
         }
+    }
+
+    /// How long ago `at_ms` was, by the injected clock.
+    fn since(&self, at_ms: i64) -> Duration {
+        Duration::from_millis(u64::try_from(self.clock.now_ms() - at_ms).unwrap_or(0))
     }
 
     async fn discover(&self) -> Result<Metadata, FederationError> {

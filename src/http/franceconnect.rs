@@ -3,6 +3,8 @@
 //! (`oidc::login::franceconnect::start`); `/franceconnect/retour` is the
 //! callback (`finish`). A failure shows the transaction's login page again with the reason, so
 //! the person logs in with a password instead and the relying party's request survives.
+//! `franceconnect.post_logout_redirect` (`/franceconnect/deconnexion`) is where FranceConnect's
+//! logout returns (`oidc::upstream_logout::returned`).
 
 use std::net::SocketAddr;
 
@@ -90,6 +92,25 @@ pub async fn callback(
         Ok(Returned::Failed { tx_id: None, .. } | Returned::Expired) => {
             pages::error_page(StatusCode::BAD_REQUEST, EXPIRED)
         }
+        Err(e) => internal_page(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoggedOutQuery {
+    #[serde(default)]
+    state: String,
+}
+
+/// FranceConnect's return after its logout (`franceconnect.post_logout_redirect`): on to the
+/// relying party's post-logout page, or ours.
+pub async fn logged_out(
+    State(app): State<AppState>,
+    Query(query): Query<LoggedOutQuery>,
+) -> Response {
+    match crate::oidc::upstream_logout::returned(&app, &query.state).await {
+        Ok(Some(target)) => Redirect::to(target.as_str()).into_response(),
+        Ok(None) => pages::render(StatusCode::OK, &pages::LoggedOutPage),
         Err(e) => internal_page(e),
     }
 }

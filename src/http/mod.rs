@@ -64,6 +64,10 @@ pub fn router(app: AppState) -> Router {
     if app.config.demo_enabled() {
         router = router.merge(demo::routes());
     }
+    if app.franceconnect.is_some() {
+        let path = app.config.franceconnect.post_logout_redirect.as_str();
+        router = router.route(path, get(franceconnect::logged_out));
+    }
     // Review #13.11: behind an https issuer, browsers are told to use https only (a year). The
     // proxy in front terminates TLS; the header is ours to send since we know the issuer.
     if app.config.issuer.starts_with("https://") {

@@ -15,6 +15,7 @@ use crate::oidc::access_token;
 use crate::oidc::backchannel;
 use crate::oidc::form::{self, FormPairs};
 use crate::oidc::session::{self, Session};
+use crate::oidc::upstream_logout;
 use crate::secrets::{constant_time_eq, random_b64};
 use crate::store::ephemeral::{put_json, take_json};
 use crate::tokens::jwt;
@@ -79,20 +80,29 @@ pub async fn end_session(
     if session.as_ref().is_some_and(|s| !hint.belongs_to(s)) {
         return confirm(app, session).await;
     }
-    if let Some(session) = session {
-        log_out(app, &session).await?;
+    if let Some(session) = &session {
+        log_out(app, session).await?;
     }
     let target = match get("post_logout_redirect_uri") {
         Some(uri) => registered_target(app, &hint.client_id, uri).await?,
         None => None,
     };
-    let Some(mut target) = target else {
-        return Ok(LogoutOutcome::LoggedOut);
-    };
-    if let Some(state) = get("state") {
-        target.query_pairs_mut().append_pair("state", state);
+    let target = target.map(|mut target| {
+        if let Some(state) = get("state") {
+            target.query_pairs_mut().append_pair("state", state);
+        }
+        target
+    });
+    // A session opened through FranceConnect: its session ends too, then the browser goes on.
+    if let Some(session) = &session {
+        if let Some(upstream) = upstream_logout::departure(app, session, target.clone()).await? {
+            return Ok(LogoutOutcome::Redirect(upstream));
+        }
     }
-    Ok(LogoutOutcome::Redirect(target))
+    Ok(match target {
+        Some(target) => LogoutOutcome::Redirect(target),
+        None => LogoutOutcome::LoggedOut,
+    })
 }
 
 /// The person confirmed on the page.
@@ -112,6 +122,9 @@ pub async fn confirm_logout(
             .is_some_and(|sid| constant_time_eq(sid, &session.sid));
         if same {
             log_out(app, &session).await?;
+            if let Some(upstream) = upstream_logout::departure(app, &session, None).await? {
+                return Ok(LogoutOutcome::Redirect(upstream));
+            }
         }
     }
     Ok(LogoutOutcome::LoggedOut)

@@ -18,4 +18,5 @@ pub mod revocation;
 pub mod scope;
 pub mod session;
 pub mod token;
+pub mod upstream_logout;
 pub mod userinfo;

@@ -260,7 +260,7 @@ async fn franceconnect_down_or_slow_is_unavailable_and_keeps_the_transaction() {
         timeout_seconds: 1,
         ..FranceConnectConfig::default()
     };
-    let down = Upstream::new(&config, &op.issuer).unwrap();
+    let down = Upstream::new(&config, &op.issuer, op.clock.clone()).unwrap();
     let refused = federation::start(
         &down,
         &*op.app.ephemeral,
@@ -276,7 +276,7 @@ async fn franceconnect_down_or_slow_is_unavailable_and_keeps_the_transaction() {
     );
     // A discovery that timed out is not tried again at once: the next login is answered
     // without waiting for another timeout (the fake is still slower than the timeout).
-    let fresh = Upstream::new(&op.app.config.franceconnect, &op.issuer).unwrap();
+    let fresh = Upstream::new(&op.app.config.franceconnect, &op.issuer, op.clock.clone()).unwrap();
     let ttl = Duration::from_secs(60);
     let before = std::time::Instant::now();
     let first = federation::start(&fresh, &*op.app.ephemeral, TX, BROWSER, ttl).await;
@@ -500,4 +500,27 @@ async fn the_fake_ends_a_session_only_back_to_a_registered_uri() {
         Some("logout-state-0123456789abcdefghijklmnop")
     );
     assert_eq!(fake.ended_sessions()[0].subject, returned.identity.subject);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotated_upstream_is_fetched_again_at_most_every_ten_seconds() {
+    let (op, fake) = op_with_fake(Backend::Embedded, |_| {}).await;
+    let (_, params) = upstream_login(&op, &fake, "claire-martin").await;
+    callback(&op, params, BROWSER).await.unwrap();
+    fake.rotate_key().await.unwrap();
+    // The cached keys were fetched moments ago: the new kid is not looked for yet.
+    let (_, params) = upstream_login(&op, &fake, "claire-martin").await;
+    let failed = callback(&op, params, BROWSER).await.unwrap_err();
+    assert!(
+        matches!(
+            failed.error,
+            FederationError::IdToken(federation::Refusal::UnknownKey)
+        ),
+        "{failed:?}"
+    );
+    // Ten seconds later by the injected clock, an unknown kid fetches the keys again.
+    op.clock.advance(Duration::from_secs(11));
+    let (_, params) = upstream_login(&op, &fake, "claire-martin").await;
+    let returned = callback(&op, params, BROWSER).await.unwrap();
+    assert_eq!(returned.identity.subject, fake.subject_of(&IDENTITIES[0]));
 }

@@ -22,6 +22,7 @@ use educonnect::federation::fake::{Endpoint, FakeFranceConnect, IDENTITIES};
 crate::on_both_backends!(
     a_tied_identity_logs_straight_in_to_the_demo_rp_with_the_franceconnect_amr,
     an_identity_tied_to_no_account_is_asked_for_its_account,
+    the_rp_logout_of_a_franceconnect_session_ends_franceconnect_s_too,
 );
 
 /// A browser keeping cookies, following no redirect by itself.
@@ -119,6 +120,31 @@ async fn press_the_button(http: &reqwest::Client, op: &TestOp, login: &Url) -> r
         .unwrap()
 }
 
+/// The demo RP's code exchange for the code of `at_rp`.
+async fn exchange(
+    op: &TestOp,
+    http: &reqwest::Client,
+    at_rp: &Url,
+    verifier: &str,
+) -> serde_json::Value {
+    let code = param(at_rp, "code").expect("a code for the RP");
+    let redirect_uri = op.url("/demo/callback");
+    http.post(op.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("client_id", DEMO_CLIENT_ID),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// The claims of a JWS, unverified (the protocol tests verify ID tokens elsewhere).
 pub fn claims_of(jwt: &str) -> serde_json::Value {
     let payload = jwt.split('.').nth(1).unwrap();
@@ -165,23 +191,7 @@ async fn a_tied_identity_logs_straight_in_to_the_demo_rp_with_the_franceconnect_
         "{at_rp}"
     );
     assert_eq!(param(&at_rp, "state").as_deref(), Some("rp-state-123"));
-    let code = param(&at_rp, "code").expect("a code for the RP");
-    let redirect_uri = op.url("/demo/callback");
-    let tokens: serde_json::Value = http
-        .post(op.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("client_id", DEMO_CLIENT_ID),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = exchange(&op, &http, &at_rp, &verifier).await;
     let claims = claims_of(tokens["id_token"].as_str().expect("an ID token"));
     assert_eq!(claims["sub"], claire_account.as_str());
     assert_eq!(claims["amr"], serde_json::json!(["fc"]));
@@ -358,4 +368,61 @@ async fn the_start_needs_the_transactions_browser_and_page_token() {
     assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
     let answer = start(&owner, &csrf).await.unwrap();
     assert!(answer.status().is_redirection(), "{}", answer.status());
+}
+
+async fn the_rp_logout_of_a_franceconnect_session_ends_franceconnect_s_too(backend: Backend) {
+    let (op, fake) = seeded(backend).await;
+    let claire = &IDENTITIES[0];
+    let claire_account = account_id(&op, "c.martin02").await;
+    op.app
+        .durable
+        .tie_upstream(
+            &fake.issuer,
+            &fake.subject_of(claire),
+            &claire_account,
+            op.app.now_ms(),
+        )
+        .await
+        .unwrap();
+    let http = browser();
+    let (login, verifier) = demo_authorize(&op, &http).await;
+    let back = through_franceconnect(&http, &op, &fake, &login, claire.key).await;
+    let tokens = exchange(&op, &http, &location(&back), &verifier).await;
+    let hint = tokens["id_token"].as_str().unwrap();
+    // The demo RP logs out (RP-Initiated Logout, with its registered post-logout URI).
+    let mut logout = Url::parse(&op.url("/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("id_token_hint", hint)
+        .append_pair("post_logout_redirect_uri", &op.url("/demo"))
+        .append_pair("state", "rp-logout-state");
+    let to_upstream = http.get(logout).send().await.unwrap();
+    let upstream = location(&to_upstream);
+    assert!(
+        upstream
+            .as_str()
+            .starts_with(&format!("{}/session/end", fake.issuer)),
+        "{upstream}"
+    );
+    assert!(fake.ended_sessions().is_empty());
+    // FranceConnect ends its session and sends the browser back to us, then on to the RP.
+    let back_here = location(&http.get(upstream).send().await.unwrap());
+    assert!(
+        back_here
+            .as_str()
+            .starts_with(&op.url("/franceconnect/deconnexion")),
+        "{back_here}"
+    );
+    let ended = fake.ended_sessions();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(ended[0].subject, fake.subject_of(claire));
+    let at_rp = location(&http.get(back_here.clone()).send().await.unwrap());
+    assert_eq!(at_rp.path(), "/demo");
+    assert_eq!(param(&at_rp, "state").as_deref(), Some("rp-logout-state"));
+    // Our session is over: the next request asks for a login.
+    let (again, _) = demo_authorize(&op, &http).await;
+    assert_eq!(again.path(), "/login");
+    // The return cannot be replayed into a redirect.
+    let replayed = http.get(back_here).send().await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::OK);
 }

@@ -1,56 +1,44 @@
-//! The fake's endpoints, FranceConnect v2's paths. What a real FranceConnect checks of a service
-//! provider is checked here too, so that a provider that passes against the fake does not fail
-//! against the real one for a missing parameter.
+//! The fake's discovery, keys and back-channel endpoints (FranceConnect v2's paths: token,
+//! userinfo, session end); the authorization endpoint and its page are `authorize.rs`. What a
+//! real FranceConnect checks of a service provider is checked here too, so that a provider that
+//! passes against the fake does not fail against the real one for a missing parameter.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde_json::{json, Value};
 use url::Url;
 
-use super::identities::{self, TestIdentity};
+use super::identities::TestIdentity;
 use super::page;
 use super::{EndedSession, Endpoint, Shared};
 use crate::secrets::{constant_time_eq, random_b64};
 
-/// FranceConnect v2 refuses shorter `state` and `nonce` values.
-const MIN_STATE_LENGTH: usize = 32;
 /// The only level FranceConnect (not FranceConnect+) vouches for.
-const ACR: &str = "eidas1";
-const CODE_LIFETIME: Duration = Duration::from_secs(30);
-/// How long the identity-choice page waits for the person.
-const INTERACTION_LIFETIME: Duration = Duration::from_secs(600);
+pub(super) const ACR: &str = "eidas1";
+pub(super) const CODE_LIFETIME: Duration = Duration::from_secs(30);
 const TOKEN_LIFETIME_SECONDS: i64 = 60;
 
-/// An authorization request waiting for the person's choice.
-pub(super) struct Interaction {
-    started: Instant,
-    redirect_uri: String,
-    state: String,
-    nonce: String,
-    scopes: Vec<String>,
-}
-
 pub(super) struct Issued {
-    identity: &'static TestIdentity,
-    redirect_uri: String,
-    nonce: String,
-    scopes: Vec<String>,
-    auth_time: i64,
-    expires: Instant,
+    pub(super) identity: &'static TestIdentity,
+    pub(super) redirect_uri: String,
+    pub(super) nonce: String,
+    pub(super) scopes: Vec<String>,
+    pub(super) auth_time: i64,
+    pub(super) expires: Instant,
 }
 
 pub(super) struct Granted {
     identity: &'static TestIdentity,
     scopes: Vec<String>,
-    expires: Instant,
+    pub(super) expires: Instant,
 }
 
-fn now_secs() -> i64 {
+pub(super) fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -107,13 +95,16 @@ pub(super) async fn jwks(State(shared): State<Arc<Shared>>) -> Response {
     if let Some(failure) = injected(&shared, Some(Endpoint::Jwks)).await {
         return failure;
     }
-    let mut jwk = shared.key.jwk.clone();
+    let mut jwk = shared.key().jwk.clone();
     jwk["use"] = json!("sig");
     Json(json!({ "keys": [jwk] })).into_response()
 }
 
 /// One value of a parameter; a repeated one is an error (RFC 6749 §3.1).
-fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, String> {
+pub(super) fn single<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, String> {
     let mut values = params.iter().filter(|(n, _)| n == name);
     let first = values.next().map(|(_, v)| v.as_str());
     if values.next().is_some() {
@@ -122,181 +113,12 @@ fn single<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a s
     Ok(first)
 }
 
-fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
+pub(super) fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
     let Ok(mut url) = Url::parse(redirect_uri) else {
         return page::error(StatusCode::BAD_REQUEST, "redirect_uri invalide");
     };
     url.query_pairs_mut().extend_pairs(pairs);
     Redirect::to(url.as_str()).into_response()
-}
-
-pub(super) async fn authorize(
-    State(shared): State<Arc<Shared>>,
-    Query(params): Query<Vec<(String, String)>>,
-) -> Response {
-    match check_authorization(&shared, &params) {
-        Ok(interaction) => {
-            let id = random_b64(18);
-            let mut state = shared.state();
-            // A long-running demo forgets what was abandoned.
-            let now = Instant::now();
-            state
-                .interactions
-                .retain(|_, i| now.duration_since(i.started) < INTERACTION_LIFETIME);
-            state.codes.retain(|_, issued| issued.expires > now);
-            state.tokens.retain(|_, granted| granted.expires > now);
-            state.interactions.insert(id.clone(), interaction);
-            drop(state);
-            page::choice(&id)
-        }
-        Err(Refused::Page(message)) => page::error(StatusCode::BAD_REQUEST, &message),
-        Err(Refused::Client {
-            redirect_uri,
-            error,
-            description,
-            state,
-        }) => redirect_with(
-            &redirect_uri,
-            &[
-                ("error", error),
-                ("error_description", description),
-                ("state", &state),
-            ],
-        ),
-    }
-}
-
-/// Why an authorization request is refused.
-enum Refused {
-    /// Before the redirect URI is trusted: an error page, never a redirect.
-    Page(String),
-    /// An error response to the (registered) redirect URI.
-    Client {
-        redirect_uri: String,
-        error: &'static str,
-        description: &'static str,
-        state: String,
-    },
-}
-
-fn check_authorization(
-    shared: &Shared,
-    params: &[(String, String)],
-) -> Result<Interaction, Refused> {
-    let get = |name: &str| single(params, name).map_err(Refused::Page);
-    let settings = &shared.settings();
-    if get("client_id")? != Some(settings.client_id.as_str()) {
-        return Err(Refused::Page("client_id inconnu".into()));
-    }
-    let redirect_uri = get("redirect_uri")?.unwrap_or_default();
-    if !settings.redirect_uris.iter().any(|r| r == redirect_uri) {
-        return Err(Refused::Page(
-            "redirect_uri non enregistrée pour ce fournisseur de service".into(),
-        ));
-    }
-    // FranceConnect refuses these with its own error page too.
-    let state = get("state")?.unwrap_or_default();
-    let nonce = get("nonce")?.unwrap_or_default();
-    if state.len() < MIN_STATE_LENGTH || nonce.len() < MIN_STATE_LENGTH {
-        return Err(Refused::Page(format!(
-            "state et nonce doivent compter au moins {MIN_STATE_LENGTH} caractères"
-        )));
-    }
-    let acr_values = get("acr_values")?.unwrap_or_default();
-    if !acr_values.split_ascii_whitespace().any(|acr| acr == ACR) {
-        return Err(Refused::Page(format!("acr_values doit être {ACR}")));
-    }
-    let refuse = |error: &'static str, description: &'static str| Refused::Client {
-        redirect_uri: redirect_uri.to_owned(),
-        error,
-        description,
-        state: state.to_owned(),
-    };
-    if get("response_type")? != Some("code") {
-        return Err(refuse(
-            "unsupported_response_type",
-            "response_type=code attendu",
-        ));
-    }
-    let scopes: Vec<String> = get("scope")?
-        .unwrap_or_default()
-        .split_ascii_whitespace()
-        .map(str::to_owned)
-        .collect();
-    if !scopes.iter().any(|s| s == "openid") {
-        return Err(refuse("invalid_scope", "le scope openid est requis"));
-    }
-    Ok(Interaction {
-        started: Instant::now(),
-        redirect_uri: redirect_uri.to_owned(),
-        state: state.to_owned(),
-        nonce: nonce.to_owned(),
-        scopes,
-    })
-}
-
-/// The person's choice on the page: an identity, `annuler`, or `erreur`.
-pub(super) async fn choose(
-    State(shared): State<Arc<Shared>>,
-    Path((id, choice)): Path<(String, String)>,
-) -> Response {
-    let interaction = shared.state().interactions.remove(&id);
-    let live = interaction.filter(|i| i.started.elapsed() < INTERACTION_LIFETIME);
-    let Some(interaction) = live else {
-        return page::error(
-            StatusCode::BAD_REQUEST,
-            "Cette demande a expiré ou a déjà servi.",
-        );
-    };
-    let Interaction {
-        started: _,
-        redirect_uri,
-        state,
-        nonce,
-        scopes,
-    } = interaction;
-    let identity = match choice.as_str() {
-        "annuler" => {
-            return redirect_with(
-                &redirect_uri,
-                &[
-                    ("error", "access_denied"),
-                    ("error_description", "User auth aborted"),
-                    ("state", &state),
-                ],
-            )
-        }
-        "erreur" => {
-            return redirect_with(
-                &redirect_uri,
-                &[
-                    ("error", "server_error"),
-                    ("error_description", "Simulated FranceConnect failure"),
-                    ("state", &state),
-                ],
-            )
-        }
-        key => match identities::find(key) {
-            Some(identity) => identity,
-            None => return page::error(StatusCode::BAD_REQUEST, "Identité de test inconnue."),
-        },
-    };
-    let code = random_b64(32);
-    let mut state_of_fake = shared.state();
-    let auth_time = now_secs() - state_of_fake.auth_age.as_secs() as i64;
-    state_of_fake.codes.insert(
-        code.clone(),
-        Issued {
-            identity,
-            redirect_uri: redirect_uri.clone(),
-            nonce,
-            scopes,
-            auth_time,
-            expires: Instant::now() + CODE_LIFETIME,
-        },
-    );
-    drop(state_of_fake);
-    redirect_with(&redirect_uri, &[("code", &code), ("state", &state)])
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -359,7 +181,7 @@ pub(super) async fn token(
         "amr": ["pwd"],
         "auth_time": issued.auth_time,
     });
-    let id_token = match crate::tokens::jwt::sign(&shared.key, "JWT", &claims) {
+    let id_token = match crate::tokens::jwt::sign(&shared.key(), "JWT", &claims) {
         Ok(token) => token,
         Err(_) => {
             return oauth_error(
@@ -427,7 +249,7 @@ pub(super) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
         claims.insert(name.into(), value);
     }
     // FranceConnect v2: the userinfo is a signed JWT, not JSON.
-    match crate::tokens::jwt::sign(&shared.key, "JWT", &Value::Object(claims)) {
+    match crate::tokens::jwt::sign(&shared.key(), "JWT", &Value::Object(claims)) {
         Ok(jwt) => (
             [(header::CONTENT_TYPE, "application/jwt; charset=utf-8")],
             jwt,
@@ -453,7 +275,7 @@ pub(super) async fn session_end(
     validation.set_issuer(&[shared.issuer.as_str()]);
     validation.set_audience(&[settings.client_id.as_str()]);
     let hint =
-        jsonwebtoken::decode::<Value>(get("id_token_hint"), &shared.key.decoding, &validation);
+        jsonwebtoken::decode::<Value>(get("id_token_hint"), &shared.key().decoding, &validation);
     let Ok(hint) = hint else {
         return page::error(StatusCode::BAD_REQUEST, "id_token_hint invalide ou absent");
     };

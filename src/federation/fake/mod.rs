@@ -21,6 +21,7 @@
 //! Failures are injected per endpoint (`fail_next`: HTTP 500) and answers can be slowed
 //! (`set_delay`), to test an upstream that is down or slow.
 
+mod authorize;
 mod endpoints;
 pub mod identities;
 mod page;
@@ -72,14 +73,15 @@ pub struct FakeFranceConnect {
 struct Shared {
     issuer: String,
     settings: std::sync::RwLock<FakeSettings>,
-    key: LoadedKey,
+    /// The signing key; `rotate_key` replaces it (the previous one leaves the JWKS).
+    key: std::sync::RwLock<Arc<LoadedKey>>,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
     /// Authorization requests waiting for the person's choice, by interaction id.
-    interactions: HashMap<String, endpoints::Interaction>,
+    interactions: HashMap<String, authorize::Interaction>,
     /// Issued codes by value.
     codes: HashMap<String, endpoints::Issued>,
     /// Access tokens by value: who and which scopes.
@@ -92,6 +94,13 @@ struct State {
 }
 
 impl Shared {
+    fn key(&self) -> Arc<LoadedKey> {
+        self.key
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     fn settings(&self) -> FakeSettings {
         self.settings
             .read()
@@ -137,7 +146,7 @@ impl FakeFranceConnect {
         let shared = Arc::new(Shared {
             issuer: issuer.clone(),
             settings: std::sync::RwLock::new(settings),
-            key,
+            key: std::sync::RwLock::new(Arc::new(key)),
             state: Mutex::new(State::default()),
         });
         let router = router(shared.clone());
@@ -194,6 +203,19 @@ impl FakeFranceConnect {
         self.shared.state().auth_age = age;
     }
 
+    /// Signs with a new key from now on, the only one published (a rotation upstream).
+    pub async fn rotate_key(&self) -> anyhow::Result<()> {
+        let key =
+            tokio::task::spawn_blocking(|| LoadedKey::generate_unpublished(SigningAlg::ES256))
+                .await??;
+        *self
+            .shared
+            .key
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(key);
+        Ok(())
+    }
+
     /// The sessions ended through `/api/v2/session/end`, in order.
     pub fn ended_sessions(&self) -> Vec<EndedSession> {
         self.shared.state().ended.clone()
@@ -212,8 +234,8 @@ fn router(shared: Arc<Shared>) -> Router {
             get(endpoints::discovery),
         )
         .route("/api/v2/jwks", get(endpoints::jwks))
-        .route("/api/v2/authorize", get(endpoints::authorize))
-        .route("/api/v2/interaction/{id}/{choice}", get(endpoints::choose))
+        .route("/api/v2/authorize", get(authorize::authorize))
+        .route("/api/v2/interaction/{id}/{choice}", get(authorize::choose))
         .route("/api/v2/token", axum::routing::post(endpoints::token))
         .route("/api/v2/userinfo", get(endpoints::userinfo))
         .route("/api/v2/session/end", get(endpoints::session_end))

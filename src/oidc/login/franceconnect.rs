@@ -12,8 +12,9 @@ use crate::accounts::{Account, Profile};
 use crate::app::App;
 use crate::audit::{self, Action, Event};
 use crate::federation::{self, CallbackParams, FederationError, UpstreamIdentity};
-use crate::oidc::authorize::{transaction, Browser};
+use crate::oidc::authorize::{transaction, Browser, Transaction};
 use crate::oidc::session::Session;
+use crate::oidc::upstream_logout;
 
 /// The `amr` of a login through FranceConnect (docs/claims.md). Not in the RFC 8176 registry,
 /// which has no value for a federated login; RFC 8176 §2 lets a provider use its own.
@@ -164,23 +165,39 @@ pub async fn finish(
             failure: Failure::AccountRefused,
         });
     }
-    let who = authenticated(app, identity, account);
-    Ok(match complete(app, tx, who, previous, browser).await? {
-        Some(completed) => Returned::Completed(completed),
-        None => Returned::Expired,
-    })
+    Ok(
+        match completed(app, tx, identity, account, previous, browser).await? {
+            Some(completed) => Returned::Completed(completed),
+            None => Returned::Expired,
+        },
+    )
 }
 
-/// What a FranceConnect login proved: the upstream's `acr`, the `amr` `fc`, and the upstream
-/// login's time as `auth_time` (never in the future of our clock).
-pub fn authenticated(app: &App, identity: UpstreamIdentity, account: Account) -> Authenticated {
+/// Completes the login of `tx` for `account`, which the upstream `identity` is tied to: the
+/// upstream's `acr`, the `amr` `fc`, the upstream login's time as `auth_time` (never in the
+/// future of our clock); the upstream ID token is kept for the upstream logout when this
+/// session ends (`upstream_logout`). `None` when the transaction was taken meanwhile.
+pub async fn completed(
+    app: &App,
+    tx: Transaction,
+    identity: UpstreamIdentity,
+    account: Account,
+    previous: Option<Session>,
+    browser: &Browser,
+) -> anyhow::Result<Option<Completed>> {
     let now = app.now_ms() / 1000;
-    Authenticated {
+    let upstream_id_token = identity.id_token;
+    let who = Authenticated {
         acr: identity.acr,
         amr: vec![FRANCECONNECT_AMR.to_owned()],
         auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
         account,
-    }
+    };
+    let Some(completed) = complete(app, tx, who, previous, browser).await? else {
+        return Ok(None);
+    };
+    upstream_logout::remember(app, &completed.cookie, &upstream_id_token).await?;
+    Ok(Some(completed))
 }
 
 /// Only a guardian or a person in charge, whose account may log in (design: « a guardian may

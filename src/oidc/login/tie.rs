@@ -16,8 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::franceconnect::authenticated;
-use super::{complete, Completed};
+use super::franceconnect::completed;
+use super::Completed;
 use crate::accounts::credentials::{self, Checked};
 use crate::accounts::{Account, AccountState, Profile};
 use crate::app::App;
@@ -282,11 +282,13 @@ async fn finish(
     if !tx.belongs_to(browser) || !flow.finish(&*app.ephemeral, KIND).await? {
         return Ok(Tied::Expired);
     }
-    let who = authenticated(app, flow.state.identity(), account);
-    Ok(match complete(app, tx, who, previous, browser).await? {
-        Some(completed) => Tied::Completed(completed),
-        None => Tied::Expired,
-    })
+    let identity = flow.state.identity();
+    Ok(
+        match completed(app, tx, identity, account, previous, browser).await? {
+            Some(completed) => Tied::Completed(completed),
+            None => Tied::Expired,
+        },
+    )
 }
 
 async fn record(app: &App, account: &Account, address: &str, outcome: Outcome, detail: &str) {
