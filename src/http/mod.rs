@@ -149,6 +149,10 @@ fn browser_forms(app: AppState) -> Router<AppState> {
         .route("/compte/mobile", post(account::mobile))
         .route("/compte/mot-de-passe", post(account::change_password))
         .route("/compte/services/revoquer", post(account::revoke_service))
+        .route(
+            "/compte/franceconnect/defaire",
+            post(account::untie_franceconnect),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             app,
             origin::same_origin_forms,

@@ -26,6 +26,7 @@ crate::on_both_backends!(
     a_wrong_password_is_refused_like_the_login_page,
     a_guardian_without_an_account_ties_by_sms_and_birth_dates,
     a_registration_whose_names_disagree_ends_with_nothing_changed,
+    mon_compte_shows_the_tie_and_undoes_it,
 );
 
 const GUARDIAN: (&str, &str) = ("c.martin02", "Parent-Demo-2026");
@@ -73,10 +74,20 @@ async fn tie_by_password(
     op: &TestOp,
     fake: &FakeFranceConnect,
     who: &str,
-    (login, password): (&str, &str),
+    credentials: (&str, &str),
 ) -> reqwest::Response {
+    tie_by_password_in(op, fake, who, credentials).await.1
+}
+
+/// `tie_by_password`, with the browser it happened in.
+async fn tie_by_password_in(
+    op: &TestOp,
+    fake: &FakeFranceConnect,
+    who: &str,
+    (login, password): (&str, &str),
+) -> (reqwest::Client, reqwest::Response) {
     let (http, flow, csrf) = at_the_tie_page(op, fake, who).await;
-    submit(
+    let response = submit(
         op,
         &http,
         &[
@@ -87,7 +98,8 @@ async fn tie_by_password(
             ("password", password),
         ],
     )
-    .await
+    .await;
+    (http, response)
 }
 
 async fn tied_account(op: &TestOp, fake: &FakeFranceConnect, who: &str) -> Option<String> {
@@ -302,4 +314,74 @@ async fn a_registration_whose_names_disagree_ends_with_nothing_changed(backend: 
     let account = op.app.durable.account(&julien).await.unwrap().unwrap();
     assert_ne!(account.state, AccountState::Active, "not registered");
     assert_eq!(account.verified_phone, None);
+}
+
+async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
+    let (op, fake) = seeded(backend, None).await;
+    let claire = account_id(&op, GUARDIAN.0).await;
+    let (http, back) = tie_by_password_in(&op, &fake, "claire-martin", GUARDIAN).await;
+    assert!(at_the_demo_rp(&op, &location(&back)));
+    // The same browser's SSO session opens Mon compte.
+    let page = http.get(op.url("/compte")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap().replace("&#39;", "'");
+    assert!(
+        page.contains("Votre compte est rattaché à votre identité FranceConnect"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let undone = http
+        .post(op.url("/compte/franceconnect/defaire"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(undone.status(), StatusCode::SEE_OTHER);
+    assert_eq!(tied_account(&op, &fake, "claire-martin").await, None);
+    let page = http
+        .get(op.url("/compte?fait=franceconnect-defait"))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap().replace("&#39;", "'");
+    assert!(
+        page.contains("rattaché à aucune identité FranceConnect"),
+        "{page}"
+    );
+    let events = op
+        .app
+        .durable
+        .events(&educonnect::store::AuditQuery {
+            subject: Some(format!("account:{claire}")),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.action == "account.franceconnect_untied"));
+    // A forged form (no session's token) undoes nothing.
+    tie_by_password(&op, &fake, "claire-martin", GUARDIAN).await;
+    let forged = http
+        .post(op.url("/compte/franceconnect/defaire"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        tied_account(&op, &fake, "claire-martin").await,
+        Some(claire)
+    );
+    // Undone: the next FranceConnect login asks for the account again.
+    assert!(http
+        .post(op.url("/compte/franceconnect/defaire"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_redirection());
+    at_the_tie_page(&op, &fake, "claire-martin").await;
 }

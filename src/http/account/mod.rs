@@ -10,11 +10,13 @@
 //! that fails shows the page again with the reason.
 
 mod contacts;
+mod franceconnect;
 mod password;
 mod services;
 mod signin;
 
 pub use contacts::{email, mobile};
+pub use franceconnect::untie_franceconnect;
 pub use password::change_password;
 pub use services::revoke_service;
 pub use signin::{sign_in, sign_out};
@@ -69,6 +71,10 @@ fn done_message(done: &str) -> Option<&'static str> {
              à la base Siècle de l'établissement : pensez à informer le secrétariat.",
         ),
         "annule" => Some("C'est noté : la modification est abandonnée."),
+        "franceconnect-defait" => Some(
+            "Votre compte n'est plus rattaché à votre identité FranceConnect. Pour l'utiliser de \
+             nouveau, choisissez « S'identifier avec FranceConnect » à votre prochaine connexion.",
+        ),
         "revoque" => Some(
             "L'accès de ce service à votre compte est révoqué. Il vous demandera votre accord à \
              la prochaine connexion.",
@@ -109,6 +115,8 @@ struct AccountPage<'a> {
     pending_email: Option<String>,
     pending_mobile: Option<String>,
     services: Vec<ServiceLine>,
+    /// A guardian's tie to FranceConnect (issue #18); `None` when it is not enabled.
+    franceconnect: Option<bool>,
     csrf: String,
     success: Option<&'a str>,
     error: Option<String>,
@@ -245,6 +253,10 @@ async fn render(
         pending_email,
         pending_mobile: pending_mobile.as_deref().map(spaced),
         services,
+        franceconnect: match guardian {
+            true => crate::oidc::login::tie::is_tied(app, account).await?,
+            false => None,
+        },
         csrf: session.csrf_token(),
         success,
         error,

@@ -291,6 +291,44 @@ async fn finish(
     )
 }
 
+/// Whether `account` is tied to an identity of the configured upstream (Mon compte shows it);
+/// `None` when FranceConnect is not enabled.
+pub async fn is_tied(app: &App, account: &Account) -> anyhow::Result<Option<bool>> {
+    let Some(upstream) = app.franceconnect.as_deref() else {
+        return Ok(None);
+    };
+    let subject = app
+        .durable
+        .upstream_of_account(&account.id, upstream.issuer())
+        .await?;
+    Ok(Some(subject.is_some()))
+}
+
+/// Mon compte: the guardian undoes the tie (issue #18); the next FranceConnect login asks for
+/// the account again. False when there was none. Sessions already open stay open: they were
+/// opened by the person, who undoes a way in, not a login.
+pub async fn untie(app: &App, account: &Account, address: &str) -> anyhow::Result<bool> {
+    let Some(upstream) = app.franceconnect.as_deref() else {
+        return Ok(false);
+    };
+    let undone = app
+        .durable
+        .untie_upstream(&account.id, upstream.issuer())
+        .await?;
+    if undone {
+        let event = Event::new(
+            &format!("account:{}", account.id),
+            Action::AccountFranceConnectUntied,
+            Outcome::Ok,
+            app.now_ms(),
+        )
+        .on_account(&account.id)
+        .from_address(Some(address));
+        audit::record(&*app.durable, event).await;
+    }
+    Ok(undone)
+}
+
 async fn record(app: &App, account: &Account, address: &str, outcome: Outcome, detail: &str) {
     let event = Event::new(
         &format!("account:{}", account.id),
