@@ -409,6 +409,20 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
     )
     .await
     .unwrap();
+    // The absorbed account's FranceConnect identity opens the kept account afterwards.
+    let fc = "https://fc.example/api/v2";
+    store
+        .tie_upstream(fc, "sub-of-the-absorbed", &merged, op.app.now_ms())
+        .await
+        .unwrap();
+    // Of another upstream where both have one, the kept account's stays, the other is dropped.
+    let idp = "https://idp.example";
+    for (sub, account) in [("kept-own", &keep), ("absorbed-own", &merged)] {
+        store
+            .tie_upstream(idp, sub, account, op.app.now_ms())
+            .await
+            .unwrap();
+    }
     let (status, body) = post_json(
         &op,
         &token,
@@ -417,6 +431,16 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        store
+            .account_of_upstream(fc, "sub-of-the-absorbed")
+            .await
+            .unwrap(),
+        Some(keep.clone())
+    );
+    let tied = |sub: &'static str| store.account_of_upstream(idp, sub);
+    assert_eq!(tied("kept-own").await.unwrap(), Some(keep.clone()));
+    assert_eq!(tied("absorbed-own").await.unwrap(), None);
     assert!(educonnect::oidc::session::by_sid(&op.app, &session.sid)
         .await
         .unwrap()

@@ -272,8 +272,8 @@ fn candidate(row: &AnyRow) -> anyhow::Result<LinkCandidate> {
     })
 }
 
-/// `absorbed` becomes part of `keep`: its establishments' records and the children attached to
-/// it move over, it is disabled and points to `keep`, its grants are revoked, and its other open
+/// `absorbed` becomes part of `keep`: its establishments' records, the children attached to it
+/// and its FranceConnect identity move over, it is disabled and points to `keep`, its grants are revoked, and its other open
 /// candidates are closed (they now concern `keep`, and the next import proposes them again if
 /// they still hold).
 async fn merge(
@@ -291,6 +291,11 @@ async fn merge(
         "INSERT INTO disputed_links (guardian_id, pupil_id, created_at, resolved_at)
          SELECT $1, pupil_id, created_at, resolved_at FROM disputed_links WHERE guardian_id = $2
          ON CONFLICT (guardian_id, pupil_id) DO NOTHING",
+        // Its FranceConnect identity now opens the kept account, unless that one holds its own
+        // identity of the same upstream (then the absorbed one's tie is dropped below).
+        "UPDATE federated_identities SET account_id = $1
+         WHERE account_id = $2
+           AND issuer NOT IN (SELECT f.issuer FROM federated_identities f WHERE f.account_id = $1)",
     ] {
         sqlx::query(sql)
             .bind(keep)
@@ -303,6 +308,7 @@ async fn merge(
         "DELETE FROM disputed_links WHERE guardian_id = $1",
         // Consents were given by the absorbed account: the kept one is asked again.
         "DELETE FROM consents WHERE account_id = $1",
+        "DELETE FROM federated_identities WHERE account_id = $1",
     ] {
         sqlx::query(sql).bind(absorbed).execute(&mut **tx).await?;
     }
