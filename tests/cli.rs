@@ -207,14 +207,22 @@ async fn accounts_add_creates_an_active_account_with_a_hashed_password() {
     assert_ne!(code, 0, "short passwords are refused");
 }
 
+/// A loopback port free at the time of asking, with the next one free too (`serve` starts the
+/// demo's simulated FranceConnect on the next port).
+fn two_free_ports() -> u16 {
+    loop {
+        let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = first.local_addr().unwrap().port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+}
+
 #[tokio::test]
 async fn serve_with_no_configuration_runs_the_embedded_default_and_prints_where_to_click() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = two_free_ports();
     let mut child = Command::new(env!("CARGO_BIN_EXE_educonnect"))
         .current_dir(dir.path())
         .env_clear()
