@@ -18,6 +18,8 @@ mod chromium;
 mod common;
 #[path = "browser/delegations.rs"]
 mod delegations;
+#[path = "browser/franceconnect.rs"]
+mod franceconnect;
 #[path = "browser/gestion.rs"]
 mod gestion;
 #[path = "browser/gestion_accounts.rs"]

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod franceconnect;
 pub mod pdf;
 pub mod sms;
 pub mod smtp;

@@ -17,32 +17,7 @@ use crate::common::{Backend, TestOp};
 const TX: &str = "tx-parked-for-the-test";
 const BROWSER: &str = "digest-of-the-browser-binding-cookie";
 
-/// The fake, and a provider configured to use it.
-pub async fn op_with_fake(
-    backend: Backend,
-    configure: impl FnOnce(&mut educonnect::config::Config),
-) -> (TestOp, FakeFranceConnect) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let fake = FakeFranceConnect::start(
-        listener,
-        FakeSettings {
-            client_id: "educonnect-test".into(),
-            client_secret: Redacted(educonnect::secrets::random_b64(32)),
-            redirect_uris: Vec::new(),
-            post_logout_redirect_uris: Vec::new(),
-        },
-    )
-    .await
-    .unwrap();
-    let op = TestOp::start_with(backend, |config| {
-        fake.configure(&mut config.franceconnect);
-        configure(config);
-    })
-    .await;
-    // The provider's address is known now: its callback is the registered redirect URI.
-    fake.register(FakeSettings::for_provider(&op.app.config));
-    (op, fake)
-}
+pub use crate::common::franceconnect::op_with_fake;
 
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
