@@ -153,8 +153,9 @@ pub async fn login(
 /// The attempt in the audit trail, one INSERT: on the account when the login names one (its
 /// last sign-in is `AuditStore::last_event`); else under a pseudonym of the login, so that the
 /// failures on one unknown login read together without what was typed being kept (a login
-/// field sometimes holds a password). Never the password.
-async fn record_attempt(app: &App, login: &str, checked: &Checked, address: &str) {
+/// field sometimes holds a password). Never the password. The login page's attempts, and the
+/// FranceConnect tie's proof by password (`tie::by_password`).
+pub(super) async fn record_attempt(app: &App, login: &str, checked: &Checked, address: &str) {
     let (account_id, outcome, detail) = match checked {
         Checked::Valid(account) => (Some(account.id.as_str()), audit::Outcome::Ok, None),
         Checked::Temporary(account) => (

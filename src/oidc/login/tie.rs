@@ -169,6 +169,7 @@ pub async fn by_password(
     // first FranceConnect login, and the proof ties a new way in to the account).
     let checked =
         credentials::check(&app.credentials(), login, password, &browser.address, None).await?;
+    super::password::record_attempt(app, login, &checked, &browser.address).await;
     let account = match checked {
         Checked::Valid(account) => account,
         Checked::Temporary(_) | Checked::TemporaryExpired { .. } => {
