@@ -327,22 +327,7 @@ async fn franceconnect_first_login_tied_by_sms_and_birth_dates_then_undone_in_mo
     click(&browser, "button[value=code]").await;
     wait_for(&browser, "#naissance-1").await;
     axe::assert_no_violations(&browser, "registration through FranceConnect: the dates").await;
-    let mut dates = Vec::new();
-    let mut seen = Vec::new();
-    for child in op
-        .app
-        .durable
-        .affiliations(&julien.id)
-        .await
-        .unwrap()
-        .children
-    {
-        if !seen.contains(&child.account_id) {
-            let date = op.app.durable.pupil_birth_date(&child.account_id).await;
-            dates.push(date.unwrap().unwrap());
-            seen.push(child.account_id);
-        }
-    }
+    let dates = op.birth_dates(&julien.id).await;
     for (i, date) in dates.iter().enumerate() {
         let script = format!(
             "document.getElementById('naissance-{}').value = '{date}'",

@@ -55,8 +55,18 @@ async fn wait_for_heading(browser: &Chromium, expected: &str) {
     }
 }
 
+/// The text of `css` once it can be read: an element found on the page being left goes stale
+/// when the next one arrives (`#regles-recuperation` is on the form and on its answer), and is
+/// looked for again.
 async fn text_of(browser: &Chromium, css: &str) -> String {
-    wait_for(browser, css).await.text().await.unwrap()
+    let deadline = std::time::Instant::now() + super::WAIT;
+    loop {
+        match wait_for(browser, css).await.text().await {
+            Ok(text) => return text,
+            Err(error) => assert!(std::time::Instant::now() < deadline, "{css}: {error}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// From the login page, « Mot de passe oublié ? », the identifier and the channel.
@@ -146,6 +156,8 @@ async fn a_pupil_without_an_address_is_told_to_ask_the_establishment_in_chromium
     let browser = Chromium::start().await;
     open_login_page(&browser, &op).await;
     ask(&browser, PUPIL.0, "courriel").await;
+    // The answer page (the form holds the same rules).
+    wait_for(&browser, ".fr-alert--success").await;
     let rules = text_of(&browser, "#regles-recuperation").await;
     assert!(rules.contains(PUPIL_RULE), "{rules}");
     assert!(rules.contains("demande à son établissement de réinitialiser son mot de passe"));

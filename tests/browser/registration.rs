@@ -120,22 +120,7 @@ async fn a_guardian_registers_by_sms_in_chromium_then_logs_in_at_the_demo_ent(ba
     click(&browser, "button[value=code]").await;
     wait_for(&browser, "#naissance-1").await;
     axe::assert_no_violations(&browser, "registration: the birth dates").await;
-    let mut dates = Vec::new();
-    let mut seen = Vec::new();
-    for child in op
-        .app
-        .durable
-        .affiliations(&account.id)
-        .await
-        .unwrap()
-        .children
-    {
-        if !seen.contains(&child.account_id) {
-            let date = op.app.durable.pupil_birth_date(&child.account_id).await;
-            dates.push(date.unwrap().unwrap());
-            seen.push(child.account_id);
-        }
-    }
+    let dates = op.birth_dates(&account.id).await;
     let set_dates = |dates: Vec<String>| {
         let browser = &browser;
         async move {

@@ -264,6 +264,28 @@ impl TestOp {
 
     /// Imports the establishments under `root` (as `educonnect import siecle` would) and
     /// returns their exports.
+    /// The birth dates of the guardian's children, each child once, as the import stored them
+    /// (what the self-registration asks for).
+    pub async fn birth_dates(&self, guardian_id: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut dates = Vec::new();
+        let children = self
+            .app
+            .durable
+            .affiliations(guardian_id)
+            .await
+            .unwrap()
+            .children;
+        for child in children {
+            if !seen.contains(&child.account_id) {
+                let date = self.app.durable.pupil_birth_date(&child.account_id).await;
+                dates.push(date.unwrap().expect("a birth date"));
+                seen.push(child.account_id);
+            }
+        }
+        dates
+    }
+
     pub async fn import_siecle(&self, root: &std::path::Path) -> Vec<educonnect::siecle::Export> {
         let pairs = educonnect::siecle::find_exports(&[root.to_path_buf()]).unwrap();
         let exports = pairs

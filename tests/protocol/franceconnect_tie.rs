@@ -14,7 +14,7 @@ use crate::federation::op_with_fake;
 use crate::franceconnect_login::{
     account_id, browser, demo_authorize, location, through_franceconnect,
 };
-use crate::registration::{birth_dates, hidden, E164, NUMBER};
+use crate::registration::{hidden, E164, NUMBER};
 use educonnect::accounts::AccountState;
 use educonnect::federation::fake::{FakeFranceConnect, IDENTITIES};
 use educonnect::maintenance::deliver_once;
@@ -111,6 +111,19 @@ async fn tied_account(op: &TestOp, fake: &FakeFranceConnect, who: &str) -> Optio
         .unwrap()
 }
 
+/// The audit trail's events on the account.
+async fn events_of(op: &TestOp, account_id: &str) -> Vec<educonnect::audit::Event> {
+    op.app
+        .durable
+        .events(&educonnect::store::AuditQuery {
+            subject: Some(format!("account:{account_id}")),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 fn at_the_demo_rp(op: &TestOp, url: &Url) -> bool {
     url.as_str().starts_with(&op.url("/demo/callback")) && param(url, "code").is_some()
 }
@@ -125,16 +138,7 @@ async fn a_first_login_ties_by_password_then_goes_straight_through(backend: Back
         tied_account(&op, &fake, "claire-martin").await,
         Some(claire.clone())
     );
-    let events = op
-        .app
-        .durable
-        .events(&educonnect::store::AuditQuery {
-            subject: Some(format!("account:{claire}")),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let events = events_of(&op, &claire).await;
     assert!(
         events
             .iter()
@@ -241,7 +245,7 @@ async fn registered_through_sms(
         .remove(0);
     let mut fields = vec![("action", "dates".to_owned())];
     fields.extend(
-        birth_dates(op, &julien.id)
+        op.birth_dates(&julien.id)
             .await
             .into_iter()
             .map(|d| ("date", d)),
@@ -348,16 +352,7 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         page.contains("rattaché à aucune identité FranceConnect"),
         "{page}"
     );
-    let events = op
-        .app
-        .durable
-        .events(&educonnect::store::AuditQuery {
-            subject: Some(format!("account:{claire}")),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let events = events_of(&op, &claire).await;
     assert!(events
         .iter()
         .any(|e| e.action == "account.franceconnect_untied"));

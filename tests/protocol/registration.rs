@@ -106,27 +106,6 @@ async fn julien(op: &TestOp) -> Account {
     found.into_iter().next().unwrap()
 }
 
-/// The birth dates of the guardian's children, as the import stored them.
-pub async fn birth_dates(op: &TestOp, account_id: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut dates = Vec::new();
-    for child in op
-        .app
-        .durable
-        .affiliations(account_id)
-        .await
-        .unwrap()
-        .children
-    {
-        if !seen.contains(&child.account_id) {
-            let date = op.app.durable.pupil_birth_date(&child.account_id).await;
-            dates.push(date.unwrap().unwrap());
-            seen.push(child.account_id);
-        }
-    }
-    dates
-}
-
 async fn code_sent(op: &TestOp, operator: &SmsOperator) -> String {
     deliver_once(&op.app).await.unwrap();
     operator.last_code_sent_to(E164).expect("an SMS code")
@@ -172,7 +151,7 @@ async fn a_guardian_in_two_establishments_registers_once_with_all_children(backe
     assert_eq!(establishments.len(), 2, "children in both establishments");
 
     let (person, page) = past_the_code(&op, &operator).await;
-    let dates = birth_dates(&op, &account.id).await;
+    let dates = op.birth_dates(&account.id).await;
     assert_eq!(page.matches("type=\"date\"").count(), dates.len(), "{page}");
     let mut fields = vec![("action", "dates")];
     fields.extend(dates.iter().map(|d| ("date", d.as_str())));
@@ -306,7 +285,7 @@ async fn wrong_birth_dates_end_the_registration_after_three_tries(backend: Backe
     let (op, operator) = started(backend).await;
     let account = julien(&op).await;
     let (person, _) = past_the_code(&op, &operator).await;
-    let count = birth_dates(&op, &account.id).await.len();
+    let count = op.birth_dates(&account.id).await.len();
     let mut fields = vec![("action", "dates")];
     fields.extend(std::iter::repeat_n(("date", "1990-01-01"), count));
     let (status, page) = person.answer(&op, &fields).await;
@@ -381,7 +360,7 @@ async fn a_replayed_password_step_shows_the_done_page_without_changing_the_passw
     let (op, operator) = started(backend).await;
     let account = julien(&op).await;
     let (person, _) = past_the_code(&op, &operator).await;
-    let dates = birth_dates(&op, &account.id).await;
+    let dates = op.birth_dates(&account.id).await;
     let mut fields = vec![("action", "dates")];
     fields.extend(dates.iter().map(|d| ("date", d.as_str())));
     person.answer(&op, &fields).await;
