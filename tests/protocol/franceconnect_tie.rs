@@ -27,6 +27,7 @@ crate::on_both_backends!(
     a_guardian_without_an_account_ties_by_sms_and_birth_dates,
     a_registration_whose_names_disagree_ends_with_nothing_changed,
     mon_compte_shows_the_tie_and_undoes_it,
+    a_temporary_password_is_not_a_tie_and_points_to_the_other_ways,
 );
 
 const GUARDIAN: (&str, &str) = ("c.martin02", "Parent-Demo-2026");
@@ -379,4 +380,41 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         .status()
         .is_redirection());
     at_the_tie_page(&op, &fake, "claire-martin").await;
+}
+
+async fn a_temporary_password_is_not_a_tie_and_points_to_the_other_ways(backend: Backend) {
+    let (op, fake) = seeded(backend, None).await;
+    // Julien Paul Martin was sent a letter: his account is `notified`, with a temporary password.
+    let julien = op
+        .app
+        .durable
+        .guardians_by_siecle_mobile("0639980103")
+        .await
+        .unwrap()
+        .remove(0);
+    let app = &op.app;
+    let temporary = educonnect::accounts::lifecycle::issue_temporary_password(
+        &*app.durable,
+        &app.passwords,
+        app,
+        &julien,
+        app.now_ms() + 86_400_000,
+        app.now_ms(),
+        |_| Ok(None),
+    )
+    .await
+    .unwrap();
+    let typed = temporary.shown();
+    let refused =
+        tie_by_password(&op, &fake, "julien-martin", (&julien.login, typed.expose())).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("pas encore activé"), "{page}");
+    assert!(
+        page.contains("Je n&#39;ai pas") || page.contains("Je n'ai pas"),
+        "{page}"
+    );
+    assert_eq!(tied_account(&op, &fake, "julien-martin").await, None);
+    let after = op.app.durable.account(&julien.id).await.unwrap().unwrap();
+    assert_eq!(after.state, AccountState::Notified, "still to be activated");
 }

@@ -74,9 +74,10 @@ pub const NAMES_DISAGREE: &str = "Les noms transmis par FranceConnect ne corresp
      l'établissement de le corriger.";
 pub const PUPIL: &str = "Les comptes élèves ne peuvent pas utiliser FranceConnect : les élèves se \
      connectent avec leur identifiant et leur mot de passe EduConnect.";
-const NOT_ACTIVE: &str = "Ce compte n'est pas encore activé : connectez-vous d'abord avec \
-     l'identifiant et le mot de passe provisoire de votre notification, puis rattachez \
-     FranceConnect lors d'une prochaine connexion.";
+const NOT_ACTIVE: &str = "Ce compte n'est pas encore activé. Utilisez ci-dessous « Je n'ai pas \
+     encore de compte EduConnect » avec votre numéro de téléphone portable, ou connectez-vous \
+     d'abord avec le mot de passe provisoire de votre notification pour choisir votre mot de passe, \
+     puis rattachez FranceConnect à la prochaine connexion.";
 const TIED_ELSEWHERE: &str = "Cette identité FranceConnect est déjà rattachée à un autre compte \
      EduConnect.";
 const ACCOUNT_TIED: &str = "Ce compte EduConnect est déjà rattaché à une autre identité \
