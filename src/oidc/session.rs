@@ -20,6 +20,31 @@ pub struct Session {
     pub acr: String,
     pub amr: Vec<String>,
     pub expires_at_ms: i64,
+    /// Opened through FranceConnect: the upstream ID token, the upstream logout's
+    /// `id_token_hint` (`oidc::upstream_logout`). Absent (and not stored) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_id_token: Option<UpstreamIdToken>,
+}
+
+/// An upstream provider's ID token, kept with the session it opened; never in logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpstreamIdToken(String);
+
+impl UpstreamIdToken {
+    pub fn new(token: &Secret) -> UpstreamIdToken {
+        UpstreamIdToken(token.expose().to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UpstreamIdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamIdToken(<redacted>)")
+    }
 }
 
 impl Session {
@@ -48,14 +73,15 @@ fn clients_key(sid: &str) -> String {
 }
 
 /// Starts a new session (a new id: the session id is renewed at every login, so a fixated
-/// cookie is worthless) recording how the person authenticated (`oidc::login::complete`).
-/// Returns the session and the cookie value.
+/// cookie is worthless) recording how the person authenticated (`oidc::login::complete`), and,
+/// opened through an upstream provider, its ID token. Returns the session and the cookie value.
 pub async fn create(
     app: &App,
     account_id: &str,
     acr: &str,
     amr: Vec<String>,
     auth_time: i64,
+    upstream_id_token: Option<UpstreamIdToken>,
 ) -> anyhow::Result<(Session, Secret)> {
     let sid = random_b64(24);
     let secret = Secret::generate();
@@ -69,6 +95,7 @@ pub async fn create(
         acr: acr.to_owned(),
         amr,
         expires_at_ms: now + lifetime as i64 * 1000,
+        upstream_id_token,
     };
     put_json(
         &*app.ephemeral,

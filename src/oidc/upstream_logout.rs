@@ -1,6 +1,6 @@
 //! The end of an SSO session opened through FranceConnect ends FranceConnect's session too
-//! (issue #18): the session keeps the upstream ID token (`session:{<sid>}:upstream`, written at
-//! the FranceConnect login); an RP-initiated logout of that session sends the browser to the
+//! (issue #18): the session keeps the upstream ID token (`Session::upstream_id_token`, given
+//! by the FranceConnect login); an RP-initiated logout of that session sends the browser to the
 //! upstream end-session endpoint (`federation::end_session_url`: `id_token_hint`, a random
 //! `state`, our registered `post_logout_redirect_uri`) with where to go afterwards parked under
 //! `fc-logout:<digest of state>`; the upstream sends the browser back
@@ -14,14 +14,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::app::App;
-use crate::oidc::session::{self, Session};
-use crate::secrets::{digest, random_b64, Secret};
+use crate::oidc::session::Session;
+use crate::secrets::{digest, random_b64};
 use crate::store::ephemeral::{put_json, take_json};
-
-fn key(sid: &str) -> String {
-    // Same hash tag as the session itself.
-    format!("session:{{{sid}}}:upstream")
-}
 
 fn parked_key(state: &str) -> String {
     format!("fc-logout:{}", digest(state.as_bytes()))
@@ -31,19 +26,6 @@ fn parked_key(state: &str) -> String {
 #[derive(Serialize, Deserialize)]
 struct Parked {
     then: Option<Url>,
-}
-
-/// Remembers the upstream ID token of the session whose cookie is `cookie` (just created by
-/// the FranceConnect login), for as long as the session lives.
-pub async fn remember(app: &App, cookie: &Secret, id_token: &Secret) -> anyhow::Result<()> {
-    let Some(session) = session::from_cookie(app, cookie.expose()).await? else {
-        return Ok(());
-    };
-    let ttl_ms = (session.expires_at_ms - app.now_ms()).max(1);
-    let ttl = Duration::from_millis(ttl_ms as u64);
-    app.ephemeral
-        .put(&key(&session.sid), id_token.expose().as_bytes(), ttl)
-        .await
 }
 
 /// For a session being logged out by its browser: where to send the browser so that the
@@ -58,14 +40,13 @@ pub async fn departure(
     let Some(upstream) = app.franceconnect.as_deref() else {
         return Ok(None);
     };
-    let Some(id_token) = app.ephemeral.take(&key(&session.sid)).await? else {
+    let Some(id_token) = &session.upstream_id_token else {
         return Ok(None);
     };
-    let id_token = String::from_utf8(id_token)?;
     let state = random_b64(32);
     let ttl = Duration::from_secs(app.config.tokens.login_transaction_seconds);
     put_json(&*app.ephemeral, &parked_key(&state), &Parked { then }, ttl).await?;
-    match crate::federation::end_session_url(upstream, &id_token, &state).await {
+    match crate::federation::end_session_url(upstream, id_token.expose(), &state).await {
         Ok(url) => Ok(Some(url)),
         Err(error) => {
             tracing::warn!(%error, "the FranceConnect session could not be ended");

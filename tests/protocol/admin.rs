@@ -406,6 +406,7 @@ async fn an_administrator_merges_or_declines_linking_candidates(backend: Backend
         "eidas1",
         vec!["pwd".into()],
         op.app.now_ms() / 1000,
+        None,
     )
     .await
     .unwrap();

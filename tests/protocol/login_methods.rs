@@ -73,6 +73,7 @@ async fn another_method_completes_through_the_same_function(backend: Backend) {
         acr: "eidas2".into(),
         amr: vec!["otp".into(), "pwd".into()],
         auth_time,
+        upstream_id_token: None,
     };
     let account = app.durable.account(&f.sub).await.unwrap().unwrap();
     let completed = login::complete(app, tx.clone(), who(account.clone()), None, &browser)

@@ -511,6 +511,7 @@ async fn finish(
         acr: super::PASSWORD_ACR.to_owned(),
         amr: vec![super::PASSWORD_AMR.to_owned()],
         auth_time: activation.auth_time,
+        upstream_id_token: None,
     };
     Ok(match complete(app, tx, who, previous, browser).await? {
         Some(completed) => Next::Completed(completed),

@@ -13,8 +13,7 @@ use crate::app::App;
 use crate::audit::{self, Action, Event};
 use crate::federation::{self, CallbackParams, FederationError, UpstreamIdentity};
 use crate::oidc::authorize::{transaction, Browser, Transaction};
-use crate::oidc::session::Session;
-use crate::oidc::upstream_logout;
+use crate::oidc::session::{Session, UpstreamIdToken};
 
 /// The `amr` of a login through FranceConnect (docs/claims.md). Not in the RFC 8176 registry,
 /// which has no value for a federated login; RFC 8176 §2 lets a provider use its own.
@@ -175,8 +174,8 @@ pub async fn finish(
 
 /// Completes the login of `tx` for `account`, which the upstream `identity` is tied to: the
 /// upstream's `acr`, the `amr` `fc`, the upstream login's time as `auth_time` (never in the
-/// future of our clock); the upstream ID token is kept for the upstream logout when this
-/// session ends (`upstream_logout`). `None` when the transaction was taken meanwhile.
+/// future of our clock); the session keeps the upstream ID token for the upstream logout
+/// (`upstream_logout`). `None` when the transaction was taken meanwhile.
 pub async fn completed(
     app: &App,
     tx: Transaction,
@@ -186,18 +185,14 @@ pub async fn completed(
     browser: &Browser,
 ) -> anyhow::Result<Option<Completed>> {
     let now = app.now_ms() / 1000;
-    let upstream_id_token = identity.id_token;
     let who = Authenticated {
         acr: identity.acr,
         amr: vec![FRANCECONNECT_AMR.to_owned()],
         auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
         account,
+        upstream_id_token: Some(UpstreamIdToken::new(&identity.id_token)),
     };
-    let Some(completed) = complete(app, tx, who, previous, browser).await? else {
-        return Ok(None);
-    };
-    upstream_logout::remember(app, &completed.cookie, &upstream_id_token).await?;
-    Ok(Some(completed))
+    complete(app, tx, who, previous, browser).await
 }
 
 /// Only a guardian or a person in charge, whose account may log in (design: « a guardian may

@@ -13,7 +13,7 @@ pub mod tie;
 use crate::accounts::Account;
 use crate::app::App;
 use crate::oidc::authorize::{self, transaction, Browser, Outcome, Transaction};
-use crate::oidc::session::{self, Session};
+use crate::oidc::session::{self, Session, UpstreamIdToken};
 use crate::secrets::Secret;
 
 /// The authentication context classes the methods assert (discovery's `acr_values_supported`).
@@ -32,6 +32,9 @@ pub struct Authenticated {
     pub acr: String,
     pub amr: Vec<String>,
     pub auth_time: i64,
+    /// A login through an upstream provider: its ID token, kept with the session for the
+    /// upstream logout.
+    pub upstream_id_token: Option<UpstreamIdToken>,
 }
 
 /// A login completed: the new session's cookie, and where the authorization went on.
@@ -56,8 +59,15 @@ pub async fn complete(
     if let Some(previous) = previous {
         session::destroy(app, &previous.sid).await?;
     }
-    let (session, cookie) =
-        session::create(app, &who.account.id, &who.acr, who.amr, who.auth_time).await?;
+    let (session, cookie) = session::create(
+        app,
+        &who.account.id,
+        &who.acr,
+        who.amr,
+        who.auth_time,
+        who.upstream_id_token,
+    )
+    .await?;
     metrics::counter!("educonnect_logins_total", "result" => "ok").increment(1);
     let outcome = resume(app, tx, &session, browser).await?;
     Ok(Some(Completed { cookie, outcome }))

@@ -135,6 +135,7 @@ pub async fn login(
         amr: vec![AMR.to_owned()],
         auth_time: app.now_ms() / 1000,
         account,
+        upstream_id_token: None,
     };
     let login = who.account.login.clone();
     let Some(Completed { cookie, outcome }) = complete(app, tx, who, previous, &browser).await?
