@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::error::{FederationError, Refusal};
-use super::pivot::UpstreamIdentity;
+use super::pivot::{UpstreamIdToken, UpstreamIdentity};
 use super::upstream::{chain, Metadata, Upstream};
 use super::verify::{self, Expected};
 use crate::secrets::{constant_time_eq, digest, random_b64, Secret};
@@ -208,7 +208,7 @@ async fn login(
         pivot,
         acr: facts.acr,
         auth_time: facts.auth_time,
-        id_token: Secret::from_presented(&raw_id_token),
+        id_token: UpstreamIdToken::new(&Secret::from_presented(&raw_id_token)),
     })
 }
 

@@ -28,5 +28,5 @@ pub mod verify;
 pub use error::{FederationError, Refusal};
 pub use flow::{callback, start, CallbackParams, Failed, Returned};
 pub use logout::end_session_url;
-pub use pivot::{PivotIdentity, UpstreamIdentity};
+pub use pivot::{PivotIdentity, UpstreamIdToken, UpstreamIdentity};
 pub use upstream::{Upstream, CALLBACK_PATH};

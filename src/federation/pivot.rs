@@ -28,8 +28,9 @@ pub struct PivotIdentity {
     pub email: Option<String>,
 }
 
-/// A login the upstream provider vouched for.
-#[derive(Debug)]
+/// A login the upstream provider vouched for. Serializable: the tie pages park it between
+/// their steps (`oidc::login::tie`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UpstreamIdentity {
     /// The upstream issuer: with `subject`, the durable identifier of the person upstream.
     pub issuer: String,
@@ -41,5 +42,27 @@ pub struct UpstreamIdentity {
     /// The upstream login's time (seconds since the epoch), when the ID token says it.
     pub auth_time: Option<i64>,
     /// The upstream ID token, kept for the `id_token_hint` of the upstream logout.
-    pub id_token: Secret,
+    pub id_token: UpstreamIdToken,
+}
+
+/// An upstream provider's ID token, kept with the session it opened (`Session::
+/// upstream_id_token`); never in logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UpstreamIdToken(String);
+
+impl UpstreamIdToken {
+    pub fn new(token: &Secret) -> UpstreamIdToken {
+        UpstreamIdToken(token.expose().to_owned())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UpstreamIdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamIdToken(<redacted>)")
+    }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::app::App;
+pub use crate::federation::UpstreamIdToken;
 use crate::oidc::id_token::Authentication;
 use crate::secrets::{constant_time_eq, random_b64, Secret};
 use crate::store::ephemeral::{get_json, put_json};
@@ -24,27 +25,6 @@ pub struct Session {
     /// `id_token_hint` (`oidc::upstream_logout`). Absent (and not stored) otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_id_token: Option<UpstreamIdToken>,
-}
-
-/// An upstream provider's ID token, kept with the session it opened; never in logs.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UpstreamIdToken(String);
-
-impl UpstreamIdToken {
-    pub fn new(token: &Secret) -> UpstreamIdToken {
-        UpstreamIdToken(token.expose().to_owned())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for UpstreamIdToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("UpstreamIdToken(<redacted>)")
-    }
 }
 
 impl Session {

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::audit::{self, Action, Event};
 use crate::federation::{self, CallbackParams, FederationError, UpstreamIdentity};
 use crate::oidc::authorize::{transaction, Browser, Transaction};
-use crate::oidc::session::{Session, UpstreamIdToken};
+use crate::oidc::session::Session;
 
 /// The `amr` of a login through FranceConnect (docs/claims.md). Not in the RFC 8176 registry,
 /// which has no value for a federated login; RFC 8176 §2 lets a provider use its own.
@@ -190,7 +190,7 @@ pub async fn completed(
         amr: vec![FRANCECONNECT_AMR.to_owned()],
         auth_time: identity.auth_time.map_or(now, |t| t.min(now)),
         account,
-        upstream_id_token: Some(UpstreamIdToken::new(&identity.id_token)),
+        upstream_id_token: Some(identity.id_token),
     };
     complete(app, tx, who, previous, browser).await
 }

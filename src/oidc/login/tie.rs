@@ -14,15 +14,13 @@
 //! FranceConnect) and able to log in; a refusal changes nothing. Once tied, the login completes
 //! as every later FranceConnect login does (`franceconnect::authenticated`).
 
-use serde::{Deserialize, Serialize};
-
 use super::franceconnect::completed;
 use super::Completed;
 use crate::accounts::credentials::{self, Checked};
 use crate::accounts::{Account, AccountState, Profile};
 use crate::app::App;
 use crate::audit::{self, Action, Event, Outcome};
-use crate::federation::{names, PivotIdentity, UpstreamIdentity};
+use crate::federation::{names, UpstreamIdentity};
 use crate::oidc::authorize::{transaction, Browser};
 use crate::oidc::session::Session;
 use crate::secrets::Secret;
@@ -33,40 +31,7 @@ use crate::store::TieOutcome;
 pub const KIND: &str = "franceconnect-tie";
 
 /// The upstream identity waiting to be tied, as parked between the pages.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Tying {
-    pub issuer: String,
-    pub subject: String,
-    pub pivot: PivotIdentity,
-    pub acr: String,
-    pub auth_time: Option<i64>,
-    /// The upstream ID token: the `id_token_hint` of the upstream logout, once logged in.
-    id_token: String,
-}
-
-impl Tying {
-    fn of(identity: UpstreamIdentity) -> Tying {
-        Tying {
-            issuer: identity.issuer,
-            subject: identity.subject,
-            pivot: identity.pivot,
-            acr: identity.acr,
-            auth_time: identity.auth_time,
-            id_token: identity.id_token.expose().to_owned(),
-        }
-    }
-
-    pub fn identity(&self) -> UpstreamIdentity {
-        UpstreamIdentity {
-            issuer: self.issuer.clone(),
-            subject: self.subject.clone(),
-            pivot: self.pivot.clone(),
-            acr: self.acr.clone(),
-            auth_time: self.auth_time,
-            id_token: Secret::from_presented(&self.id_token),
-        }
-    }
-}
+pub type Tying = UpstreamIdentity;
 
 pub const NAMES_DISAGREE: &str = "Les noms transmis par FranceConnect ne correspondent pas à \
      ceux que l'établissement a enregistrés pour ce compte : votre identité FranceConnect n'a pas \
@@ -127,7 +92,7 @@ pub async fn park(
         browser,
         app.now_ms(),
         Some(tx_id),
-        Tying::of(identity),
+        identity,
     )
     .await
 }
@@ -284,9 +249,8 @@ async fn finish(
     if !tx.belongs_to(browser) || !flow.finish(&*app.ephemeral, KIND).await? {
         return Ok(Tied::Expired);
     }
-    let identity = flow.state.identity();
     Ok(
-        match completed(app, tx, identity, account, previous, browser).await? {
+        match completed(app, tx, flow.state, account, previous, browser).await? {
             Some(completed) => Tied::Completed(completed),
             None => Tied::Expired,
         },
