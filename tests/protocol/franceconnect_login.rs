@@ -157,6 +157,22 @@ async fn seeded(backend: Backend) -> (TestOp, FakeFranceConnect) {
     (op, fake)
 }
 
+/// `identity` of the fake tied to `account_id`, as a first login would have tied it.
+async fn tie(
+    op: &TestOp,
+    fake: &FakeFranceConnect,
+    identity: &educonnect::federation::fake::TestIdentity,
+    account_id: &str,
+) {
+    let subject = fake.subject_of(identity);
+    let now = op.app.now_ms();
+    let tied = op
+        .app
+        .durable
+        .tie_upstream(&fake.issuer, &subject, account_id, now);
+    assert_eq!(tied.await.unwrap(), educonnect::store::TieOutcome::Tied);
+}
+
 pub async fn account_id(op: &TestOp, login: &str) -> String {
     op.app
         .durable
@@ -174,11 +190,7 @@ async fn a_tied_identity_logs_straight_in_to_the_demo_rp_with_the_franceconnect_
     let claire = &IDENTITIES[0];
     let claire_account = account_id(&op, "c.martin02").await;
     let now = op.app.now_ms();
-    op.app
-        .durable
-        .tie_upstream(&fake.issuer, &fake.subject_of(claire), &claire_account, now)
-        .await
-        .unwrap();
+    tie(&op, &fake, claire, &claire_account).await;
     // She logged in at FranceConnect ten minutes ago (its SSO session).
     fake.set_auth_age(Duration::from_secs(600));
     let http = browser();
@@ -303,16 +315,7 @@ async fn a_pupil_cannot_log_in_through_franceconnect_even_if_tied() {
     let (op, fake) = seeded(Backend::Embedded).await;
     let pupil = account_id(&op, "l.martin01").await;
     let nadia = &IDENTITIES[2];
-    op.app
-        .durable
-        .tie_upstream(
-            &fake.issuer,
-            &fake.subject_of(nadia),
-            &pupil,
-            op.app.now_ms(),
-        )
-        .await
-        .unwrap();
+    tie(&op, &fake, nadia, &pupil).await;
     let http = browser();
     let (login, _) = demo_authorize(&op, &http).await;
     let back = through_franceconnect(&http, &op, &fake, &login, nadia.key).await;
@@ -374,16 +377,7 @@ async fn the_rp_logout_of_a_franceconnect_session_ends_franceconnect_s_too(backe
     let (op, fake) = seeded(backend).await;
     let claire = &IDENTITIES[0];
     let claire_account = account_id(&op, "c.martin02").await;
-    op.app
-        .durable
-        .tie_upstream(
-            &fake.issuer,
-            &fake.subject_of(claire),
-            &claire_account,
-            op.app.now_ms(),
-        )
-        .await
-        .unwrap();
+    tie(&op, &fake, claire, &claire_account).await;
     let http = browser();
     let (login, verifier) = demo_authorize(&op, &http).await;
     let back = through_franceconnect(&http, &op, &fake, &login, claire.key).await;
