@@ -3,6 +3,11 @@
 //! exhausting memory (resident memory stays at threads × memory, whatever the load), and keeps
 //! the async workers free for every other endpoint; the reused area spares each verification
 //! the cost of mapping and zeroing fresh memory.
+//!
+//! Each thread has one job waiting behind the one it is working on: a thread that finishes
+//! takes the next job at once instead of idling until an async worker (busy on the same CPUs)
+//! wakes the next caller to hand it one. A job whose caller has gone (the browser closed the
+//! connection) is skipped when its turn comes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -35,9 +40,23 @@ enum Job {
     },
 }
 
+impl Job {
+    /// Its caller no longer waits for the answer.
+    fn abandoned(&self) -> bool {
+        match self {
+            Job::Hash { reply, .. } => reply.is_closed(),
+            Job::Verify { reply, .. } => reply.is_closed(),
+        }
+    }
+}
+
+/// Jobs handed to the pool per hashing thread: the one it works on and the next.
+const JOBS_PER_THREAD: usize = 2;
+
 pub struct PasswordHasher {
     params: Params,
-    /// One permit per hashing thread: callers wait here, in order, without holding a thread.
+    /// Two permits per hashing thread (the job running and the one waiting behind it): callers
+    /// wait here, in order, without holding a thread.
     permits: Arc<Semaphore>,
     jobs: Mutex<mpsc::Sender<Job>>,
     /// Verified against when the account does not exist, so both cases cost the same.
@@ -110,6 +129,9 @@ fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
             Ok(job) => job,
             Err(_) => return,
         };
+        if job.abandoned() {
+            continue;
+        }
         match job {
             Job::Hash { password, reply } => {
                 let _ = reply.send(hash_blocking(params.clone(), password.expose().as_bytes()));
@@ -144,7 +166,7 @@ impl PasswordHasher {
         }
         Ok(PasswordHasher {
             params,
-            permits: Arc::new(Semaphore::new(threads)),
+            permits: Arc::new(Semaphore::new(threads * JOBS_PER_THREAD)),
             jobs: Mutex::new(sender),
             dummy_hash: OnceCell::new(),
             verifications: AtomicU64::new(0),
@@ -162,10 +184,10 @@ impl PasswordHasher {
         }
     }
 
-    /// How many hashes run at once: a caller with many to make (a notification) keeps this
-    /// many in flight, and more would only wait for a thread.
+    /// How many hashes the pool takes at once (running or next in line): a caller with many to
+    /// make (a notification) keeps this many in flight, and more would only wait for a permit.
     pub fn concurrency(&self) -> usize {
-        self.threads
+        self.threads * JOBS_PER_THREAD
     }
 
     async fn run<T>(&self, job: impl FnOnce(oneshot::Sender<T>) -> Job) -> anyhow::Result<T> {
@@ -301,6 +323,56 @@ mod tests {
                 ok: true,
                 needs_rehash: true
             }
+        );
+    }
+
+    #[test]
+    fn a_job_whose_caller_has_gone_is_abandoned() {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Verify {
+            password: Secret::from_presented("pw"),
+            stored: String::new(),
+            reply,
+        };
+        assert!(!job.abandoned());
+        drop(answer);
+        assert!(job.abandoned());
+    }
+
+    #[tokio::test]
+    async fn callers_that_give_up_in_the_queue_do_not_stall_the_others() {
+        let hasher = Arc::new(PasswordHasher::new(&config(1)).unwrap());
+        let hash = hasher.hash(&Secret::from_presented("pw")).await.unwrap();
+        let calls: Vec<_> = (0..8)
+            .map(|i| {
+                let (hasher, hash) = (hasher.clone(), hash.clone());
+                tokio::spawn(async move {
+                    let password = if i % 2 == 0 { "pw" } else { "other" };
+                    hasher
+                        .verify(&Secret::from_presented(password), Some(&hash))
+                        .await
+                        .unwrap()
+                        .ok
+                })
+            })
+            .collect();
+        // Every third caller goes away, whether its job waits for a permit, waits in the
+        // queue or runs.
+        for call in calls.iter().step_by(3) {
+            call.abort();
+        }
+        for (i, call) in calls.into_iter().enumerate() {
+            match call.await {
+                Ok(ok) => assert_eq!(ok, i % 2 == 0, "caller {i}"),
+                Err(e) => assert!(e.is_cancelled() && i % 3 == 0, "caller {i}: {e}"),
+            }
+        }
+        assert!(
+            hasher
+                .verify(&Secret::from_presented("pw"), Some(&hash))
+                .await
+                .unwrap()
+                .ok
         );
     }
 }
