@@ -7,9 +7,10 @@
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::common::browser::param;
+use crate::common::browser::{param, Step};
 use crate::common::sms::SmsOperator;
 use crate::common::{Backend, TestOp};
+use crate::contacts::signed_in_to_mon_compte;
 use crate::federation::op_with_fake;
 use crate::franceconnect_login::{
     account_id, browser, demo_authorize, location, through_franceconnect,
@@ -18,6 +19,7 @@ use crate::registration::{hidden, E164, NUMBER};
 use educonnect::accounts::AccountState;
 use educonnect::federation::fake::{FakeFranceConnect, IDENTITIES};
 use educonnect::maintenance::deliver_once;
+use educonnect::oidc::session;
 
 crate::on_both_backends!(
     a_first_login_ties_by_password_then_goes_straight_through,
@@ -123,6 +125,28 @@ async fn events_of(op: &TestOp, account_id: &str) -> Vec<educonnect::audit::Even
         })
         .await
         .unwrap()
+}
+
+/// The account's SSO sessions still open.
+async fn live_sessions(op: &TestOp, account_id: &str) -> usize {
+    let mut live = 0;
+    for sid in session::of_account(&op.app, account_id).await.unwrap() {
+        live += usize::from(session::by_sid(&op.app, &sid).await.unwrap().is_some());
+    }
+    live
+}
+
+/// Whether the browser's SSO session opens Mon compte.
+async fn in_mon_compte(op: &TestOp, http: &reqwest::Client) -> bool {
+    let page = http.get(op.url("/compte")).send().await.unwrap();
+    match page.status() {
+        StatusCode::OK => true,
+        status if status.is_redirection() => {
+            assert_eq!(location(&page).path(), "/compte/connexion");
+            false
+        }
+        status => panic!("Mon compte answered {status}"),
+    }
 }
 
 fn at_the_demo_rp(op: &TestOp, url: &Url) -> bool {
@@ -335,6 +359,15 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         "{page}"
     );
     let csrf = hidden(&page, "csrf");
+    // Two other sessions of the account: one opened through FranceConnect in another
+    // browser, one with the password.
+    let other = browser();
+    let (login, _) = demo_authorize(&op, &other).await;
+    let back = through_franceconnect(&other, &op, &fake, &login, "claire-martin").await;
+    assert!(at_the_demo_rp(&op, &location(&back)));
+    assert!(in_mon_compte(&op, &other).await);
+    let (by_password, _) = signed_in_to_mon_compte(&op, GUARDIAN.0, GUARDIAN.1).await;
+    assert_eq!(live_sessions(&op, &claire).await, 3);
     let undone = http
         .post(op.url("/compte/franceconnect/defaire"))
         .form(&[("csrf", csrf.as_str())])
@@ -343,6 +376,14 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         .unwrap();
     assert_eq!(undone.status(), StatusCode::SEE_OTHER);
     assert_eq!(tied_account(&op, &fake, "claire-martin").await, None);
+    // The other FranceConnect session has ended; this one and the password's go on.
+    assert!(!in_mon_compte(&op, &other).await, "ended with the tie");
+    assert!(in_mon_compte(&op, &http).await, "where the tie was undone");
+    match by_password.get(&op.issuer, &op.url("/compte")).await {
+        Step::Page { url, .. } => assert_eq!(url.path(), "/compte", "the password's session"),
+        Step::Left(url) => panic!("left for {url}"),
+    }
+    assert_eq!(live_sessions(&op, &claire).await, 2);
     let page = http
         .get(op.url("/compte?fait=franceconnect-defait"))
         .send()
@@ -354,9 +395,14 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         "{page}"
     );
     let events = events_of(&op, &claire).await;
-    assert!(events
+    let untied = events
         .iter()
-        .any(|e| e.action == "account.franceconnect_untied"));
+        .find(|e| e.action == "account.franceconnect_untied")
+        .expect("the untie is in the audit trail");
+    assert_eq!(
+        untied.detail.as_deref(),
+        Some("1 other FranceConnect session(s) ended")
+    );
     // A forged form (no session's token) undoes nothing.
     tie_by_password(&op, &fake, "claire-martin", GUARDIAN).await;
     let forged = http

@@ -74,7 +74,7 @@ async fn changed(
 ) -> Response {
     let address = client_address(&app, peer, &headers);
     let acting = app.clone();
-    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+    submitted(&app, &jar, &form.csrf.clone(), |_, account| async move {
         let c = contact_changes(&acting);
         let done = match (form.action.as_str(), channel) {
             ("envoyer", Channel::Email) => contacts::ask_email(&c, &account, &form.value)

@@ -30,14 +30,17 @@ pub async fn untie_franceconnect(
 ) -> Response {
     let address = client_address(&app, peer, &headers);
     let acting = app.clone();
-    submitted(&app, &jar, &form.csrf, |account| async move {
-        Ok(match tie::untie(&acting, &account, &address).await? {
-            true => Ok("franceconnect-defait"),
-            false => Err(Refused {
-                status: StatusCode::NOT_FOUND,
-                message: "Votre compte n'est rattaché à aucune identité FranceConnect.".to_owned(),
-            }),
-        })
+    submitted(&app, &jar, &form.csrf, |session, account| async move {
+        Ok(
+            match tie::untie(&acting, &account, &session, &address).await? {
+                true => Ok("franceconnect-defait"),
+                false => Err(Refused {
+                    status: StatusCode::NOT_FOUND,
+                    message: "Votre compte n'est rattaché à aucune identité FranceConnect."
+                        .to_owned(),
+                }),
+            },
+        )
     })
     .await
 }

@@ -72,8 +72,9 @@ fn done_message(done: &str) -> Option<&'static str> {
         ),
         "annule" => Some("C'est noté : la modification est abandonnée."),
         "franceconnect-defait" => Some(
-            "Votre compte n'est plus rattaché à votre identité FranceConnect. Pour l'utiliser de \
-             nouveau, choisissez « S'identifier avec FranceConnect » à votre prochaine connexion.",
+            "Votre compte n'est plus rattaché à votre identité FranceConnect, et les autres \
+             connexions ouvertes avec FranceConnect sont fermées. Pour l'utiliser de nouveau, \
+             choisissez « S'identifier avec FranceConnect » à votre prochaine connexion.",
         ),
         "revoque" => Some(
             "L'accès de ce service à votre compte est révoqué. Il vous demandera votre accord à \
@@ -332,7 +333,7 @@ pub async fn attach(
 ) -> Response {
     let address = client_address(&app, peer, &headers);
     let acting = app.clone();
-    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+    submitted(&app, &jar, &form.csrf.clone(), |_, account| async move {
         let app = acting;
         let proof = match form.proof.as_str() {
             "code" => Proof::Code(form.code),
@@ -366,7 +367,7 @@ pub async fn candidate(
 ) -> Response {
     let address = client_address(&app, peer, &headers);
     let acting = app.clone();
-    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+    submitted(&app, &jar, &form.csrf.clone(), |_, account| async move {
         let app = acting;
         let done = if form.action == "reject" {
             linking::decline_candidate(&linker(&app), &account, &form.other_login)
@@ -411,7 +412,7 @@ impl From<Refusal> for Refused {
 /// success redirects to the page with what was done, a refusal shows the page with its reason.
 async fn submitted<F, Fut>(app: &App, jar: &CookieJar, csrf: &str, act: F) -> Response
 where
-    F: FnOnce(Account) -> Fut,
+    F: FnOnce(Session, Account) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Result<&'static str, Refused>>>,
 {
     let result = async {
@@ -421,7 +422,7 @@ where
         if !constant_time_eq(csrf, &session.csrf_token()) {
             return Ok(private(pages::error_page(StatusCode::BAD_REQUEST, EXPIRED)));
         }
-        match act(account.clone()).await? {
+        match act(session.clone(), account.clone()).await? {
             Ok(done) => Ok(Redirect::to(&format!("/compte?fait={done}")).into_response()),
             Err(refused) => {
                 // The page shows the account as it is now (a change may have been written).

@@ -30,7 +30,7 @@ pub async fn revoke_service(
 ) -> Response {
     let address = client_address(&app, peer, &headers);
     let acting = app.clone();
-    submitted(&app, &jar, &form.csrf.clone(), |account| async move {
+    submitted(&app, &jar, &form.csrf.clone(), |_, account| async move {
         let revoked = services::revoke(
             &services_of(&acting),
             &account.id,

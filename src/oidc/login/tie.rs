@@ -14,6 +14,8 @@
 //! FranceConnect) and able to log in; a refusal changes nothing. Once tied, the login completes
 //! as every later FranceConnect login does (`franceconnect::authenticated`).
 
+use std::sync::Arc;
+
 use super::franceconnect::completed;
 use super::Completed;
 use crate::accounts::credentials::{self, Checked};
@@ -22,7 +24,8 @@ use crate::app::App;
 use crate::audit::{self, Action, Event, Outcome};
 use crate::federation::{names, UpstreamIdentity};
 use crate::oidc::authorize::{transaction, Browser};
-use crate::oidc::session::Session;
+use crate::oidc::logout;
+use crate::oidc::session::{self, Session};
 use crate::secrets::Secret;
 use crate::selfservice::flow::Flow;
 use crate::store::TieOutcome;
@@ -271,9 +274,16 @@ pub async fn is_tied(app: &App, account: &Account) -> anyhow::Result<Option<bool
 }
 
 /// Mon compte: the guardian undoes the tie (issue #18); the next FranceConnect login asks for
-/// the account again. False when there was none. Sessions already open stay open: they were
-/// opened by the person, who undoes a way in, not a login.
-pub async fn untie(app: &App, account: &Account, address: &str) -> anyhow::Result<bool> {
+/// the account again. False when there was none. The account's other SSO sessions opened
+/// through FranceConnect end with it (as a logout would: grants, access tokens, back-channel
+/// notices), as a password change ends the sessions opened with the old password: whoever
+/// holds them came in by the way now closed. `current`, where the guardian undoes it, stays.
+pub async fn untie(
+    app: &Arc<App>,
+    account: &Account,
+    current: &Session,
+    address: &str,
+) -> anyhow::Result<bool> {
     let Some(upstream) = app.franceconnect.as_deref() else {
         return Ok(false);
     };
@@ -281,18 +291,32 @@ pub async fn untie(app: &App, account: &Account, address: &str) -> anyhow::Resul
         .durable
         .untie_upstream(&account.id, upstream.issuer())
         .await?;
-    if undone {
-        let event = Event::new(
-            &format!("account:{}", account.id),
-            Action::AccountFranceConnectUntied,
-            Outcome::Ok,
-            app.now_ms(),
-        )
-        .on_account(&account.id)
-        .from_address(Some(address));
-        audit::record(&*app.durable, event).await;
+    if !undone {
+        return Ok(false);
     }
-    Ok(undone)
+    let mut ended = 0;
+    for sid in session::of_account(app, &account.id).await? {
+        if sid == current.sid {
+            continue;
+        }
+        if let Some(other) = session::by_sid(app, &sid).await? {
+            if other.upstream_id_token.is_some() {
+                logout::log_out(app, &other).await?;
+                ended += 1;
+            }
+        }
+    }
+    let event = Event::new(
+        &format!("account:{}", account.id),
+        Action::AccountFranceConnectUntied,
+        Outcome::Ok,
+        app.now_ms(),
+    )
+    .on_account(&account.id)
+    .from_address(Some(address))
+    .detail(format!("{ended} other FranceConnect session(s) ended"));
+    audit::record(&*app.durable, event).await;
+    Ok(true)
 }
 
 async fn record(app: &App, account: &Account, address: &str, outcome: Outcome, detail: &str) {
