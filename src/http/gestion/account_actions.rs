@@ -6,7 +6,7 @@
 //! letter, which is the answer itself, and an attachment code, shown once.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -76,48 +76,75 @@ fn done(origin: &str, what: &str) -> Response {
     Redirect::to(&format!("{origin}{separator}fait={what}")).into_response()
 }
 
-/// The form's path and token, checked: the establishment, and where to go back.
-#[allow(clippy::result_large_err)] // the page's answer, returned at once
-fn checked(
-    signed: &Signed,
-    code: &str,
-    account_id: &str,
-    form: &ActionForm,
-) -> Result<(Uai, String), Response> {
-    if let Some(expired) = signed.csrf_refused(&form.csrf) {
-        return Err(expired);
-    }
-    let uai = place::uai(code)?;
-    let back = origin(&uai, account_id, form);
-    Ok((uai, back))
+/// A form posted on an account: the staff member signed in, the form's CSRF token checked, the
+/// establishment of the path, and where to go back. Each handler takes it instead of its
+/// parts; a refusal (not signed in, expired form, unknown establishment) is the answer.
+pub struct Posted {
+    signed: Signed,
+    uai: Uai,
+    account_id: String,
+    form: ActionForm,
+    back: String,
 }
 
-pub async fn notify(
-    State(app): State<AppState>,
-    signed: Signed,
-    Path((code, account_id)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (uai, back) = match checked(&signed, &code, &account_id, &form) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
-    let carrier = match form.support.as_str() {
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &AppState) -> Result<Posted, Response> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, app).await?;
+        let Path((code, account_id)) =
+            Path::<(String, String)>::from_request_parts(&mut parts, app)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let Form(form) = Form::<ActionForm>::from_request(Request::from_parts(parts, body), app)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if let Some(expired) = signed.csrf_refused(&form.csrf) {
+            return Err(expired);
+        }
+        let uai = place::uai(&code)?;
+        let back = origin(&uai, &account_id, &form);
+        Ok(Posted {
+            signed,
+            uai,
+            account_id,
+            form,
+            back,
+        })
+    }
+}
+
+pub async fn notify(State(app): State<AppState>, posted: Posted) -> Response {
+    let carrier = match posted.form.support.as_str() {
         "email" => CarrierKind::Email,
         _ => CarrierKind::Letters,
     };
-    let active = if form.reinitialiser == "1" {
+    let active = if posted.form.reinitialiser == "1" {
         ActivePasswords::Reset
     } else {
         ActivePasswords::Keep
     };
     let result = async {
         let desk = place::desk(&app);
-        let account =
-            establishments::notifiable(&signed.actor, &desk, &uai, &account_id, app.now_ms())
-                .await?;
+        let account = establishments::notifiable(
+            &posted.signed.actor,
+            &desk,
+            &posted.uai,
+            &posted.account_id,
+            app.now_ms(),
+        )
+        .await?;
         let chosen = [(account.profile, account.login.clone())];
-        let sent = notifying::send(&app, &signed.actor, &uai, &chosen, carrier, active).await?;
+        let sent = notifying::send(
+            &app,
+            &posted.signed.actor,
+            &posted.uai,
+            &chosen,
+            carrier,
+            active,
+        )
+        .await?;
         Ok::<_, OperationError>((account, sent))
     }
     .await;
@@ -126,24 +153,15 @@ pub async fn notify(
             Some(pdf) => {
                 notifying::letters_download(pdf, &format!("courrier-{}.pdf", account.login))
             }
-            None if sent.notified.is_empty() => done(&back, "sans-adresse"),
-            None => done(&back, "courriel"),
+            None if sent.notified.is_empty() => done(&posted.back, "sans-adresse"),
+            None => done(&posted.back, "courriel"),
         },
-        Err(error) => refusal(error, &back),
+        Err(error) => refusal(error, &posted.back),
     }
 }
 
-pub async fn switch(
-    State(app): State<AppState>,
-    signed: Signed,
-    Path((code, account_id)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (uai, back) = match checked(&signed, &code, &account_id, &form) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
-    let (switch, what) = match form.etat.as_str() {
+pub async fn switch(State(app): State<AppState>, posted: Posted) -> Response {
+    let (switch, what) = match posted.form.etat.as_str() {
         "desactive" => (Switch::Disable, "desactive"),
         "active" => (Switch::Enable, "active"),
         _ => {
@@ -155,65 +173,56 @@ pub async fn switch(
     };
     let desk = place::desk(&app);
     match establishments::switch(
-        &signed.actor,
+        &posted.signed.actor,
         &desk,
-        &uai,
-        &account_id,
+        &posted.uai,
+        &posted.account_id,
         switch,
         app.now_ms(),
     )
     .await
     {
-        Ok(_) => done(&back, what),
-        Err(error) => refusal(error, &back),
+        Ok(_) => done(&posted.back, what),
+        Err(error) => refusal(error, &posted.back),
     }
 }
 
-pub async fn contact(
-    State(app): State<AppState>,
-    signed: Signed,
-    Path((code, account_id)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (uai, back) = match checked(&signed, &code, &account_id, &form) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+pub async fn contact(State(app): State<AppState>, posted: Posted) -> Response {
     let desk = place::desk(&app);
     let now = app.now_ms();
     let corrected = establishments::correct_contact(
-        &signed.actor,
+        &posted.signed.actor,
         &desk,
-        &uai,
-        &account_id,
-        &form.courriel,
-        &form.mobile,
+        &posted.uai,
+        &posted.account_id,
+        &posted.form.courriel,
+        &posted.form.mobile,
         now,
     )
     .await;
     let refused = |email: Option<String>, phone: Option<String>| ContactError {
         email,
         phone,
-        typed_email: form.courriel.clone(),
-        typed_phone: form.mobile.clone(),
+        typed_email: posted.form.courriel.clone(),
+        typed_phone: posted.form.mobile.clone(),
     };
     let contact = match corrected {
-        Ok(()) => return done(&back, "coordonnees"),
+        Ok(()) => return done(&posted.back, "coordonnees"),
         Err(error @ OperationError::InvalidEmail) => refused(Some(capitalized(&error)), None),
         Err(error @ OperationError::InvalidPhone) => refused(None, Some(capitalized(&error))),
-        Err(error) => return refusal(error, &back),
+        Err(error) => return refusal(error, &posted.back),
     };
     account::render(
         &app,
-        &signed,
-        &uai,
-        &account_id,
+        &posted.signed,
+        &posted.uai,
+        &posted.account_id,
         StatusCode::BAD_REQUEST,
         None,
         contact,
     )
     .await
-    .unwrap_or_else(|error| refusal(error, &back))
+    .unwrap_or_else(|error| refusal(error, &posted.back))
 }
 
 fn capitalized(error: &OperationError) -> String {
@@ -225,20 +234,19 @@ fn capitalized(error: &OperationError) -> String {
     }
 }
 
-pub async fn unblock(
-    State(app): State<AppState>,
-    signed: Signed,
-    Path((code, account_id)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (uai, back) = match checked(&signed, &code, &account_id, &form) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+pub async fn unblock(State(app): State<AppState>, posted: Posted) -> Response {
     let desk = place::desk(&app);
-    match establishments::unblock(&signed.actor, &desk, &uai, &account_id, app.now_ms()).await {
-        Ok(()) => done(&back, "debloque"),
-        Err(error) => refusal(error, &back),
+    match establishments::unblock(
+        &posted.signed.actor,
+        &desk,
+        &posted.uai,
+        &posted.account_id,
+        app.now_ms(),
+    )
+    .await
+    {
+        Ok(()) => done(&posted.back, "debloque"),
+        Err(error) => refusal(error, &posted.back),
     }
 }
 
@@ -253,38 +261,30 @@ struct CodePage {
 }
 
 /// The code is shown once, on the answer to the form (never in an address).
-pub async fn attachment_code(
-    State(app): State<AppState>,
-    signed: Signed,
-    Path((code, account_id)): Path<(String, String)>,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let (uai, back) = match checked(&signed, &code, &account_id, &form) {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
+pub async fn attachment_code(State(app): State<AppState>, posted: Posted) -> Response {
     let result = async {
         let desk = place::desk(&app);
         let issued = establishments::pupil_attachment_code(
-            &signed.actor,
+            &posted.signed.actor,
             &desk,
-            &uai,
-            &account_id,
+            &posted.uai,
+            &posted.account_id,
             app.now_ms(),
         )
         .await?;
-        let chrome = place::chrome(&app, &signed, &uai, Section::Troubleshooting).await?;
+        let chrome =
+            place::chrome(&app, &posted.signed, &posted.uai, Section::Troubleshooting).await?;
         Ok::<_, OperationError>(CodePage {
             chrome: Some(chrome),
             code: issued.code,
             pupil: format!("{} {}", issued.pupil.given_name, issued.pupil.family_name),
             until: french_date(issued.expires_at),
-            back: back.clone(),
+            back: posted.back.clone(),
         })
     }
     .await;
     match result {
         Ok(page) => private(pages::render_with_script(StatusCode::OK, &page)),
-        Err(error) => refusal(error, &back),
+        Err(error) => refusal(error, &posted.back),
     }
 }
