@@ -27,6 +27,7 @@ on_both_backends!(
     a_delegate_prints_letters_for_the_pupils_not_activated_and_nothing_of_guardians,
     the_account_page_shows_relatives_contacts_and_history,
     disabling_ends_logins_and_enabling_restores_the_state,
+    an_accounts_forms_are_refused_without_a_session_a_token_or_a_known_establishment,
     a_guardians_contact_details_are_checked_then_corrected_apart_from_the_confirmed_address,
     unblocking_clears_the_throttle_of_the_login,
     troubleshooting_finds_a_pupil_and_issues_a_letter_and_an_attachment_code,
@@ -748,6 +749,52 @@ async fn the_account_page_shows_relatives_contacts_and_history(backend: Backend)
     )
     .await;
     assert_eq!(unknown, 403);
+}
+
+/// The forms of an account's page share one extractor (`Posted`): each refusal before the
+/// action, and the account left as it was.
+async fn an_accounts_forms_are_refused_without_a_session_a_token_or_a_known_establishment(
+    backend: Backend,
+) {
+    let (op, _) = imported(backend).await;
+    let head = staff::add_enrolled(&op, "m.bernard", staff::at(RoleKind::Head, COLLEGE)).await;
+    let clement = person(&op, COLLEGE, Profile::Pupil, "Clément").await;
+    op.activate(&clement.id, "Tournesol-Bleu-42").await;
+    let page_path = format!("/gestion/etablissements/{COLLEGE}/comptes/{}", clement.id);
+    let disable = [("etat", "desactive")];
+    // Nobody signed in: to the sign-in page, which comes back here.
+    let nobody = Gestion::new(&op);
+    let page = nobody
+        .post(&format!("{page_path}/etat"), "any", &disable)
+        .await;
+    assert_eq!(page.path, "/gestion", "{}", page.body);
+    // Signed in, but a token that is not the session's: the form has expired.
+    let gestion = signed_in(&op, &head, false).await;
+    let page = gestion
+        .post(&format!("{page_path}/etat"), "forged", &disable)
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.body.contains("Le formulaire a expiré"),
+        "{}",
+        page.body
+    );
+    // An establishment code that is not a UAI.
+    let page = post(
+        &gestion,
+        &format!(
+            "/gestion/etablissements/nimporte/comptes/{}/etat",
+            clement.id
+        ),
+        &disable,
+    )
+    .await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    assert_eq!(stored(&op, &clement.id).await.state, AccountState::Active);
+    // The same form with the session's token goes through.
+    let page = post(&gestion, &format!("{page_path}/etat"), &disable).await;
+    assert_eq!(page.path, page_path);
+    assert_eq!(stored(&op, &clement.id).await.state, AccountState::Disabled);
 }
 
 async fn disabling_ends_logins_and_enabling_restores_the_state(backend: Backend) {
