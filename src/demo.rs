@@ -188,10 +188,11 @@ const EXPORTS: [DemoExport; 2] = [
 ];
 
 /// The embedded default's FranceConnect: the fake (`federation::fake`), on the port after the
-/// provider's, and `[franceconnect]` pointed at it, so that the FranceConnect login can be tried
-/// at once (issue #18). Only with the demo on the embedded default, listening on a loopback
-/// address, and no FranceConnect configured; a port already taken leaves the demo without it (a
-/// warning). The fake stops when the returned value is dropped.
+/// provider's (or, when that one is taken, any free port of the same address, which the welcome
+/// message prints), and `[franceconnect]` pointed at it, so that the FranceConnect login can be
+/// tried at once (issue #18). Only with the demo on the embedded default, listening on a loopback
+/// address, and no FranceConnect configured; a fake that cannot start leaves the demo without it
+/// (a warning). The fake stops when the returned value is dropped.
 pub async fn start_franceconnect(config: &mut Config) -> Option<FakeFranceConnect> {
     let wanted = config.is_embedded()
         && config.demo_enabled()
@@ -200,9 +201,15 @@ pub async fn start_franceconnect(config: &mut Config) -> Option<FakeFranceConnec
     if !wanted {
         return None;
     }
-    let address = SocketAddr::new(config.listen.ip(), config.listen.port().checked_add(1)?);
+    let next = SocketAddr::new(config.listen.ip(), config.listen.port().checked_add(1)?);
     let started = async {
-        let listener = tokio::net::TcpListener::bind(address).await?;
+        let listener = match tokio::net::TcpListener::bind(next).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::info!(%next, %error, "the demo's fake FranceConnect takes a free port");
+                tokio::net::TcpListener::bind(SocketAddr::new(next.ip(), 0)).await?
+            }
+        };
         FakeFranceConnect::start(listener, FakeSettings::for_provider(config)).await
     };
     match started.await {
@@ -211,7 +218,7 @@ pub async fn start_franceconnect(config: &mut Config) -> Option<FakeFranceConnec
             Some(fake)
         }
         Err(error) => {
-            tracing::warn!(%address, %error, "the demo's fake FranceConnect did not start");
+            tracing::warn!(%error, "the demo's fake FranceConnect did not start");
             None
         }
     }

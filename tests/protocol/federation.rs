@@ -499,3 +499,40 @@ async fn a_key_rotated_upstream_is_fetched_again_at_most_every_ten_seconds() {
     let returned = callback(&op, params, BROWSER).await.unwrap();
     assert_eq!(returned.identity.subject, fake.subject_of(&IDENTITIES[0]));
 }
+
+/// The embedded default starts its fake FranceConnect on the provider's port + 1, or on a free
+/// port when that one is taken: the demo keeps its button either way.
+#[tokio::test]
+async fn the_demo_s_fake_franceconnect_takes_the_next_port_or_a_free_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::common::isolated_config(Backend::Embedded, dir.path()).await;
+    config.demo = Some(true);
+    let provider = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    config.listen = provider.local_addr().unwrap();
+    let next = config.listen.port() + 1;
+    // Whoever holds the next port, the test or someone else, the fake is elsewhere.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", next));
+    let fake = educonnect::demo::start_franceconnect(&mut config)
+        .await
+        .expect("the fake starts on a free port");
+    let port = Url::parse(&fake.issuer).unwrap().port().unwrap();
+    assert_ne!(port, next, "the next port is taken");
+    assert!(config.franceconnect.enabled);
+    assert_eq!(config.franceconnect.issuer, fake.issuer);
+    let discovery = reqwest::get(format!("{}/.well-known/openid-configuration", fake.issuer))
+        .await
+        .unwrap();
+    assert_eq!(discovery.status(), StatusCode::OK);
+    drop(taken);
+    // Not on a production database, nor with the demo off.
+    let mut production = crate::common::isolated_config(Backend::Production, dir.path()).await;
+    production.demo = Some(true);
+    assert!(educonnect::demo::start_franceconnect(&mut production)
+        .await
+        .is_none());
+    let mut demo_off = crate::common::isolated_config(Backend::Embedded, dir.path()).await;
+    demo_off.listen = config.listen;
+    assert!(educonnect::demo::start_franceconnect(&mut demo_off)
+        .await
+        .is_none());
+}
