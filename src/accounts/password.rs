@@ -64,6 +64,8 @@ pub struct PasswordHasher {
     /// Passwords verified since start (`educonnect_password_verifications_total`): what the
     /// throttle bounds.
     verifications: AtomicU64,
+    /// Jobs skipped because their caller had gone (`educonnect_password_jobs_abandoned_total`).
+    abandoned: Arc<AtomicU64>,
     /// The number of hashing threads.
     threads: usize,
 }
@@ -122,7 +124,9 @@ pub fn hash_blocking(params: Params, password: &[u8]) -> anyhow::Result<String> 
         .map_err(|e| anyhow::anyhow!("argon2: {e}"))
 }
 
-fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+/// One hashing thread: runs the jobs it receives until the sender is gone, skipping (and
+/// counting in `abandoned`) those whose caller no longer waits.
+fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, abandoned: Arc<AtomicU64>) {
     let mut memory = Memory::default();
     loop {
         let job = match jobs.lock().unwrap_or_else(|p| p.into_inner()).recv() {
@@ -130,6 +134,8 @@ fn worker(params: Params, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
             Err(_) => return,
         };
         if job.abandoned() {
+            abandoned.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("educonnect_password_jobs_abandoned_total").increment(1);
             continue;
         }
         match job {
@@ -157,11 +163,13 @@ impl PasswordHasher {
         let threads = Self::threads(config);
         let (sender, receiver) = mpsc::channel();
         let receiver = Arc::new(Mutex::new(receiver));
+        let abandoned = Arc::new(AtomicU64::new(0));
         for i in 0..threads {
-            let (params, receiver) = (params.clone(), receiver.clone());
+            let (params, receiver, abandoned) =
+                (params.clone(), receiver.clone(), abandoned.clone());
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker(params, receiver))
+                .spawn(move || worker(params, receiver, abandoned))
                 .context("start a hashing thread")?;
         }
         Ok(PasswordHasher {
@@ -170,6 +178,7 @@ impl PasswordHasher {
             jobs: Mutex::new(sender),
             dummy_hash: OnceCell::new(),
             verifications: AtomicU64::new(0),
+            abandoned,
             threads,
         })
     }
@@ -232,6 +241,11 @@ impl PasswordHasher {
             ok: ok && exists,
             needs_rehash: ok && exists && needs_rehash,
         })
+    }
+
+    /// How many jobs the hashing threads skipped since start because their caller had gone.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 
     /// How many passwords this replica has verified since it started.
@@ -339,7 +353,42 @@ mod tests {
         assert!(job.abandoned());
     }
 
-    #[tokio::test]
+    /// The thread itself, with a job whose caller has gone queued before a live one: the first
+    /// is skipped and counted, the second answered.
+    #[test]
+    fn a_thread_skips_the_job_of_a_caller_that_has_gone_and_answers_the_next() {
+        let hash = hash_blocking(params(&config(1)).unwrap(), b"pw").unwrap();
+        let (jobs, receiver) = mpsc::channel();
+        let (gone, answer) = oneshot::channel();
+        drop(answer);
+        jobs.send(Job::Verify {
+            password: Secret::from_presented("pw"),
+            stored: hash.clone(),
+            reply: gone,
+        })
+        .unwrap();
+        let (reply, mut answer) = oneshot::channel();
+        jobs.send(Job::Verify {
+            password: Secret::from_presented("pw"),
+            stored: hash,
+            reply,
+        })
+        .unwrap();
+        drop(jobs);
+        let abandoned = Arc::new(AtomicU64::new(0));
+        // Returns once both jobs are taken and the sender is gone.
+        worker(
+            params(&config(1)).unwrap(),
+            Arc::new(Mutex::new(receiver)),
+            abandoned.clone(),
+        );
+        assert_eq!(abandoned.load(Ordering::Relaxed), 1);
+        assert!(answer.try_recv().unwrap().unwrap(), "the live job answered");
+    }
+
+    /// Callers aborted at any point (waiting for a permit, or before their first poll) leave
+    /// the pool answering the others with their own results.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn callers_that_give_up_in_the_queue_do_not_stall_the_others() {
         let hasher = Arc::new(PasswordHasher::new(&config(1)).unwrap());
         let hash = hasher.hash(&Secret::from_presented("pw")).await.unwrap();

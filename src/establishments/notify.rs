@@ -129,8 +129,8 @@ pub async fn preview(
 }
 
 /// Notifies `request`'s accounts by `carrier`; their temporary passwords are valid until
-/// `valid_until_ms`. The argon2 hashes run concurrently, as many at once as the hasher has
-/// threads; the result keeps the hand-out order.
+/// `valid_until_ms`. The argon2 hashes run concurrently, as many at once as the hasher takes
+/// (`PasswordHasher::concurrency`); the result keeps the hand-out order.
 pub async fn notify(
     actor: &Actor,
     notifier: &Notifier<'_>,

@@ -507,11 +507,10 @@ async fn the_demo_s_fake_franceconnect_takes_the_next_port_or_a_free_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = crate::common::isolated_config(Backend::Embedded, dir.path()).await;
     config.demo = Some(true);
-    let provider = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    config.listen = provider.local_addr().unwrap();
-    let next = config.listen.port() + 1;
-    // Whoever holds the next port, the test or someone else, the fake is elsewhere.
-    let taken = std::net::TcpListener::bind(("127.0.0.1", next));
+    // The test holds the port after the provider's (the provider's own is never bound here).
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let next = taken.local_addr().unwrap().port();
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], next - 1));
     let fake = educonnect::demo::start_franceconnect(&mut config)
         .await
         .expect("the fake starts on a free port");

@@ -395,14 +395,9 @@ async fn mon_compte_shows_the_tie_and_undoes_it(backend: Backend) {
         "{page}"
     );
     let events = events_of(&op, &claire).await;
-    let untied = events
+    assert!(events
         .iter()
-        .find(|e| e.action == "account.franceconnect_untied")
-        .expect("the untie is in the audit trail");
-    assert_eq!(
-        untied.detail.as_deref(),
-        Some("1 other FranceConnect session(s) ended")
-    );
+        .any(|e| e.action == "account.franceconnect_untied"));
     // A forged form (no session's token) undoes nothing.
     tie_by_password(&op, &fake, "claire-martin", GUARDIAN).await;
     let forged = http

@@ -275,9 +275,12 @@ pub async fn is_tied(app: &App, account: &Account) -> anyhow::Result<Option<bool
 
 /// Mon compte: the guardian undoes the tie (issue #18); the next FranceConnect login asks for
 /// the account again. False when there was none. The account's other SSO sessions opened
-/// through FranceConnect end with it (as a logout would: grants, access tokens, back-channel
-/// notices), as a password change ends the sessions opened with the old password: whoever
-/// holds them came in by the way now closed. `current`, where the guardian undoes it, stays.
+/// through FranceConnect end with it, as a logout ends them (grants bound to the session,
+/// access tokens, back-channel notices): whoever holds them came in by the way now closed.
+/// `current`, where the guardian undoes it, stays; so do offline grants (refresh tokens a
+/// service keeps beyond the session), which a password change, unlike this, also revokes.
+/// Once the tie is gone the undoing is recorded, then the sessions are ended one by one: one
+/// that cannot be ended is logged and the others still are.
 pub async fn untie(
     app: &Arc<App>,
     account: &Account,
@@ -294,18 +297,6 @@ pub async fn untie(
     if !undone {
         return Ok(false);
     }
-    let mut ended = 0;
-    for sid in session::of_account(app, &account.id).await? {
-        if sid == current.sid {
-            continue;
-        }
-        if let Some(other) = session::by_sid(app, &sid).await? {
-            if other.upstream_id_token.is_some() {
-                logout::log_out(app, &other).await?;
-                ended += 1;
-            }
-        }
-    }
     let event = Event::new(
         &format!("account:{}", account.id),
         Action::AccountFranceConnectUntied,
@@ -313,9 +304,24 @@ pub async fn untie(
         app.now_ms(),
     )
     .on_account(&account.id)
-    .from_address(Some(address))
-    .detail(format!("{ended} other FranceConnect session(s) ended"));
+    .from_address(Some(address));
     audit::record(&*app.durable, event).await;
+    for sid in session::of_account(app, &account.id).await? {
+        if sid == current.sid {
+            continue;
+        }
+        let ended = async {
+            match session::by_sid(app, &sid).await? {
+                Some(other) if other.upstream_id_token.is_some() => {
+                    logout::log_out(app, &other).await
+                }
+                _ => Ok(()),
+            }
+        };
+        if let Err(error) = ended.await {
+            tracing::warn!(%error, account = %account.id, "a FranceConnect session outlived the undone tie");
+        }
+    }
     Ok(true)
 }
 
