@@ -145,9 +145,13 @@ pub async fn notify(
         bulk_guardians,
     } = preview(actor, notifier.directory, request, carrier.kind()).await?;
     let total = targets.len();
+    // Each person's audit event is written by its own future, right after its transaction:
+    // this loop awaits nothing but the stream. (It used to write them itself; on SQLite, its
+    // `INSERT` then waited for the write lock of a transaction the unpolled stream held open,
+    // and a third writer timed out: a 500 after 5 s.)
     let mut done = stream::iter(targets)
-        .map(|target| {
-            notify_one(
+        .map(|target| async move {
+            let one = notify_one(
                 notifier,
                 request.active,
                 carrier,
@@ -155,28 +159,29 @@ pub async fn notify(
                 valid_until_ms,
                 now_ms,
             )
+            .await?;
+            let event = Event::new(actor.label(), Action::AccountNotified, Outcome::Ok, now_ms)
+                .on_account(&one.target.account.id)
+                .at_establishment(request.uai.as_str())
+                .detail(format!(
+                    "{} {}",
+                    match carrier {
+                        Carrier::Letters => "letter",
+                        Carrier::Email(_) => "email",
+                    },
+                    if one.password.is_some() {
+                        "temporary_password"
+                    } else {
+                        "password_kept"
+                    }
+                ));
+            audit::record_by(notifier.audit, actor, event).await;
+            Ok::<_, OperationError>(one)
         })
         .buffered(notifier.passwords.concurrency());
     let mut notified = Vec::with_capacity(total);
     while let Some(one) = done.next().await {
-        let one = one?;
-        let event = Event::new(actor.label(), Action::AccountNotified, Outcome::Ok, now_ms)
-            .on_account(&one.target.account.id)
-            .at_establishment(request.uai.as_str())
-            .detail(format!(
-                "{} {}",
-                match carrier {
-                    Carrier::Letters => "letter",
-                    Carrier::Email(_) => "email",
-                },
-                if one.password.is_some() {
-                    "temporary_password"
-                } else {
-                    "password_kept"
-                }
-            ));
-        audit::record_by(notifier.audit, actor, event).await;
-        notified.push(one);
+        notified.push(one?);
         if let Some(progress) = notifier.progress {
             progress(notified.len(), total);
         }
